@@ -1,0 +1,571 @@
+"""Optimizers that reproduce torch.optim's update rules exactly, vectorised over runs.
+
+Contract (optax-style pure functions held in a NamedTuple)::
+
+    opt = OPTIMIZERS["sgd"](lr=0.1, momentum=0.9, nesterov=True)  # -> Optimizer
+    state = opt.init(params)                     # params: float64 (..., dim)
+    updates, state = opt.update(grads, state, params)
+    params = apply_updates(params, updates)      # params + updates
+
+* Registry keys and keyword names follow torch.optim (``sgd``, ``adagrad``, ``rmsprop``, ``adam``,
+  ``adamw``) with torch's defaults; ``keras_sgd`` is the Keras/seed formulation of momentum.
+* Every leading axis of ``params`` is an independent run. Every numeric hyper-parameter may be a
+  scalar or an array broadcastable to ``params.shape[:-1] + (1,)``, so one call steps K runs with K
+  learning rates. Boolean switches (``nesterov``, ``centered``, ``amsgrad``) are shared by a group.
+* ``update`` never mutates its inputs; the state is a NamedTuple of arrays whose field names follow
+  torch's state dict (``momentum_buffer``, ``exp_avg``, ``exp_avg_sq``, ...) for the lessons.
+* Each optimizer is a chain of small building blocks (optax's design). A block carries both the
+  code of one line of the update rule and that line in LaTeX; ``Optimizer.latex`` is assembled
+  from the blocks that actually run, so the formula shown can never drift from the code.
+  Notation: γ learning rate, μ momentum, τ dampening, λ weight decay, t the step (from 1), and
+  ``g`` is rewritten line by line until the last line turns it into the parameter update.
+* Invalid hyper-parameters raise ``ValueError`` quoting the bad value, at construction.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Array = NDArray[np.float64]
+Fields = dict[str, Array]
+# A block's code: (g, state fields to rebind, params, step t) -> new g. Never mutates arrays.
+Step = NDArray[np.int64]
+BlockFn = Callable[[Array, Fields, Array, Step], Array]
+
+
+class SGDState(NamedTuple):
+    """State of ``sgd``: the step count and torch's momentum buffer b (zeros when μ = 0)."""
+
+    step: NDArray[np.int64]
+    momentum_buffer: Array
+
+
+class KerasSGDState(NamedTuple):
+    """State of ``keras_sgd``: the velocity v, a displacement per step (v = −γ·b of torch)."""
+
+    step: NDArray[np.int64]
+    velocity: Array
+
+
+class AdagradState(NamedTuple):
+    """State of ``adagrad``: the running sum of squared gradients (torch's ``sum``)."""
+
+    step: NDArray[np.int64]
+    sum: Array
+
+
+class RMSpropState(NamedTuple):
+    """State of ``rmsprop``: squared-gradient average, gradient average (centered), momentum."""
+
+    step: NDArray[np.int64]
+    square_avg: Array
+    grad_avg: Array
+    momentum_buffer: Array
+
+
+class AdamState(NamedTuple):
+    """State of ``adam``/``adamw``: first and second moments and amsgrad's running maximum."""
+
+    step: NDArray[np.int64]
+    exp_avg: Array
+    exp_avg_sq: Array
+    max_exp_avg_sq: Array
+
+
+State = SGDState | KerasSGDState | AdagradState | RMSpropState | AdamState
+
+
+class Optimizer(NamedTuple):
+    """A configured optimizer: pure ``init``/``update`` plus what the UI needs to explain it.
+
+    Attributes:
+        key: registry key (``"sgd"``, ``"adam"``, ...).
+        name: display name for these hyper-parameters (e.g. "SGD + Nesterov momentum").
+        hparams: every hyper-parameter, defaults filled in, as given (scalars or arrays).
+        init: ``params (..., dim) -> state``.
+        update: ``(grads, state, params) -> (updates, state)``.
+        latex: the update rule that runs, one aligned line per block.
+        velocity_field: state field drawn as the velocity/first moment arrow (or None).
+        second_moment_field: state field drawn as the second-moment box (or None).
+    """
+
+    key: str
+    name: str
+    hparams: Mapping[str, Any]
+    init: Callable[[Array], State]
+    update: Callable[[Array, State, Array], tuple[Array, State]]
+    latex: str
+    velocity_field: str | None
+    second_moment_field: str | None
+
+
+class Block(NamedTuple):
+    """One line of an update rule: its code and its LaTeX."""
+
+    fn: BlockFn
+    latex: str
+
+
+def apply_updates(params: ArrayLike, updates: ArrayLike) -> Array:
+    """Return ``params + updates`` (a new array; torch's in-place ``param.add_``)."""
+    return np.asarray(params, dtype=np.float64) + np.asarray(updates, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _hparam(name: str, value: ArrayLike, low: float, high: float, *, high_open: bool) -> Array:
+    """Convert a hyper-parameter to float64 and check ``low <= value < high`` (or ``<= high``).
+
+    Raises:
+        ValueError: quoting the value when any element is non-finite or out of range.
+    """
+    arr = np.asarray(value, dtype=np.float64)
+    bad = ~np.isfinite(arr) | (arr < low) | ((arr >= high) if high_open else (arr > high))
+    if np.any(bad):
+        shown = arr.item() if arr.ndim == 0 else arr.tolist()
+        interval = f"[{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"Invalid {name}: {shown!r} (must be finite and in {interval})")
+    return arr
+
+
+def _nonneg(name: str, value: ArrayLike) -> Array:
+    return _hparam(name, value, 0.0, np.inf, high_open=True)
+
+
+def _unit(name: str, value: ArrayLike) -> Array:
+    """A coefficient in [0, 1): momentum, a beta or an averaging constant."""
+    return _hparam(name, value, 0.0, 1.0, high_open=True)
+
+
+def _check_broadcast(hparams: Mapping[str, Any], params: Array) -> None:
+    """Hyper-parameter arrays must broadcast to ``params.shape[:-1] + (1,)`` (one per run)."""
+    target = (*params.shape[:-1], 1)
+    flat = {}
+    for name, value in hparams.items():
+        if isinstance(value, tuple):  # betas: check each coefficient on its own
+            flat.update({f"{name}[{i}]": v for i, v in enumerate(value)})
+        elif not isinstance(value, bool):
+            flat[name] = value
+    for name, value in flat.items():
+        shape = np.shape(value)
+        try:
+            ok = np.broadcast_shapes(shape, target) == target
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"Hyper-parameter {name} has shape {shape}, which does not broadcast to "
+                f"{target} (one value per run for params of shape {params.shape})"
+            )
+
+
+def _active(value: Array) -> bool:
+    """A block runs when its coefficient is non-zero for at least one run."""
+    return bool(np.any(value != 0))
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def _coupled_weight_decay(weight_decay: Array) -> Block:
+    """L2 folded into the gradient (torch's ``weight_decay`` outside AdamW): g ← g + λθ."""
+
+    def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
+        return g + weight_decay * params
+
+    return Block(fn, r"g &\leftarrow g + \lambda\,\theta")
+
+
+def _momentum_trace(momentum: Array, dampening: Array, nesterov: bool) -> Block:
+    """torch's momentum buffer: b ← g on the first step, then b ← μb + (1 − τ)g.
+
+    Heavy ball uses g ← b; Nesterov uses g ← g + μb. Runs with μ = 0 keep g unchanged (torch
+    skips the buffer entirely), which matters when dampening is non-zero.
+    """
+
+    all_active = bool(np.all(momentum != 0))
+
+    def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
+        if step == 1:
+            buf = g.copy()  # torch: buf = clone(grad), no dampening on the first step
+        else:
+            buf = momentum * fields["momentum_buffer"] + (1.0 - dampening) * g
+        fields["momentum_buffer"] = buf
+        new_g = g + momentum * buf if nesterov else buf
+        return new_g if all_active else np.where(momentum != 0, new_g, g)
+
+    damp = r"(1-\tau)\,g" if _active(dampening) else "g"
+    rule = rf"b &\leftarrow \mu\,b + {damp} \quad (b \leftarrow g \text{{ at }} t=1)"
+    use = r"g &\leftarrow g + \mu\,b" if nesterov else r"g &\leftarrow b"
+    return Block(fn, rule + r" \\ " + use)
+
+
+def _keras_momentum(lr: Array, momentum: Array, nesterov: bool) -> Block:
+    """Keras/seed momentum: v ← μv − γg, then θ ← θ + μv − γg (Nesterov) or θ ← θ + v."""
+
+    def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
+        velocity = momentum * fields["velocity"] - lr * g
+        fields["velocity"] = velocity
+        return momentum * velocity - lr * g if nesterov else velocity
+
+    use = (
+        r"\theta &\leftarrow \theta + \mu\,v - \gamma\,g"
+        if nesterov
+        else (r"\theta &\leftarrow \theta + v")
+    )
+    return Block(fn, r"v &\leftarrow \mu\,v - \gamma\,g \\ " + use)
+
+
+def _scale_by_adagrad(eps: Array) -> Block:
+    """Adagrad's accumulator: s ← s + g², g ← g / (√s + ε) (ε after the square root)."""
+
+    def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
+        acc = fields["sum"] + g * g
+        fields["sum"] = acc
+        return g / (np.sqrt(acc) + eps)
+
+    return Block(fn, r"s &\leftarrow s + g^2 \\ g &\leftarrow g \,/\, (\sqrt{s} + \epsilon)")
+
+
+def _scale_by_rms(alpha: Array, eps: Array, centered: bool) -> Block:
+    """RMSprop: v ← αv + (1 − α)g²; centered also tracks ḡ and uses v − ḡ²; g ← g/(√ṽ + ε)."""
+
+    def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
+        square_avg = alpha * fields["square_avg"] + (1.0 - alpha) * g * g
+        fields["square_avg"] = square_avg
+        if centered:
+            grad_avg = fields["grad_avg"] + (1.0 - alpha) * (g - fields["grad_avg"])  # torch lerp
+            fields["grad_avg"] = grad_avg
+            # v − ḡ² ≥ 0 in exact arithmetic (same weights); clip the rounding error at 0.
+            square_avg = np.maximum(square_avg - grad_avg * grad_avg, 0.0)
+        return g / (np.sqrt(square_avg) + eps)
+
+    rule = r"v &\leftarrow \alpha\,v + (1-\alpha)\,g^2"
+    if centered:
+        rule += (
+            r" \\ \bar g &\leftarrow \alpha\,\bar g + (1-\alpha)\,g"
+            r" \\ g &\leftarrow g \,/\, (\sqrt{v - \bar g^2} + \epsilon)"
+        )
+    else:
+        rule += r" \\ g &\leftarrow g \,/\, (\sqrt{v} + \epsilon)"
+    return Block(fn, rule)
+
+
+def _scale_by_adam(beta1: Array, beta2: Array, eps: Array, amsgrad: bool) -> Block:
+    """Adam's moments with bias correction; amsgrad keeps the maximum of the raw v (torch)."""
+
+    def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
+        exp_avg = fields["exp_avg"] + (1.0 - beta1) * (g - fields["exp_avg"])  # torch lerp
+        exp_avg_sq = beta2 * fields["exp_avg_sq"] + (1.0 - beta2) * g * g
+        fields["exp_avg"], fields["exp_avg_sq"] = exp_avg, exp_avg_sq
+        if amsgrad:
+            exp_avg_sq = np.maximum(fields["max_exp_avg_sq"], exp_avg_sq)
+            fields["max_exp_avg_sq"] = exp_avg_sq
+        bias1 = 1.0 - beta1**step
+        bias2 = 1.0 - beta2**step
+        return (exp_avg / bias1) / (np.sqrt(exp_avg_sq) / np.sqrt(bias2) + eps)
+
+    rule = r"m &\leftarrow \beta_1 m + (1-\beta_1)\,g \\ v &\leftarrow \beta_2 v + (1-\beta_2)\,g^2"
+    if amsgrad:
+        rule += r" \\ v_{\max} &\leftarrow \max(v_{\max}, v)"
+        second = r"v_{\max}"
+    else:
+        second = "v"
+    rule += (
+        rf" \\ g &\leftarrow \frac{{m / (1-\beta_1^t)}}"
+        rf"{{\sqrt{{{second} / (1-\beta_2^t)}} + \epsilon}}"
+    )
+    return Block(fn, rule)
+
+
+def _scale_by_lr(
+    lr: Array, lr_decay: Array | None = None, decoupled_decay: Array | None = None
+) -> Block:
+    """The last line: θ ← θ − γ̃·g, with Adagrad's γ̃ = γ/(1 + (t−1)δ) or AdamW's decay."""
+
+    def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
+        rate = lr if lr_decay is None else lr / (1.0 + (step - 1) * lr_decay)
+        if decoupled_decay is None:
+            return -rate * g
+        return -rate * decoupled_decay * params - rate * g  # θ(1 − γλ) − γg, as torch orders it
+
+    if lr_decay is not None and _active(lr_decay):
+        return Block(fn, r"\theta &\leftarrow \theta - \frac{\gamma}{1 + (t-1)\,\delta}\, g")
+    if decoupled_decay is not None:
+        return Block(fn, r"\theta &\leftarrow \theta - \gamma\,\lambda\,\theta - \gamma\, g")
+    return Block(fn, r"\theta &\leftarrow \theta - \gamma\, g")
+
+
+def _chain(
+    key: str,
+    name: str,
+    hparams: Mapping[str, Any],
+    state_cls: type[State],
+    initial: Mapping[str, float],
+    blocks: list[Block],
+    velocity_field: str | None,
+    second_moment_field: str | None,
+) -> Optimizer:
+    """Build an Optimizer that runs ``blocks`` in order on a state of type ``state_cls``.
+
+    ``initial`` maps every state field except ``step`` to its starting value (filled to the
+    shape of ``params``); the step counter t is shared by the blocks and starts at 1.
+    """
+    def init(params: Array) -> State:
+        params = np.asarray(params, dtype=np.float64)
+        _check_broadcast(hparams, params)
+        fields = {f: np.full(params.shape, v, dtype=np.float64) for f, v in initial.items()}
+        return state_cls(step=np.asarray(0, dtype=np.int64), **fields)
+
+    def update(grads: Array, state: State, params: Array) -> tuple[Array, State]:
+        g = np.asarray(grads, dtype=np.float64)
+        params = np.asarray(params, dtype=np.float64)
+        step = state.step + 1
+        fields: Fields = {f: getattr(state, f) for f in initial}  # rebinding only, no mutation
+        for block in blocks:
+            g = block.fn(g, fields, params, step)
+        return g, state_cls(step=step, **fields)
+
+    latex = r"\begin{aligned} " + r" \\ ".join(b.latex for b in blocks) + r" \end{aligned}"
+    return Optimizer(
+        key, name, dict(hparams), init, update, latex, velocity_field, second_moment_field
+    )
+
+
+# --------------------------------------------------------------------------- optimizers
+
+
+def sgd(
+    lr: ArrayLike = 1e-3,
+    momentum: ArrayLike = 0.0,
+    dampening: ArrayLike = 0.0,
+    weight_decay: ArrayLike = 0.0,
+    nesterov: bool = False,
+) -> Optimizer:
+    """Stochastic gradient descent with optional momentum, exactly as torch.optim.SGD.
+
+    g ← g + λθ;  b ← μb + (1 − τ)g (b ← g at t = 1);  g ← b or g + μb (Nesterov);  θ ← θ − γg.
+
+    Momentum must be in [0, 1) here (torch allows ≥ 1, which never converges); Nesterov needs
+    μ > 0 and τ = 0, as in torch.
+    """
+    lr_, mu = _nonneg("learning rate", lr), _unit("momentum", momentum)
+    tau = _hparam("dampening", dampening, 0.0, 1.0, high_open=False)
+    wd = _nonneg("weight_decay", weight_decay)
+    if nesterov and (np.any(mu <= 0) or np.any(tau != 0)):
+        raise ValueError(
+            f"Nesterov momentum requires momentum > 0 and zero dampening "
+            f"(got momentum={mu.tolist()!r}, dampening={tau.tolist()!r})"
+        )
+    blocks = [_coupled_weight_decay(wd)] if _active(wd) else []
+    if _active(mu):
+        blocks.append(_momentum_trace(mu, tau, bool(nesterov)))
+    blocks.append(_scale_by_lr(lr_))
+    name = "SGD + Nesterov" if nesterov else ("SGD + momentum" if _active(mu) else "SGD")
+    hparams = {
+        "lr": lr,
+        "momentum": momentum,
+        "dampening": dampening,
+        "weight_decay": weight_decay,
+        "nesterov": bool(nesterov),
+    }
+    return _chain(
+        "sgd", name, hparams, SGDState, {"momentum_buffer": 0.0}, blocks, "momentum_buffer", None
+    )
+
+
+def keras_sgd(lr: ArrayLike = 1e-2, momentum: ArrayLike = 0.0, nesterov: bool = False) -> Optimizer:
+    """Momentum in the Keras convention of seed 001: the velocity already contains γ.
+
+    v ← μv − γg;  θ ← θ + v (heavy ball) or θ ← θ + μv − γg (Nesterov). With a constant γ this
+    gives torch's trajectory (v = −γ·b); they part ways when γ changes during a run.
+    """
+    lr_, mu = _nonneg("learning rate", lr), _unit("momentum", momentum)
+    if nesterov and np.any(mu <= 0):
+        raise ValueError(f"Nesterov momentum requires momentum > 0 (got {mu.tolist()!r})")
+    name = "Keras SGD + Nesterov" if nesterov else "Keras SGD + momentum"
+    hparams = {"lr": lr, "momentum": momentum, "nesterov": bool(nesterov)}
+    blocks = [_keras_momentum(lr_, mu, bool(nesterov))]
+    return _chain(
+        "keras_sgd", name, hparams, KerasSGDState, {"velocity": 0.0}, blocks, "velocity", None
+    )
+
+
+def adagrad(
+    lr: ArrayLike = 1e-2,
+    lr_decay: ArrayLike = 0.0,
+    weight_decay: ArrayLike = 0.0,
+    initial_accumulator_value: ArrayLike = 0.0,
+    eps: ArrayLike = 1e-10,
+) -> Optimizer:
+    """Adagrad as torch.optim.Adagrad: per-coordinate steps shrink with the gradients' history.
+
+    γ̃ ← γ / (1 + (t − 1)δ);  g ← g + λθ;  s ← s + g²;  θ ← θ − γ̃·g / (√s + ε).
+    """
+    lr_, decay = _nonneg("learning rate", lr), _nonneg("lr_decay", lr_decay)
+    wd = _nonneg("weight_decay", weight_decay)
+    acc0 = _nonneg("initial_accumulator_value", initial_accumulator_value)
+    eps_ = _nonneg("epsilon", eps)
+    if acc0.ndim:
+        raise ValueError(
+            f"initial_accumulator_value must be a scalar (got an array {acc0.tolist()!r})"
+        )
+    blocks = [_coupled_weight_decay(wd)] if _active(wd) else []
+    blocks += [_scale_by_adagrad(eps_), _scale_by_lr(lr_, lr_decay=decay)]
+    hparams = {
+        "lr": lr,
+        "lr_decay": lr_decay,
+        "weight_decay": weight_decay,
+        "initial_accumulator_value": initial_accumulator_value,
+        "eps": eps,
+    }
+    return _chain(
+        "adagrad", "Adagrad", hparams, AdagradState, {"sum": float(acc0)}, blocks, None, "sum"
+    )
+
+
+def rmsprop(
+    lr: ArrayLike = 1e-2,
+    alpha: ArrayLike = 0.99,
+    eps: ArrayLike = 1e-8,
+    weight_decay: ArrayLike = 0.0,
+    momentum: ArrayLike = 0.0,
+    centered: bool = False,
+) -> Optimizer:
+    """RMSprop as torch.optim.RMSprop (ε outside the square root, optional centering/momentum).
+
+    g ← g + λθ;  v ← αv + (1 − α)g²;  [ḡ ← αḡ + (1 − α)g;  ṽ = v − ḡ²];
+    g ← g / (√ṽ + ε);  [b ← μb + g;  g ← b];  θ ← θ − γg.
+    """
+    lr_, a = _nonneg("learning rate", lr), _unit("alpha", alpha)
+    eps_, wd = _nonneg("epsilon", eps), _nonneg("weight_decay", weight_decay)
+    mu = _unit("momentum", momentum)
+    blocks = [_coupled_weight_decay(wd)] if _active(wd) else []
+    blocks.append(_scale_by_rms(a, eps_, bool(centered)))
+    if _active(mu):
+        blocks.append(_momentum_trace(mu, np.zeros(()), nesterov=False))
+    blocks.append(_scale_by_lr(lr_))
+    name = ("Centered RMSprop" if centered else "RMSprop") + (" + momentum" if _active(mu) else "")
+    hparams = {
+        "lr": lr,
+        "alpha": alpha,
+        "eps": eps,
+        "weight_decay": weight_decay,
+        "momentum": momentum,
+        "centered": bool(centered),
+    }
+    initial = {"square_avg": 0.0, "grad_avg": 0.0, "momentum_buffer": 0.0}
+    velocity = "momentum_buffer" if _active(mu) else None
+    return _chain("rmsprop", name, hparams, RMSpropState, initial, blocks, velocity, "square_avg")
+
+
+def _adam_family(
+    key: str,
+    lr: ArrayLike,
+    betas: tuple[ArrayLike, ArrayLike],
+    eps: ArrayLike,
+    weight_decay: ArrayLike,
+    amsgrad: bool,
+) -> Optimizer:
+    """Shared body of ``adam`` (coupled L2) and ``adamw`` (decoupled decay)."""
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    lr_ = _nonneg("learning rate", lr)
+    b1, b2 = (
+        _unit("beta parameter at index 0", betas[0]),
+        _unit("beta parameter at index 1", betas[1]),
+    )
+    eps_, wd = _nonneg("epsilon", eps), _nonneg("weight_decay", weight_decay)
+    blocks = [_coupled_weight_decay(wd)] if key == "adam" and _active(wd) else []
+    blocks.append(_scale_by_adam(b1, b2, eps_, bool(amsgrad)))
+    decoupled = wd if key == "adamw" else None
+    blocks.append(_scale_by_lr(lr_, decoupled_decay=decoupled))
+    name = ("AdamW" if key == "adamw" else "Adam") + (" (AMSGrad)" if amsgrad else "")
+    hparams = {
+        "lr": lr,
+        "betas": (betas[0], betas[1]),
+        "eps": eps,
+        "weight_decay": weight_decay,
+        "amsgrad": bool(amsgrad),
+    }
+    initial = {"exp_avg": 0.0, "exp_avg_sq": 0.0, "max_exp_avg_sq": 0.0}
+    return _chain(key, name, hparams, AdamState, initial, blocks, "exp_avg", "exp_avg_sq")
+
+
+def adam(
+    lr: ArrayLike = 1e-3,
+    betas: tuple[ArrayLike, ArrayLike] = (0.9, 0.999),
+    eps: ArrayLike = 1e-8,
+    weight_decay: ArrayLike = 0.0,
+    amsgrad: bool = False,
+) -> Optimizer:
+    """Adam as torch.optim.Adam (weight decay is coupled L2: g ← g + λθ).
+
+    m ← β1 m + (1 − β1)g;  v ← β2 v + (1 − β2)g²;
+    θ ← θ − γ · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε).
+    """
+    return _adam_family("adam", lr, betas, eps, weight_decay, amsgrad)
+
+
+def adamw(
+    lr: ArrayLike = 1e-3,
+    betas: tuple[ArrayLike, ArrayLike] = (0.9, 0.999),
+    eps: ArrayLike = 1e-8,
+    weight_decay: ArrayLike = 1e-2,
+    amsgrad: bool = False,
+) -> Optimizer:
+    """AdamW as torch.optim.AdamW: decoupled decay θ ← θ(1 − γλ) then the Adam step."""
+    return _adam_family("adamw", lr, betas, eps, weight_decay, amsgrad)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A registry entry: call it with keyword hyper-parameters to get an Optimizer."""
+
+    key: str
+    name: str
+    summary: str
+    build: Callable[..., Optimizer]
+
+    def __call__(self, **hparams: Any) -> Optimizer:
+        return self.build(**hparams)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """torch's default value of every hyper-parameter, by keyword."""
+        params = inspect.signature(self.build).parameters.values()
+        return {p.name: p.default for p in params}
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    spec.key: spec
+    for spec in (
+        OptimizerSpec(
+            "sgd", "SGD", "Step against the gradient; momentum adds a rolling ball.", sgd
+        ),
+        OptimizerSpec(
+            "keras_sgd",
+            "SGD (Keras form)",
+            "Momentum written with a velocity that holds γ.",
+            keras_sgd,
+        ),
+        OptimizerSpec(
+            "adagrad", "Adagrad", "Steps shrink where gradients have been large.", adagrad
+        ),
+        OptimizerSpec(
+            "rmsprop", "RMSprop", "Divide by a running RMS of recent gradients.", rmsprop
+        ),
+        OptimizerSpec("adam", "Adam", "Momentum plus RMS scaling, with bias correction.", adam),
+        OptimizerSpec("adamw", "AdamW", "Adam with weight decay taken out of the gradient.", adamw),
+    )
+}
