@@ -327,7 +327,7 @@ def _chain(
     def update(grads: Array, state: State, params: Array) -> tuple[Array, State]:
         g = np.asarray(grads, dtype=np.float64)
         params = np.asarray(params, dtype=np.float64)
-        step = state.step + 1
+        step = np.asarray(state.step + 1, dtype=np.int64)
         fields: Fields = {f: getattr(state, f) for f in initial}  # rebinding only, no mutation
         for block in blocks:
             g = block.fn(g, fields, params, step)
