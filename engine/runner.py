@@ -1,0 +1,385 @@
+"""The one place that owns the loop over optimization steps.
+
+Contract::
+
+    traj = run(objective, [RunGroup(optimizer, starts, ...), ...], n_steps)
+
+* ``objective`` is an analytic surface (``value``, ``grad``, ``dim``) or a data objective
+  (``value``, ``batch_loss_and_grad``, ``dim``, ``n_examples``) — see the two Protocols below.
+* K runs = the rows of every group's ``starts``, in group order. Each group shares one optimizer
+  (whose hyper-parameters may be per-run arrays of shape ``(n, 1)``) and, on data objectives, one
+  batch stream: runs that share a ``BatchSchedule`` (same seed) see exactly the same batches, so a
+  comparison differs only in the setting compared. On surfaces, optional Gaussian gradient noise
+  (labelled *simulated* in the UI) is drawn once per step and shared by every run, for the same
+  reason.
+* The result is a ``Trajectories`` NamedTuple of arrays, row 0 the start. A run whose parameters,
+  loss or gradient become non-finite, or whose parameters leave ``|θ| ≤ blowup``, has diverged:
+  it freezes (NaN from then on) and ``diverged_at`` records the step; the others go on. Nothing
+  raises and no NumPy warning escapes.
+* Work is bounded (``MAX_RUN_STEPS``, ``MAX_RECORDED``, ``MAX_EXAMPLE_WORK``); larger requests get
+  a ``ValueError`` that says what to reduce. Deterministic for a given ``seed``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from engine.batching import Batches, BatchSchedule, make_batches
+from engine.optimizers import Optimizer, apply_updates
+
+Array = NDArray[np.float64]
+
+MAX_RUN_STEPS = 4_000_000  # runs × steps: the race benchmark (512 × 2000) uses a quarter
+MAX_RECORDED = 12_000_000  # recorded rows × runs × dim per recorded array (~96 MB each)
+MAX_EXAMPLE_WORK = 1_000_000_000  # Σ over steps of runs × batch size × dim (data objectives)
+REDUCTIONS = ("mean", "sum")
+
+
+@runtime_checkable
+class SurfaceObjective(Protocol):
+    """An analytic loss surface: every method vectorised over leading axes."""
+
+    dim: int
+
+    def value(self, p: Array) -> Array: ...
+    def grad(self, p: Array) -> Array: ...
+
+
+@runtime_checkable
+class DataObjective(Protocol):
+    """A loss defined by N examples, whose mini-batch loss and gradient the runner asks for."""
+
+    dim: int
+    n_examples: int
+
+    def value(self, p: Array) -> Array: ...
+    def batch_loss_and_grad(
+        self, params: Array, idx: NDArray[np.intp], reduction: str = ..., l2: float = ...
+    ) -> tuple[Array, Array]: ...
+
+
+class RunGroup(NamedTuple):
+    """Runs that share an optimizer and, on data objectives, a batch stream.
+
+    Attributes:
+        optimizer: its hyper-parameters broadcast to ``(n, 1)``.
+        starts: ``(n, dim)`` one start per run (repeat a row to sweep a hyper-parameter).
+        schedule: data objectives only; ``None`` means the full batch at every step.
+        reduction: "mean" or "sum" over the batch (sum makes the gradient B times larger).
+        l2: coupled L2 strength λ, added once per batch by the objective.
+        noise_std: surfaces only: σ of simulated Gaussian gradient noise per example.
+        noise_batch_size: surfaces only: B in the noise's σ/√B (a mean over B examples).
+    """
+
+    optimizer: Optimizer
+    starts: ArrayLike
+    schedule: BatchSchedule | None = None
+    reduction: str = "mean"
+    l2: float = 0.0
+    noise_std: float = 0.0
+    noise_batch_size: int = 1
+
+
+class Trajectories(NamedTuple):
+    """What happened in K runs over T steps (R recorded rows, row r after ``steps[r]`` updates).
+
+    Attributes:
+        steps: ``(R,)`` recorded step indices, always including 0 and T.
+        params: ``(R, K, dim)`` parameters; NaN after a run diverged.
+        loss: ``(R, K)`` full objective; on data objectives with ``full_loss=False`` only the
+            last row is computed (NaN elsewhere); on surfaces it is always computed (cheap).
+        grads: ``(R, K, dim)`` the (mini-batch, noisy) gradient at ``params[r]`` that the next
+            update uses.
+        velocity: ``(R, K, dim)`` the optimizer's velocity/first-moment state (zeros if none).
+        second_moment: ``(R, K, dim)`` its second-moment state (zeros if none).
+        batch_loss: ``(T, K)`` loss of the batch used at each step (on surfaces: the value).
+        examples_seen: ``(T + 1, K)`` examples drawn so far (on surfaces: steps × noise B).
+        diverged_at: ``(K,)`` first step whose state was unusable, or −1.
+        group: ``(K,)`` index of each run's group.
+    """
+
+    steps: NDArray[np.intp]
+    params: Array
+    loss: Array
+    grads: Array
+    velocity: Array
+    second_moment: Array
+    batch_loss: Array
+    examples_seen: Array
+    diverged_at: NDArray[np.intp]
+    group: NDArray[np.intp]
+
+
+def run(
+    objective: Any,
+    groups: Sequence[RunGroup],
+    n_steps: int,
+    *,
+    record_steps: ArrayLike | None = None,
+    full_loss: bool = True,
+    seed: int = 0,
+    blowup: float = 1e6,
+) -> Trajectories:
+    """Run every group for ``n_steps`` optimizer steps and record what the lessons draw.
+
+    Each step t: g_t = ∇L_{batch t}(θ_t) (per group: its batch, reduction and L2, or the surface
+    gradient plus σ/√B·ξ_t), then ``updates, state = opt.update(g_t, state, θ_t)`` and
+    θ_{t+1} = θ_t + updates.
+
+    Args:
+        objective: a ``SurfaceObjective`` or a ``DataObjective``.
+        groups: the runs, grouped by optimizer (and batch stream).
+        n_steps: T ≥ 0.
+        record_steps: the steps whose state to record (default: every step); 0 and T are added.
+        full_loss: evaluate the full objective at every recorded row (else only at T).
+        seed: seeds the simulated gradient noise (batches are seeded by their schedules).
+        blowup: a run whose |θ| exceeds this has diverged.
+
+    Returns:
+        A ``Trajectories`` of arrays (see its docstring for shapes).
+
+    Raises:
+        ValueError: bad groups, reductions or shapes, or a request beyond the work budget.
+    """
+    data = isinstance(objective, DataObjective)
+    if not data and not isinstance(objective, SurfaceObjective):
+        raise ValueError(f"{objective!r} is neither a loss surface nor a data objective")
+    plan = _Plan(objective, groups, int(n_steps), record_steps, data)
+    with np.errstate(all="ignore"):  # divergence is data: overflow becomes inf/NaN, then frozen
+        return plan.execute(full_loss=full_loss, seed=seed, blowup=float(blowup))
+
+
+class _Plan:
+    """Validated layout of a run: slices per group, batch streams, recorded rows."""
+
+    def __init__(
+        self,
+        objective: Any,
+        groups: Sequence[RunGroup],
+        n_steps: int,
+        record_steps: ArrayLike | None,
+        data: bool,
+    ) -> None:
+        if not groups:
+            raise ValueError("Nothing to run: give at least one RunGroup")
+        if n_steps < 0:
+            raise ValueError(f"n_steps must be ≥ 0, got {n_steps}")
+        self.objective, self.groups, self.n_steps, self.data = objective, groups, n_steps, data
+        self.dim = int(objective.dim)
+        starts = [_check_group(g, self.dim, data) for g in groups]
+        sizes = [len(s) for s in starts]
+        bounds = np.cumsum([0, *sizes])
+        self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        self.start = np.concatenate(starts)  # (K, dim)
+        self.n_runs = len(self.start)
+        self.group_of_run = np.repeat(np.arange(len(groups)), sizes)
+        self.rows = _record_rows(record_steps, n_steps)
+        self._check_budget()
+        # Batch streams: one per distinct schedule; T + 1 batches so row T also has a gradient.
+        # Runs that share (batch stream, reduction, L2) get their gradient from one call.
+        self.batches: dict[BatchSchedule, Batches] = {}
+        self.gradient_keys: dict[tuple[BatchSchedule, str, float], NDArray[np.intp]] = {}
+        if data:
+            for g, sl in zip(groups, self.slices, strict=True):
+                schedule = g.schedule or _full_batch(objective.n_examples)
+                if schedule not in self.batches:
+                    self.batches[schedule] = make_batches(schedule, n_steps + 1)
+                key = (schedule, g.reduction, float(g.l2))
+                runs = np.arange(sl.start, sl.stop, dtype=np.intp)
+                previous = self.gradient_keys.get(key, np.empty(0, dtype=np.intp))
+                self.gradient_keys[key] = np.concatenate([previous, runs])
+
+    def _check_budget(self) -> None:
+        run_steps = self.n_runs * self.n_steps
+        if run_steps > MAX_RUN_STEPS:
+            raise ValueError(
+                f"This request needs {run_steps:,} run-steps ({self.n_runs} runs × "
+                f"{self.n_steps} steps); the limit is {MAX_RUN_STEPS:,}. Use fewer runs or steps."
+            )
+        recorded = len(self.rows) * self.n_runs * self.dim
+        if recorded > MAX_RECORDED:
+            raise ValueError(
+                f"Recording {len(self.rows)} rows × {self.n_runs} runs × {self.dim} parameters "
+                f"= {recorded:,} numbers exceeds the limit of {MAX_RECORDED:,}; "
+                "record fewer steps (record_steps)."
+            )
+        if self.data:
+            work = 0
+            for g, sl in zip(self.groups, self.slices, strict=True):
+                batch = g.schedule.batch_size if g.schedule else self.objective.n_examples
+                work += (sl.stop - sl.start) * batch * self.dim * (self.n_steps + 1)
+            if work > MAX_EXAMPLE_WORK:
+                raise ValueError(
+                    f"This request needs {work:,} example-gradient evaluations × parameters; "
+                    f"the limit is {MAX_EXAMPLE_WORK:,}. Use fewer runs, steps or a smaller batch."
+                )
+
+    def execute(self, *, full_loss: bool, seed: int, blowup: float) -> Trajectories:
+        T, K, rows = self.n_steps, self.n_runs, self.rows
+        batch_loss = np.full((T, K), np.nan)
+        diverged_at = np.full(K, -1, dtype=np.intp)
+        alive = np.ones(K, dtype=bool)
+        rng = np.random.default_rng(seed)
+        params = self.start.copy()
+        states = [
+            g.optimizer.init(params[sl]) for g, sl in zip(self.groups, self.slices, strict=True)
+        ]
+        recorded = set(rows.tolist())
+        # Per recorded row: references to the arrays of that step (stacked once at the end;
+        # every update returns new arrays, so nothing recorded is overwritten later).
+        rec_params: list[Array] = []
+        rec_grads: list[Array] = []
+        rec_loss: list[Array] = []
+        rec_states: list[list[Any]] = []
+
+        for t in range(T + 1):
+            losses, grads = self._loss_and_grad(params, t, rng)
+            newly = _newly_diverged(losses, grads, params, alive, blowup)
+            if newly is not None:
+                diverged_at[newly] = t
+                alive &= ~newly
+                params[newly] = grads[newly] = losses[newly] = np.nan
+            if t in recorded:
+                rec_params.append(params)
+                rec_grads.append(grads)
+                rec_states.append(list(states))
+                if not self.data:  # on a surface the loss just computed is the full objective
+                    rec_loss.append(losses)
+                elif full_loss or t == T:
+                    rec_loss.append(np.asarray(self.objective.value(params), dtype=np.float64))
+                else:
+                    rec_loss.append(np.full(K, np.nan))
+            if t == T:
+                break
+            batch_loss[t] = losses
+            new_params = np.empty_like(params)
+            for i, (g, sl) in enumerate(zip(self.groups, self.slices, strict=True)):
+                updates, states[i] = g.optimizer.update(grads[sl], states[i], params[sl])
+                new_params[sl] = apply_updates(params[sl], updates)
+            params = new_params
+
+        frozen = (diverged_at >= 0) & (rows[:, None] >= diverged_at[None, :])  # (R, K)
+        velocity, second_moment = self._stack_states(rec_states)
+        stacked = [np.stack(rec_params), np.stack(rec_grads), velocity, second_moment]
+        for arr in stacked:
+            arr[frozen] = np.nan
+        loss = np.stack(rec_loss)
+        loss[frozen] = np.nan
+        return Trajectories(
+            steps=rows,
+            params=stacked[0],
+            loss=loss,
+            grads=stacked[1],
+            velocity=velocity,
+            second_moment=second_moment,
+            batch_loss=batch_loss,
+            examples_seen=self._examples_seen(),
+            diverged_at=diverged_at,
+            group=self.group_of_run,
+        )
+
+    def _stack_states(self, rec_states: list[list[Any]]) -> tuple[Array, Array]:
+        """(R, K, dim) velocity and second moment from the recorded optimizer states."""
+        shape = (len(rec_states), self.n_runs, self.dim)
+        velocity, second = np.zeros(shape), np.zeros(shape)
+        for i, (g, sl) in enumerate(zip(self.groups, self.slices, strict=True)):
+            opt = g.optimizer
+            for field, out in ((opt.velocity_field, velocity), (opt.second_moment_field, second)):
+                if field is not None:
+                    out[:, sl] = np.stack([getattr(states[i], field) for states in rec_states])
+        return velocity, second
+
+    def _loss_and_grad(
+        self, params: Array, t: int, rng: np.random.Generator
+    ) -> tuple[Array, Array]:
+        """Per-run loss and gradient at step t: (K,) and (K, dim)."""
+        if not self.data:
+            losses = np.asarray(self.objective.value(params), dtype=np.float64)
+            grads = np.asarray(self.objective.grad(params), dtype=np.float64)
+            noise = rng.standard_normal(self.dim)  # one draw per step, shared: paired runs
+            for g, sl in zip(self.groups, self.slices, strict=True):
+                if g.noise_std > 0:
+                    grads[sl] = grads[sl] + g.noise_std / np.sqrt(g.noise_batch_size) * noise
+            return losses, grads
+        losses = np.empty(self.n_runs)
+        grads = np.empty((self.n_runs, self.dim))
+        # One objective call per distinct (batch stream, reduction, L2) for all runs that share it.
+        for (schedule, reduction, l2), run_idx in self.gradient_keys.items():
+            idx = self.batches[schedule].batch(t)
+            loss, grad = self.objective.batch_loss_and_grad(
+                params[run_idx], idx, reduction=reduction, l2=l2
+            )
+            losses[run_idx], grads[run_idx] = loss, grad
+        return losses, grads
+
+    def _examples_seen(self) -> Array:
+        seen = np.zeros((self.n_steps + 1, self.n_runs))
+        steps = np.arange(self.n_steps + 1, dtype=np.float64)
+        for g, sl in zip(self.groups, self.slices, strict=True):
+            if self.data:
+                schedule = g.schedule or _full_batch(self.objective.n_examples)
+                counts = self.batches[schedule].examples_seen[: self.n_steps + 1]
+                seen[:, sl] = counts[:, None]
+            else:
+                seen[:, sl] = (steps * g.noise_batch_size)[:, None]
+        return seen
+
+
+def _check_group(group: RunGroup, dim: int, data: bool) -> Array:
+    """Validate one group and return its starts as a float64 ``(n, dim)`` array."""
+    starts = np.array(group.starts, dtype=np.float64, ndmin=2)
+    if starts.ndim != 2 or starts.shape[-1] != dim or len(starts) == 0:
+        raise ValueError(f"starts must have shape (n, {dim}) with n ≥ 1, got {starts.shape}")
+    if not np.all(np.isfinite(starts)):
+        raise ValueError(f"starts must be finite, got {starts.tolist()!r}")
+    if group.reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean' or 'sum', got {group.reduction!r}")
+    if not (np.isfinite(group.l2) and group.l2 >= 0):
+        raise ValueError(f"l2 must be finite and ≥ 0, got {group.l2!r}")
+    if not data and group.schedule is not None:
+        raise ValueError("A batch schedule needs a data objective; this is an analytic surface")
+    if data and group.noise_std:
+        raise ValueError(
+            "Simulated noise is for analytic surfaces; data objectives have real noise"
+        )
+    if not (np.isfinite(group.noise_std) and group.noise_std >= 0):
+        raise ValueError(f"noise_std must be finite and ≥ 0, got {group.noise_std!r}")
+    if group.noise_batch_size < 1:
+        raise ValueError(f"noise_batch_size must be ≥ 1, got {group.noise_batch_size!r}")
+    group.optimizer.init(starts)  # checks that per-run hyper-parameters match n
+    return starts
+
+
+def _newly_diverged(
+    losses: Array, grads: Array, params: Array, alive: NDArray[np.bool_], blowup: float
+) -> NDArray[np.bool_] | None:
+    """Runs that became unusable at this step, or None (the common case, found cheaply)."""
+    # Fast path: any inf/NaN poisons a whole-array sum; frozen runs are NaN, so skip it then.
+    finite = np.isfinite(losses.sum() + grads.sum() + params.sum())
+    if alive.all() and finite and np.abs(params).max() <= blowup:
+        return None
+    bad = ~np.isfinite(losses + grads.sum(axis=-1) + params.sum(axis=-1))
+    bad |= np.abs(params).max(axis=-1) > blowup
+    newly = alive & bad
+    return newly if newly.any() else None
+
+
+def _record_rows(record_steps: ArrayLike | None, n_steps: int) -> NDArray[np.intp]:
+    """Sorted unique steps to record, with 0 and T always included."""
+    if record_steps is None:
+        return np.arange(n_steps + 1, dtype=np.intp)
+    steps = np.asarray(record_steps)
+    if steps.size and (not np.issubdtype(steps.dtype, np.integer) or steps.min() < 0):
+        raise ValueError(f"record_steps must be integers in [0, {n_steps}], got {steps!r}")
+    if steps.size and steps.max() > n_steps:
+        raise ValueError(f"record_steps must be integers in [0, {n_steps}], got max {steps.max()}")
+    return np.union1d(steps.astype(np.intp), [0, n_steps]).astype(np.intp)
+
+
+def _full_batch(n_examples: int) -> BatchSchedule:
+    return BatchSchedule(n_examples=n_examples, batch_size=n_examples, reshuffle=False)
