@@ -318,6 +318,7 @@ def _chain(
     ``initial`` maps every state field except ``step`` to its starting value (filled to the
     shape of ``params``); the step counter t is shared by the blocks and starts at 1.
     """
+
     def init(params: Array) -> State:
         params = np.asarray(params, dtype=np.float64)
         _check_broadcast(hparams, params)
