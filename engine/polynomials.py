@@ -1,0 +1,111 @@
+"""Exact polynomials in one or two variables, so polynomial surfaces get analytic derivatives.
+
+A ``Poly`` holds a dense coefficient array ``c`` with ``c[i, j]`` the coefficient of ``xⁱ yʲ``
+(``c[i]`` of ``xⁱ`` in one variable). Sums, products and integer powers are exact (they only
+add and convolve coefficient arrays), and ``derivative(axis)`` differentiates term by term, so a
+surface written as ``(1 - x)**2 + 100 * (y - x**2)**2`` has a gradient and Hessian that are exact
+polynomials too — no finite differences and no hand-expanded formulas to get wrong.
+
+Evaluation is Horner's scheme (``numpy.polynomial.polynomial.polyval`` / ``polyval2d``),
+vectorised over any array of points.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from numpy.polynomial import polynomial as npoly
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+class Poly:
+    """A polynomial in ``ndim`` (1 or 2) variables with float64 coefficients."""
+
+    def __init__(self, coefficients: object) -> None:
+        self.c = np.atleast_1d(np.asarray(coefficients, dtype=np.float64))
+        if self.c.ndim not in (1, 2):
+            raise ValueError(f"Poly supports 1 or 2 variables, got {self.c.ndim}")
+
+    @classmethod
+    def variables(cls, ndim: int) -> tuple[Poly, ...]:
+        """The coordinate polynomials: ``x`` for ndim 1, ``(x, y)`` for ndim 2."""
+        out = []
+        for axis in range(ndim):
+            c = np.zeros((2,) * ndim)
+            c[tuple(1 if a == axis else 0 for a in range(ndim))] = 1.0
+            out.append(cls(c))
+        return tuple(out)
+
+    @property
+    def ndim(self) -> int:
+        return int(self.c.ndim)
+
+    def _coerce(self, other: object) -> Poly:
+        if isinstance(other, Poly):
+            if other.ndim != self.ndim:
+                raise ValueError("cannot combine polynomials in different numbers of variables")
+            return other
+        c = np.zeros((1,) * self.ndim)
+        c[(0,) * self.ndim] = float(other)  # type: ignore[arg-type]
+        return Poly(c)
+
+    def __add__(self, other: object) -> Poly:
+        b = self._coerce(other)
+        shape = tuple(max(p, q) for p, q in zip(self.c.shape, b.c.shape, strict=True))
+        out = np.zeros(shape)
+        out[tuple(slice(0, n) for n in self.c.shape)] += self.c
+        out[tuple(slice(0, n) for n in b.c.shape)] += b.c
+        return Poly(out)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Poly:
+        return Poly(-self.c)
+
+    def __sub__(self, other: object) -> Poly:
+        return self + (-self._coerce(other))
+
+    def __rsub__(self, other: object) -> Poly:
+        return self._coerce(other) - self
+
+    def __mul__(self, other: object) -> Poly:
+        b = self._coerce(other)
+        shape = tuple(p + q - 1 for p, q in zip(self.c.shape, b.c.shape, strict=True))
+        out = np.zeros(shape)
+        for index in itertools.product(*(range(n) for n in self.c.shape)):
+            a = self.c[index]
+            if a != 0.0:
+                out[tuple(slice(i, i + n) for i, n in zip(index, b.c.shape, strict=True))] += (
+                    a * b.c
+                )
+        return Poly(out)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: float) -> Poly:
+        return Poly(self.c / float(divisor))
+
+    def __pow__(self, exponent: int) -> Poly:
+        if not isinstance(exponent, int) or exponent < 0:
+            raise ValueError(f"Poly powers must be non-negative integers, got {exponent!r}")
+        result = self._coerce(1.0)
+        for _ in range(exponent):
+            result = result * self
+        return result
+
+    def derivative(self, axis: int) -> Poly:
+        """∂/∂(variable ``axis``), exact."""
+        if self.c.shape[axis] == 1:  # constant in this variable
+            return Poly(np.zeros((1,) * self.ndim))
+        return Poly(npoly.polyder(self.c, axis=axis))
+
+    def __call__(self, *coords: Array) -> Array:
+        """Evaluate at coordinate arrays of one shape (one array per variable)."""
+        if len(coords) != self.ndim:
+            raise ValueError(f"expected {self.ndim} coordinate arrays, got {len(coords)}")
+        if self.ndim == 1:
+            return np.asarray(npoly.polyval(coords[0], self.c), dtype=np.float64)
+        return np.asarray(npoly.polyval2d(coords[0], coords[1], self.c), dtype=np.float64)
