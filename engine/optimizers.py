@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 Array = NDArray[np.float64]
 Fields = dict[str, Array]
 # A block's code: (g, state fields to rebind, params, step t) -> new g. Never mutates arrays.
-Step = NDArray[np.int64]
+Step = int  # t, starting at 1 (the state stores it as a 0-d int64 array)
 BlockFn = Callable[[Array, Fields, Array, Step], Array]
 
 
@@ -191,12 +191,11 @@ def _momentum_trace(momentum: Array, dampening: Array, nesterov: bool) -> Block:
     """
 
     all_active = bool(np.all(momentum != 0))
+    keep = 1.0 - dampening
 
     def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
-        if step == 1:
-            buf = g.copy()  # torch: buf = clone(grad), no dampening on the first step
-        else:
-            buf = momentum * fields["momentum_buffer"] + (1.0 - dampening) * g
+        # torch: buf = clone(grad) on the first step (no dampening), then μ·buf + (1 − τ)·g.
+        buf = g.copy() if step == 1 else momentum * fields["momentum_buffer"] + keep * g
         fields["momentum_buffer"] = buf
         new_g = g + momentum * buf if nesterov else buf
         return new_g if all_active else np.where(momentum != 0, new_g, g)
@@ -237,11 +236,13 @@ def _scale_by_adagrad(eps: Array) -> Block:
 def _scale_by_rms(alpha: Array, eps: Array, centered: bool) -> Block:
     """RMSprop: v ← αv + (1 − α)g²; centered also tracks ḡ and uses v − ḡ²; g ← g/(√ṽ + ε)."""
 
+    rest = 1.0 - alpha
+
     def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
-        square_avg = alpha * fields["square_avg"] + (1.0 - alpha) * g * g
+        square_avg = alpha * fields["square_avg"] + rest * g * g
         fields["square_avg"] = square_avg
         if centered:
-            grad_avg = fields["grad_avg"] + (1.0 - alpha) * (g - fields["grad_avg"])  # torch lerp
+            grad_avg = fields["grad_avg"] + rest * (g - fields["grad_avg"])  # torch lerp
             fields["grad_avg"] = grad_avg
             # v − ḡ² ≥ 0 in exact arithmetic (same weights); clip the rounding error at 0.
             square_avg = np.maximum(square_avg - grad_avg * grad_avg, 0.0)
@@ -261,9 +262,11 @@ def _scale_by_rms(alpha: Array, eps: Array, centered: bool) -> Block:
 def _scale_by_adam(beta1: Array, beta2: Array, eps: Array, amsgrad: bool) -> Block:
     """Adam's moments with bias correction; amsgrad keeps the maximum of the raw v (torch)."""
 
+    rest1, rest2 = 1.0 - beta1, 1.0 - beta2
+
     def fn(g: Array, fields: Fields, params: Array, step: Step) -> Array:
-        exp_avg = fields["exp_avg"] + (1.0 - beta1) * (g - fields["exp_avg"])  # torch lerp
-        exp_avg_sq = beta2 * fields["exp_avg_sq"] + (1.0 - beta2) * g * g
+        exp_avg = fields["exp_avg"] + rest1 * (g - fields["exp_avg"])  # torch lerp
+        exp_avg_sq = beta2 * fields["exp_avg_sq"] + rest2 * g * g
         fields["exp_avg"], fields["exp_avg_sq"] = exp_avg, exp_avg_sq
         if amsgrad:
             exp_avg_sq = np.maximum(fields["max_exp_avg_sq"], exp_avg_sq)
@@ -319,6 +322,8 @@ def _chain(
     shape of ``params``); the step counter t is shared by the blocks and starts at 1.
     """
 
+    fns = [b.fn for b in blocks]
+
     def init(params: Array) -> State:
         params = np.asarray(params, dtype=np.float64)
         _check_broadcast(hparams, params)
@@ -328,11 +333,11 @@ def _chain(
     def update(grads: Array, state: State, params: Array) -> tuple[Array, State]:
         g = np.asarray(grads, dtype=np.float64)
         params = np.asarray(params, dtype=np.float64)
-        step = np.asarray(state.step + 1, dtype=np.int64)
+        step = int(state.step) + 1
         fields: Fields = {f: getattr(state, f) for f in initial}  # rebinding only, no mutation
-        for block in blocks:
-            g = block.fn(g, fields, params, step)
-        return g, state_cls(step=step, **fields)
+        for fn in fns:
+            g = fn(g, fields, params, step)
+        return g, state_cls(step=np.asarray(step, dtype=np.int64), **fields)
 
     latex = r"\begin{aligned} " + r" \\ ".join(b.latex for b in blocks) + r" \end{aligned}"
     return Optimizer(

@@ -109,3 +109,50 @@ class Poly:
         if self.ndim == 1:
             return np.asarray(npoly.polyval(coords[0], self.c), dtype=np.float64)
         return np.asarray(npoly.polyval2d(coords[0], coords[1], self.c), dtype=np.float64)
+
+
+class PolyBundle:
+    """Several polynomials in the same variables, evaluated together.
+
+    The powers of each coordinate are built once (a Vandermonde matrix) and every polynomial is
+    then one matrix product: for two variables f_k(x, y) = Σ_j yʲ (Σ_i c_kij xⁱ). This is what
+    makes a surface's value and gradient cost about as much as hand-written formulas.
+    """
+
+    def __init__(self, polys: list[Poly]) -> None:
+        if not polys or len({p.ndim for p in polys}) != 1:
+            raise ValueError("a PolyBundle needs one or more polynomials in the same variables")
+        self.ndim = polys[0].ndim
+        shape = tuple(max(p.c.shape[a] for p in polys) for a in range(self.ndim))
+        coefficients = np.zeros((len(polys), *shape))
+        for k, p in enumerate(polys):
+            coefficients[k][tuple(slice(0, n) for n in p.c.shape)] = p.c
+        self.size = len(polys)
+        self.shape = shape
+        # (n · (deg_y + 1), deg_x + 1): one matrix product against the powers of x.
+        self._matrix = np.ascontiguousarray(np.moveaxis(coefficients, 1, -1).reshape(-1, shape[0]))
+
+    def __call__(self, *coords: Array) -> Array:
+        """Every polynomial at the coordinate arrays (one array per variable, one shape):
+        ``(n_polys, *shape)``."""
+        if len(coords) != self.ndim:
+            raise ValueError(f"expected {self.ndim} coordinate arrays, got {len(coords)}")
+        x = np.asarray(coords[0], dtype=np.float64)
+        out_shape = x.shape
+        inner = self._matrix @ _powers(x.reshape(-1), self.shape[0])  # (n · (deg_y + 1), m)
+        if self.ndim == 1:
+            values = inner
+        else:
+            y = np.asarray(coords[1], dtype=np.float64).reshape(-1)
+            inner = inner.reshape(self.size, self.shape[1], len(y))
+            values = np.einsum("kjm,jm->km", inner, _powers(y, self.shape[1]))
+        return values.reshape(self.size, *out_shape)
+
+
+def _powers(x: Array, count: int) -> Array:
+    """``(count, m)``: rows x⁰, x¹, …, x^(count−1)."""
+    out = np.empty((count, len(x)))
+    out[0] = 1.0
+    for i in range(1, count):
+        np.multiply(out[i - 1], x, out=out[i])
+    return out

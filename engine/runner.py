@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from engine.batching import Batches, BatchSchedule, make_batches
-from engine.optimizers import Optimizer, apply_updates
+from engine.optimizers import Optimizer
 
 Array = NDArray[np.float64]
 
@@ -220,21 +220,23 @@ class _Plan:
                 )
 
     def execute(self, *, full_loss: bool, seed: int, blowup: float) -> Trajectories:
-        T, K, rows = self.n_steps, self.n_runs, self.rows
+        T, K, rows, dim = self.n_steps, self.n_runs, self.rows, self.dim
         batch_loss = np.full((T, K), np.nan)
         diverged_at = np.full(K, -1, dtype=np.intp)
         alive = np.ones(K, dtype=bool)
         rng = np.random.default_rng(seed)
         params = self.start.copy()
+        steppers = [
+            (g.optimizer.update, sl) for g, sl in zip(self.groups, self.slices, strict=True)
+        ]
         states = [
             g.optimizer.init(params[sl]) for g, sl in zip(self.groups, self.slices, strict=True)
         ]
-        recorded = set(rows.tolist())
-        # Per recorded row: references to the arrays of that step (stacked once at the end;
-        # every update returns new arrays, so nothing recorded is overwritten later).
-        rec_params: list[Array] = []
-        rec_grads: list[Array] = []
-        rec_loss: list[Array] = []
+        row_of_step = {int(step): r for r, step in enumerate(rows)}
+        rec_params = np.empty((len(rows), K, dim))
+        rec_grads = np.empty((len(rows), K, dim))
+        rec_loss = np.full((len(rows), K), np.nan)
+        # Optimizer states are immutable NamedTuples: keep references, stack once at the end.
         rec_states: list[list[Any]] = []
 
         for t in range(T + 1):
@@ -244,37 +246,33 @@ class _Plan:
                 diverged_at[newly] = t
                 alive &= ~newly
                 params[newly] = grads[newly] = losses[newly] = np.nan
-            if t in recorded:
-                rec_params.append(params)
-                rec_grads.append(grads)
+            r = row_of_step.get(t)
+            if r is not None:
+                rec_params[r], rec_grads[r] = params, grads
                 rec_states.append(list(states))
                 if not self.data:  # on a surface the loss just computed is the full objective
-                    rec_loss.append(losses)
+                    rec_loss[r] = losses
                 elif full_loss or t == T:
-                    rec_loss.append(np.asarray(self.objective.value(params), dtype=np.float64))
-                else:
-                    rec_loss.append(np.full(K, np.nan))
+                    rec_loss[r] = self.objective.value(params)
             if t == T:
                 break
             batch_loss[t] = losses
-            new_params = np.empty_like(params)
-            for i, (g, sl) in enumerate(zip(self.groups, self.slices, strict=True)):
-                updates, states[i] = g.optimizer.update(grads[sl], states[i], params[sl])
-                new_params[sl] = apply_updates(params[sl], updates)
-            params = new_params
+            moved = []
+            for i, (update, sl) in enumerate(steppers):
+                updates, states[i] = update(grads[sl], states[i], params[sl])
+                moved.append(params[sl] + updates)  # apply_updates
+            params = np.concatenate(moved) if len(moved) > 1 else moved[0]
 
-        frozen = (diverged_at >= 0) & (rows[:, None] >= diverged_at[None, :])  # (R, K)
         velocity, second_moment = self._stack_states(rec_states)
-        stacked = [np.stack(rec_params), np.stack(rec_grads), velocity, second_moment]
-        for arr in stacked:
-            arr[frozen] = np.nan
-        loss = np.stack(rec_loss)
-        loss[frozen] = np.nan
+        if np.any(diverged_at >= 0):
+            frozen = (diverged_at >= 0) & (rows[:, None] >= diverged_at[None, :])  # (R, K)
+            for arr in (rec_params, rec_grads, velocity, second_moment, rec_loss):
+                arr[frozen] = np.nan
         return Trajectories(
             steps=rows,
-            params=stacked[0],
-            loss=loss,
-            grads=stacked[1],
+            params=rec_params,
+            loss=rec_loss,
+            grads=rec_grads,
             velocity=velocity,
             second_moment=second_moment,
             batch_loss=batch_loss,
@@ -291,7 +289,7 @@ class _Plan:
             opt = g.optimizer
             for field, out in ((opt.velocity_field, velocity), (opt.second_moment_field, second)):
                 if field is not None:
-                    out[:, sl] = np.stack([getattr(states[i], field) for states in rec_states])
+                    out[:, sl] = np.array([getattr(states[i], field) for states in rec_states])
         return velocity, second
 
     def _loss_and_grad(
@@ -299,8 +297,7 @@ class _Plan:
     ) -> tuple[Array, Array]:
         """Per-run loss and gradient at step t: (K,) and (K, dim)."""
         if not self.data:
-            losses = np.asarray(self.objective.value(params), dtype=np.float64)
-            grads = np.asarray(self.objective.grad(params), dtype=np.float64)
+            losses, grads = _value_and_grad(self.objective, params)
             noise = rng.standard_normal(self.dim)  # one draw per step, shared: paired runs
             for g, sl in zip(self.groups, self.slices, strict=True):
                 if g.noise_std > 0:
@@ -328,6 +325,15 @@ class _Plan:
             else:
                 seen[:, sl] = (steps * g.noise_batch_size)[:, None]
         return seen
+
+
+def _value_and_grad(surface: Any, params: Array) -> tuple[Array, Array]:
+    """Value and gradient, in one call when the surface offers ``value_and_grad``."""
+    if hasattr(surface, "value_and_grad"):
+        value, grad = surface.value_and_grad(params)
+    else:
+        value, grad = surface.value(params), surface.grad(params)
+    return np.asarray(value, dtype=np.float64), np.asarray(grad, dtype=np.float64)
 
 
 def _check_group(group: RunGroup, dim: int, data: bool) -> Array:
@@ -360,8 +366,9 @@ def _newly_diverged(
 ) -> NDArray[np.bool_] | None:
     """Runs that became unusable at this step, or None (the common case, found cheaply)."""
     # Fast path: any inf/NaN poisons a whole-array sum; frozen runs are NaN, so skip it then.
-    finite = np.isfinite(losses.sum() + grads.sum() + params.sum())
-    if alive.all() and finite and np.abs(params).max() <= blowup:
+    # max() propagates NaN, so a NaN parameter also fails the bound check.
+    finite = np.isfinite(losses.sum() + grads.sum())
+    if finite and np.abs(params).max() <= blowup and alive.all():
         return None
     bad = ~np.isfinite(losses + grads.sum(axis=-1) + params.sum(axis=-1))
     bad |= np.abs(params).max(axis=-1) > blowup

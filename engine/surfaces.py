@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from engine.polynomials import Poly
+from engine.polynomials import Poly, PolyBundle
 
 Array = NDArray[np.float64]
 Coords = Sequence[Array]
@@ -75,6 +75,7 @@ class Surface:
     log_color: bool = False
     stationary: Array | None = None
     smooth: bool = True
+    _value_and_grad: Callable[[Coords], Array] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         points = np.empty(0) if self.stationary is None else self.stationary
@@ -98,6 +99,13 @@ class Surface:
         coords = self._coords(p)
         zero = np.zeros_like(coords[0])
         return np.stack([g + zero for g in self._grad(coords)], axis=-1)
+
+    def value_and_grad(self, p: ArrayLike) -> tuple[Array, Array]:
+        """(f(p), ∇f(p)) in one call — what the runner asks for at every step."""
+        if self._value_and_grad is None:
+            return self.value(p), self.grad(p)
+        both = self._value_and_grad(self._coords(p))  # (1 + dim, ...)
+        return both[0], np.ascontiguousarray(np.moveaxis(both[1:], 0, -1))
 
     def hessian(self, p: ArrayLike) -> Array:
         """∇²f(p): ``(..., dim)`` → ``(..., dim, dim)``, symmetric."""
@@ -131,7 +139,15 @@ def polynomial_surface(
     """
     poly = build(*Poly.variables(dim))
     grads = [poly.derivative(i) for i in range(dim)]
-    hess = [[g.derivative(j) for j in range(dim)] for g in grads]
+    value_bundle = PolyBundle([poly])
+    grad_bundle = PolyBundle(grads)
+    both_bundle = PolyBundle([poly, *grads])
+    hess_bundle = PolyBundle([g.derivative(j) for g in grads for j in range(dim)])
+
+    def hessian(c: Coords) -> list[list[Array]]:
+        flat = hess_bundle(*c)
+        return [list(flat[i * dim : (i + 1) * dim]) for i in range(dim)]
+
     minima_arr = _points(minima, dim)
     return Surface(
         key=key,
@@ -143,11 +159,12 @@ def polynomial_surface(
         minima=minima_arr,
         minima_values=poly(*minima_arr.T) if len(minima_arr) else np.empty(0),
         default_start=np.asarray(default_start, dtype=np.float64),
-        _value=lambda c: poly(*c),
-        _grad=lambda c: [g(*c) for g in grads],
-        _hessian=lambda c: [[h(*c) for h in row] for row in hess],
+        _value=lambda c: value_bundle(*c)[0],
+        _grad=lambda c: list(grad_bundle(*c)),
+        _hessian=hessian,
         log_color=log_color,
         stationary=_points(stationary, dim),
+        _value_and_grad=lambda c: both_bundle(*c),
     )
 
 

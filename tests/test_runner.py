@@ -214,3 +214,43 @@ def test_work_budget_refuses_oversized_requests(monkeypatch):
     problem = LeastSquares()
     with pytest.raises(ValueError, match="example-gradient"):
         run(problem, [RunGroup(OPTIMIZERS["sgd"](lr=0.1), [[0.0, 0.0]])], 100)
+
+
+# ------------------------------------------------------------- with the real surfaces and data
+
+
+def test_every_surface_runs_every_optimizer_without_warnings():
+    from engine.surfaces import SURFACES
+
+    for surface in SURFACES.values():
+        starts = surface.default_start[None]
+        groups = [RunGroup(spec(), starts) for spec in OPTIMIZERS.values()]
+        traj = run(surface, groups, 50)
+        assert traj.params.shape == (51, len(groups), surface.dim)
+        alive = traj.diverged_at == -1
+        assert np.all(np.isfinite(traj.loss[:, alive]))
+
+
+def test_unbounded_saddle_diverges_as_data():
+    from engine.surfaces import SURFACES
+
+    traj = run(SURFACES["saddle"], [RunGroup(OPTIMIZERS["sgd"](lr=0.4), [[-1.9, 0.01]])], 200)
+    assert traj.diverged_at[0] > 0
+    assert np.all(np.isnan(traj.params[traj.diverged_at[0] :, 0]))
+
+
+def test_data_problem_runs_with_real_minibatches():
+    from engine.problems import ProblemConfig, make_problem
+
+    problem = make_problem(ProblemConfig("logistic_regression", n_examples=128, seed=1))
+    schedule = BatchSchedule(128, 16, seed=3)
+    groups = [
+        RunGroup(OPTIMIZERS["sgd"](lr=0.5), problem.default_start[None], schedule),
+        RunGroup(OPTIMIZERS["adam"](lr=0.1), problem.default_start[None], schedule),
+    ]
+    traj = run(problem, groups, 400)
+    assert np.all(traj.diverged_at == -1)
+    assert np.all(traj.loss[-1] < problem.minima_values[0] + 0.05)
+    assert np.all(traj.examples_seen[-1] == 400 * 16)
+    # The batch loss is noisy around the full loss: not equal to it.
+    assert not np.allclose(traj.batch_loss[:, 0], traj.loss[:-1, 0])

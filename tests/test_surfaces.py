@@ -86,7 +86,7 @@ def test_shapes_are_vectorised_over_leading_axes(key):
     point = grid[1, 2, 0]
     assert s.value(point).shape == ()
     np.testing.assert_array_equal(s.value(grid)[1, 2, 0], s.value(point))
-    np.testing.assert_array_equal(s.grad(grid)[1, 2, 0], s.grad(point))
+    np.testing.assert_allclose(s.grad(grid)[1, 2, 0], s.grad(point), rtol=1e-14, atol=1e-14)
     with pytest.raises(ValueError, match=r"\(\.\.\., " + str(s.dim) + r"\)"):
         s.value(np.zeros((3, s.dim + 1)))
 
@@ -214,3 +214,12 @@ def test_poly_algebra_is_exact():
         _ = x + t
     with pytest.raises(ValueError, match="non-negative integers"):
         _ = x**-1
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_value_and_grad_in_one_call_agrees(key):
+    s = SURFACES[key]
+    pts = _random_points(s, 40).reshape(-1, 4, s.dim)
+    value, grad = s.value_and_grad(pts)
+    np.testing.assert_allclose(value, s.value(pts), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(grad, s.grad(pts), rtol=1e-13, atol=1e-13)

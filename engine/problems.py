@@ -1,0 +1,445 @@
+"""Data-defined problems: losses made of N per-example terms, with one or two parameters.
+
+The batch-size and sum/mean lessons need real stochastic gradients, so these problems are
+defined by generated data and a per-example loss. All of them are linear models: example i has a
+feature vector φᵢ and a target yᵢ, its score is sᵢ = θ·φᵢ and its loss ℓ(sᵢ, yᵢ):
+
+* ``linear_regression`` — y ≈ w·x + b, θ = (w, b), φᵢ = (xᵢ, 1), ℓ = ½(s − y)².
+* ``line_through_origin`` — y ≈ w·x, θ = (w,), φᵢ = (xᵢ,), ℓ = ½(s − y)².
+* ``logistic_regression`` — two weights on 2-D points, no bias, θ = (w₁, w₂), φᵢ = zᵢ,
+  labels y ∈ {0, 1}, ℓ = log(1 + eˢ) − y·s (binary cross-entropy on the logit).
+
+So ∇ℓᵢ = ℓ'(sᵢ)·φᵢ and ∇²ℓᵢ = ℓ''(sᵢ)·φᵢφᵢᵀ, which is all the module needs.
+
+Batch loss over a batch 𝓑 of size B, with ``reduction``:
+
+    mean: L_𝓑(θ) = (1/B) Σ_{i∈𝓑} ℓᵢ(θ) + (λ/2)‖θ‖²
+    sum:  L_𝓑(θ) =       Σ_{i∈𝓑} ℓᵢ(θ) + (λ/2)‖θ‖²
+
+The coupled L2 term is added once per batch, as ``weight_decay`` or an explicit penalty does in
+a framework. Under mean its strength relative to the data term is λ whatever B is; under sum
+the data term grows with B while the penalty does not, so its relative strength is λ/B.
+
+The full objective ``value``/``grad``/``hessian`` is the mean loss over all N examples without
+L2 (the surface the lessons draw). It evaluates a plot grid ``(H, W, dim)`` in one call.
+
+Noise (REFERENCE.md §2): with G the full gradient, H the Hessian and Σ the covariance of the
+per-example gradients, the mean mini-batch gradient drawn without replacement has covariance
+Σ/B·(N − B)/(N − 1); B_simple = tr Σ / |G|², B_noise = tr(HΣ)/(GᵀHG), ε_max = |G|²/(GᵀHG).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Array = NDArray[np.float64]
+Index = NDArray[np.intp]
+
+MIN_EXAMPLES = 2
+MAX_EXAMPLES = 16_384
+MAX_NOISE = 10.0
+_CHUNK_ELEMENTS = 1 << 21  # bound on the (points × examples) block evaluated at once
+
+
+@dataclass(frozen=True)
+class ProblemConfig:
+    """What to generate: the problem kind, N examples, the noise level and the seed.
+
+    ``noise`` is the standard deviation of the target noise (regression) or of the noise added
+    to the decision score before labelling (logistic regression: 0 gives separable data, which
+    has no finite minimizer).
+    """
+
+    kind: str
+    n_examples: int = 256
+    noise: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in PROBLEMS:
+            raise ValueError(f"Unknown problem {self.kind!r}; choose one of {sorted(PROBLEMS)}")
+        n = self.n_examples
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise ValueError(f"n_examples must be an integer, got {n!r}")
+        if not MIN_EXAMPLES <= n <= MAX_EXAMPLES:
+            raise ValueError(
+                f"n_examples must be between {MIN_EXAMPLES} and {MAX_EXAMPLES}, got {n}"
+            )
+        if not (math.isfinite(self.noise) and 0 <= self.noise <= MAX_NOISE):
+            raise ValueError(f"noise must be between 0 and {MAX_NOISE}, got {self.noise!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be ≥ 0, got {self.seed}")
+
+
+class NoiseScales(NamedTuple):
+    """Gradient-noise statistics at a point (McCandlish et al. 2018), each ``(...)``.
+
+    Attributes:
+        grad_norm2: |G|².
+        trace_cov: tr Σ, the per-example gradient variance.
+        b_simple: tr Σ / |G|² — the batch size at which noise and signal are comparable.
+        b_noise: tr(HΣ) / (GᵀHG) — the same with curvature weighting.
+        eps_max: |G|² / (GᵀHG) — the best step along G with an exact gradient.
+    """
+
+    grad_norm2: Array
+    trace_cov: Array
+    b_simple: Array
+    b_noise: Array
+    eps_max: Array
+
+
+def _sigmoid(s: Array) -> Array:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * s)), dtype=np.float64)  # no overflow
+
+
+def _squared(s: Array, y: Array) -> tuple[Array, Array, Array]:
+    """ℓ = ½(s − y)², ℓ' = s − y, ℓ'' = 1."""
+    r = s - y
+    return 0.5 * r * r, r, np.ones_like(r)
+
+
+def _logistic(s: Array, y: Array) -> tuple[Array, Array, Array]:
+    """ℓ = log(1 + eˢ) − y·s (stable), ℓ' = σ(s) − y, ℓ'' = σ(s)(1 − σ(s))."""
+    p = _sigmoid(s)
+    return np.logaddexp(0.0, s) - y * s, p - y, p * (1.0 - p)
+
+
+LOSSES = {"squared": _squared, "logistic": _logistic}
+
+
+@dataclass(frozen=True, eq=False)
+class DataProblem:
+    """A linear model with per-example losses over generated data (see the module docstring).
+
+    Attributes:
+        key, name, description: registry key, display name, what it teaches.
+        config: the ``ProblemConfig`` it was generated from.
+        features: ``(N, dim)`` φᵢ.
+        targets: ``(N,)`` yᵢ.
+        inputs: ``(N, d_in)`` the raw inputs to plot (x for regression, the 2-D points).
+        loss_kind: "squared" or "logistic".
+        param_names: axis labels, e.g. ("w", "b").
+        true_params: ``(dim,)`` the parameters the data were generated with.
+        bounds: ``(dim, 2)`` plotting window in parameter space.
+        minima: ``(m, dim)`` the minimizer of the full loss (m = 0 if there is none).
+        minima_values: ``(m,)``.
+        default_start: ``(dim,)``.
+        log_color: the contour needs a log colour scale.
+    """
+
+    key: str
+    name: str
+    description: str
+    config: ProblemConfig
+    features: Array
+    targets: Array
+    inputs: Array
+    loss_kind: str
+    param_names: tuple[str, ...]
+    true_params: Array
+    bounds: Array
+    minima: Array
+    minima_values: Array
+    default_start: Array
+    log_color: bool = False
+
+    @property
+    def dim(self) -> int:
+        return int(self.features.shape[1])
+
+    @property
+    def n_examples(self) -> int:
+        return int(self.features.shape[0])
+
+    # ------------------------------------------------------------------ per example
+
+    def _params(self, params: ArrayLike) -> Array:
+        p = np.asarray(params, dtype=np.float64)
+        if p.ndim == 0 or p.shape[-1] != self.dim:
+            raise ValueError(
+                f"{self.name} takes parameters of shape (..., {self.dim}), got {p.shape}"
+            )
+        return p
+
+    def _index(self, idx: ArrayLike | None) -> Index:
+        if idx is None:
+            return np.arange(self.n_examples, dtype=np.intp)
+        index = np.asarray(idx)
+        if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer) or index.size == 0:
+            raise ValueError(f"idx must be a non-empty 1-D integer array, got {index!r}")
+        if index.min() < 0 or index.max() >= self.n_examples:
+            raise ValueError(f"idx must lie in [0, {self.n_examples}), got {index!r}")
+        return index.astype(np.intp, copy=False)
+
+    def _terms(self, params: ArrayLike, idx: ArrayLike | None) -> tuple[Array, Array, Array, Array]:
+        """(φ_𝓑 (B, dim), ℓ, ℓ', ℓ'') with the last three ``(..., B)``."""
+        p, index = self._params(params), self._index(idx)
+        phi = self.features[index]
+        loss, d1, d2 = LOSSES[self.loss_kind](p @ phi.T, self.targets[index])
+        return phi, loss, d1, d2
+
+    def example_losses(self, params: ArrayLike, idx: ArrayLike | None = None) -> Array:
+        """ℓᵢ(θ) for the examples ``idx`` (all if None): ``(..., dim)`` → ``(..., B)``."""
+        return self._terms(params, idx)[1]
+
+    def example_grads(self, params: ArrayLike, idx: ArrayLike | None = None) -> Array:
+        """∇ℓᵢ(θ) = ℓ'(sᵢ)·φᵢ: ``(..., dim)`` → ``(..., B, dim)``."""
+        phi, _, d1, _ = self._terms(params, idx)
+        return np.asarray(d1[..., :, None] * phi, dtype=np.float64)
+
+    def batch_loss_and_grad(
+        self, params: ArrayLike, idx: ArrayLike, reduction: str = "mean", l2: float = 0.0
+    ) -> tuple[Array, Array]:
+        """The mini-batch loss L_𝓑 and its gradient (module docstring): ``(...)``, ``(..., dim)``.
+
+        ∇L_𝓑 = c·Σ_{i∈𝓑} ℓ'(sᵢ)φᵢ + λθ with c = 1/B (mean) or 1 (sum).
+        """
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        p = self._params(params)
+        phi, loss, d1, _ = self._terms(p, idx)
+        scale = 1.0 / len(phi) if reduction == "mean" else 1.0
+        batch_loss = scale * loss.sum(axis=-1)
+        grad = scale * (d1 @ phi)
+        if l2:
+            batch_loss = batch_loss + 0.5 * l2 * np.sum(p * p, axis=-1)
+            grad = grad + l2 * p
+        return np.asarray(batch_loss, dtype=np.float64), np.asarray(grad, dtype=np.float64)
+
+    # ------------------------------------------------------------------ full objective
+
+    def _chunks(self, p: Array) -> list[slice]:
+        points = max(1, int(np.prod(p.shape[:-1])))
+        size = max(1, _CHUNK_ELEMENTS // points)
+        return [slice(a, min(a + size, self.n_examples)) for a in range(0, self.n_examples, size)]
+
+    def value(self, params: ArrayLike) -> Array:
+        """Full-data mean loss (1/N) Σ ℓᵢ(θ), no L2: ``(..., dim)`` → ``(...)``.
+
+        Memory is bounded: the examples are processed in chunks, so a 200 × 200 plot grid over
+        thousands of examples is one call.
+        """
+        p = self._params(params)
+        total = np.zeros(p.shape[:-1])
+        for chunk in self._chunks(p):
+            total = total + self._terms(p, np.arange(chunk.start, chunk.stop))[1].sum(axis=-1)
+        return np.asarray(total / self.n_examples, dtype=np.float64)
+
+    def grad(self, params: ArrayLike) -> Array:
+        """Full gradient G = (1/N) Σ ∇ℓᵢ(θ): ``(..., dim)`` → ``(..., dim)``."""
+        p = self._params(params)
+        total = np.zeros(p.shape)
+        for chunk in self._chunks(p):
+            phi, _, d1, _ = self._terms(p, np.arange(chunk.start, chunk.stop))
+            total = total + d1 @ phi
+        return np.asarray(total / self.n_examples, dtype=np.float64)
+
+    def hessian(self, params: ArrayLike) -> Array:
+        """H = (1/N) Σ ℓ''(sᵢ) φᵢφᵢᵀ: ``(..., dim)`` → ``(..., dim, dim)``."""
+        p = self._params(params)
+        total = np.zeros((*p.shape, self.dim))
+        for chunk in self._chunks(p):
+            phi, _, _, d2 = self._terms(p, np.arange(chunk.start, chunk.stop))
+            total = total + np.einsum("...n,ni,nj->...ij", d2, phi, phi)
+        return np.asarray(total / self.n_examples, dtype=np.float64)
+
+    # ------------------------------------------------------------------ gradient noise
+
+    def grad_covariance(self, params: ArrayLike) -> Array:
+        """Σ = (1/N) Σᵢ (gᵢ − G)(gᵢ − G)ᵀ of the per-example gradients: ``(..., dim, dim)``."""
+        g = self.example_grads(params)  # (..., N, dim)
+        centred = g - g.mean(axis=-2, keepdims=True)
+        return np.asarray(
+            np.einsum("...ni,...nj->...ij", centred, centred) / self.n_examples, dtype=np.float64
+        )
+
+    def minibatch_grad_covariance(
+        self,
+        params: ArrayLike,
+        batch_size: int,
+        reduction: str = "mean",
+        replacement: bool = False,
+    ) -> Array:
+        """Exact covariance of the mini-batch gradient over the random choice of the batch.
+
+        mean, without replacement: Σ/B · (N − B)/(N − 1) (zero for the full batch);
+        mean, with replacement: Σ/B; sum: B² times the mean's.
+        """
+        n = self.n_examples
+        if not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size must be between 1 and {n}, got {batch_size!r}")
+        factor = 1.0 / batch_size if replacement else (n - batch_size) / (batch_size * (n - 1))
+        if reduction == "sum":
+            factor *= batch_size**2
+        elif reduction != "mean":
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        return factor * self.grad_covariance(params)
+
+    def noise_scales(self, params: ArrayLike) -> NoiseScales:
+        """B_simple, B_noise and ε_max at θ (inf where G = 0, e.g. at the minimum)."""
+        G = self.grad(params)
+        H = self.hessian(params)
+        S = self.grad_covariance(params)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g2 = np.sum(G * G, axis=-1)
+            gHg = np.einsum("...i,...ij,...j->...", G, H, G)
+            tr_s = np.trace(S, axis1=-2, axis2=-1)
+            tr_hs = np.einsum("...ij,...ji->...", H, S)
+            return NoiseScales(
+                grad_norm2=g2,
+                trace_cov=tr_s,
+                b_simple=np.where(g2 > 0, tr_s / g2, np.inf),
+                b_noise=np.where(gHg > 0, tr_hs / gHg, np.inf),
+                eps_max=np.where(gHg > 0, g2 / gHg, np.inf),
+            )
+
+    def sample_minibatch_grads(
+        self,
+        params: ArrayLike,
+        batch_size: int,
+        n_samples: int,
+        *,
+        seed: int = 0,
+        reduction: str = "mean",
+    ) -> Array:
+        """``n_samples`` real mini-batch gradients at one point θ ``(dim,)``: ``(n_samples, dim)``.
+
+        Each batch is B distinct examples drawn uniformly (as one batch of an epoch is).
+        """
+        n = self.n_examples
+        if not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size must be between 1 and {n}, got {batch_size!r}")
+        if not 1 <= n_samples <= 10_000:
+            raise ValueError(f"n_samples must be between 1 and 10000, got {n_samples!r}")
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        p = self._params(params)
+        if p.shape != (self.dim,):
+            raise ValueError(f"params must be one point of shape ({self.dim},), got {p.shape}")
+        per_example = self.example_grads(p)  # (N, dim)
+        rng = np.random.default_rng(seed)
+        batches = np.argsort(rng.random((n_samples, n)), axis=1)[:, :batch_size]
+        sums = per_example[batches].sum(axis=1)
+        return np.asarray(sums / batch_size if reduction == "mean" else sums, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def _minimize(features: Array, targets: Array, loss_kind: str) -> Array:
+    """The minimizer of the mean loss, shape ``(m, dim)``; m = 0 if there is none."""
+    if loss_kind == "squared":
+        A = features.T @ features
+        c = features.T @ targets
+        return np.asarray(np.linalg.solve(A, c)[None, :], dtype=np.float64)
+    theta = np.zeros(features.shape[1])
+    for _ in range(200):  # damped Newton on the convex logistic loss
+        s = features @ theta
+        p = _sigmoid(s)
+        g = features.T @ (p - targets) / len(targets)
+        H = (features.T * (p * (1 - p))) @ features / len(targets)
+        if np.max(np.abs(g)) < 1e-13:
+            return theta[None, :]
+        step = np.linalg.solve(H + 1e-12 * np.eye(len(theta)), g)
+        theta = theta - min(1.0, 2.0 / max(1e-12, float(np.max(np.abs(step))))) * step
+        if np.max(np.abs(theta)) > 1e3:  # separable data: the loss decreases forever
+            break
+    return np.empty((0, features.shape[1]))
+
+
+def _window(centre: Array) -> tuple[Array, Array]:
+    """A plotting window around ``centre`` and a start in its upper-left part."""
+    span = max(3.0, 1.2 * float(np.max(np.abs(centre))))
+    bounds = np.stack([centre - span, centre + span], axis=-1)
+    direction = np.array([-0.75, 0.6])[: len(centre)]
+    return bounds, centre + span * direction
+
+
+def _frozen(a: ArrayLike) -> Array:
+    arr = np.array(a, dtype=np.float64)
+    arr.setflags(write=False)
+    return arr
+
+
+def _generate(config: ProblemConfig) -> DataProblem:
+    rng = np.random.default_rng(config.seed)
+    n, noise = config.n_examples, config.noise
+    spec = PROBLEMS[config.kind]
+    if config.kind == "linear_regression":
+        true = np.array([2.0, -1.0])
+        x = rng.uniform(0.0, 2.0, n)
+        features = np.stack([x, np.ones(n)], axis=-1)
+        targets = features @ true + noise * rng.standard_normal(n)
+        inputs, loss_kind = x[:, None], "squared"
+    elif config.kind == "line_through_origin":
+        true = np.array([1.5])
+        x = rng.standard_normal(n)
+        features = x[:, None]
+        targets = features @ true + noise * rng.standard_normal(n)
+        inputs, loss_kind = x[:, None], "squared"
+    else:  # logistic_regression
+        true = np.array([2.0, -1.0])
+        features = rng.standard_normal((n, 2))
+        score = features @ true + noise * rng.standard_normal(n)
+        targets = (score > 0).astype(np.float64)
+        inputs, loss_kind = features, "logistic"
+    minima = _minimize(features, targets, loss_kind)
+    centre = minima[0] if len(minima) else np.zeros(len(true))
+    bounds, start = _window(centre)
+    problem = DataProblem(
+        key=config.kind,
+        name=spec[0],
+        description=spec[1],
+        config=config,
+        features=_frozen(features),
+        targets=_frozen(targets),
+        inputs=_frozen(inputs),
+        loss_kind=loss_kind,
+        param_names=spec[2],
+        true_params=_frozen(true),
+        bounds=_frozen(bounds),
+        minima=_frozen(minima),
+        minima_values=np.empty(0),
+        default_start=_frozen(start),
+    )
+    values = problem.value(minima) if len(minima) else np.empty(0)
+    object.__setattr__(problem, "minima_values", _frozen(values))
+    return problem
+
+
+# key -> (display name, description, parameter names)
+PROBLEMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "linear_regression": (
+        "Linear regression",
+        "Fit a line y ≈ w·x + b to noisy points: a stretched bowl in (w, b) whose size and "
+        "shape the data decide.",
+        ("w", "b"),
+    ),
+    "line_through_origin": (
+        "One-weight fit",
+        "Fit y ≈ w·x: one weight, so the loss is a parabola and every step is visible.",
+        ("w",),
+    ),
+    "logistic_regression": (
+        "Logistic regression",
+        "Separate two classes of 2-D points with a line through the origin: two weights, "
+        "cross-entropy loss, a bowl that flattens far from the data.",
+        ("w₁", "w₂"),
+    ),
+}
+
+
+@functools.lru_cache(maxsize=64)
+def make_problem(config: ProblemConfig) -> DataProblem:
+    """Generate the problem described by ``config`` (seeded: same config, same bytes; cached,
+    and its arrays are read-only, so sharing it is safe)."""
+    return _generate(config)

@@ -1,0 +1,180 @@
+"""Closed forms the lessons draw on top of measured runs (REFERENCE.md §2–3).
+
+Quadratic f = ½ wᵀAw − bᵀw with eigenvalues λ₁ ≤ … ≤ λₙ of A, κ = λₙ/λ₁, learning rate γ,
+momentum μ (torch's heavy ball, dampening 0):
+
+* Gradient descent, per eigen-mode x ← (1 − γλ)x: stable iff 0 < γλ < 2; best γ = 2/(λ₁+λₙ)
+  with rate (κ−1)/(κ+1); loss f(w_k) − f* = ½ Σ (1 − γλᵢ)^{2k} λᵢ xᵢ₀².
+* Heavy ball, per mode [y; x] ← R[y; x] with R = [[μ, λ], [−γμ, 1 − γλ]]: stable iff
+  0 < γλ < 2 + 2μ; complex eigenvalues have modulus √μ; critical damping μ = (1 − √(γλ))²;
+  best γ = (2/(√λ₁+√λₙ))², best μ = ((√κ−1)/(√κ+1))², rate (√κ−1)/(√κ+1).
+* Under a constant gradient the step settles at γg/(1 − μ): effective lr γ/(1 − μ).
+
+Mini-batches (McCandlish et al. 2018, mean reduction): ε_opt(B) = ε_max/(1 + B_noise/B); under
+sum the gradient is B times larger, so the best lr is ε_opt(B)/B and the stability limit on a
+quadratic 2/(B·λmax). Goyal et al.'s linear scaling rule: γ(B) = γ₀·B/B₀.
+
+All functions accept scalars or arrays and broadcast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Array = NDArray[np.float64]
+
+
+def _f(x: ArrayLike) -> Array:
+    return np.asarray(x, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- gradient descent
+
+
+def gd_factor(lr: ArrayLike, lam: ArrayLike) -> Array:
+    """Per-step multiplier 1 − γλ of an eigen-mode under gradient descent."""
+    return 1.0 - _f(lr) * _f(lam)
+
+
+def gd_rate(lr: ArrayLike, lam: ArrayLike) -> Array:
+    """Worst per-step contraction max_i |1 − γλᵢ| over the eigenvalues on the last axis."""
+    return np.asarray(np.max(np.abs(gd_factor(_f(lr)[..., None], _f(lam))), axis=-1))
+
+
+def gd_stability_limit(lam_max: ArrayLike) -> Array:
+    """Largest stable learning rate 2/λmax (γ must be strictly below it)."""
+    return 2.0 / _f(lam_max)
+
+
+def gd_optimal(lam_min: ArrayLike, lam_max: ArrayLike) -> tuple[Array, Array]:
+    """(best γ, its rate): 2/(λ₁+λₙ) and (κ−1)/(κ+1)."""
+    lo, hi = _f(lam_min), _f(lam_max)
+    return 2.0 / (lo + hi), (hi - lo) / (hi + lo)
+
+
+def gd_loss_by_modes(lr: ArrayLike, lams: ArrayLike, x0: ArrayLike, steps: ArrayLike) -> Array:
+    """f(w_k) − f* = ½ Σᵢ (1 − γλᵢ)^{2k} λᵢ xᵢ₀² (x₀ the start in eigen-coordinates).
+
+    ``steps`` may be an array; the result has its shape (modes summed).
+    """
+    k = _f(steps)[..., None]
+    lam = _f(lams)
+    return np.asarray(0.5 * np.sum(gd_factor(lr, lam) ** (2 * k) * lam * _f(x0) ** 2, axis=-1))
+
+
+# --------------------------------------------------------------------------- heavy ball
+
+
+def momentum_matrix(lr: float, mu: float, lam: float) -> Array:
+    """R with [y; x]_{k+1} = R [y; x]_k for one eigen-mode (torch's momentum, dampening 0)."""
+    return np.array([[mu, lam], [-lr * mu, 1.0 - lr * lam]])
+
+
+def momentum_rate(lr: ArrayLike, mu: ArrayLike, lam: ArrayLike) -> Array:
+    """Spectral radius of R: max |root| of z² − (1 + μ − γλ)z + μ = 0."""
+    lr_, mu_, lam_ = np.broadcast_arrays(_f(lr), _f(mu), _f(lam))
+    trace = 1.0 + mu_ - lr_ * lam_
+    disc = np.sqrt((trace**2 - 4.0 * mu_).astype(np.complex128))
+    roots = np.stack([(trace + disc) / 2.0, (trace - disc) / 2.0])
+    return np.asarray(np.max(np.abs(roots), axis=0), dtype=np.float64)
+
+
+def momentum_stability_limit(lam_max: ArrayLike, mu: ArrayLike) -> Array:
+    """Largest stable learning rate (2 + 2μ)/λmax."""
+    return (2.0 + 2.0 * _f(mu)) / _f(lam_max)
+
+
+def momentum_optimal(lam_min: ArrayLike, lam_max: ArrayLike) -> tuple[Array, Array, Array]:
+    """(best γ, best μ, rate) = ((2/(√λ₁+√λₙ))², ((√κ−1)/(√κ+1))², (√κ−1)/(√κ+1))."""
+    a, b = np.sqrt(_f(lam_min)), np.sqrt(_f(lam_max))
+    rate = (b - a) / (b + a)
+    return (2.0 / (a + b)) ** 2, rate**2, rate
+
+
+def critical_damping(lr: ArrayLike, lam: ArrayLike) -> Array:
+    """μ = (1 − √(γλ))²: the smallest momentum at which the mode starts to oscillate."""
+    return (1.0 - np.sqrt(_f(lr) * _f(lam))) ** 2
+
+
+def effective_lr(lr: ArrayLike, mu: ArrayLike) -> Array:
+    """γ/(1 − μ): the steady-state step per unit gradient under a constant gradient."""
+    return _f(lr) / (1.0 - _f(mu))
+
+
+# --------------------------------------------------------------------------- batch size
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def stability_limit(lam_max: ArrayLike, batch_size: ArrayLike, reduction: str) -> Array:
+    """Full-batch-curvature stability wall: 2/λmax (mean) or 2/(B·λmax) (sum)."""
+    _check_reduction(reduction)
+    limit = gd_stability_limit(lam_max)
+    return limit / _f(batch_size) if reduction == "sum" else limit * np.ones_like(_f(batch_size))
+
+
+def optimal_lr(
+    eps_max: ArrayLike, b_noise: ArrayLike, batch_size: ArrayLike, reduction: str
+) -> Array:
+    """McCandlish's ε_opt(B) = ε_max/(1 + B_noise/B) under mean; ε_max/(B + B_noise) under sum."""
+    _check_reduction(reduction)
+    b = _f(batch_size)
+    mean = _f(eps_max) / (1.0 + _f(b_noise) / b)
+    return mean / b if reduction == "sum" else mean
+
+
+def linear_scaling_lr(base_lr: ArrayLike, base_batch: ArrayLike, batch_size: ArrayLike) -> Array:
+    """Goyal et al.: γ(B) = γ₀ · B / B₀ (mean reduction)."""
+    return _f(base_lr) * _f(batch_size) / _f(base_batch)
+
+
+def sum_equivalent_lr(mean_lr: ArrayLike, batch_size: ArrayLike) -> Array:
+    """The lr under sum that reproduces SGD/momentum under mean exactly: γ_sum = γ_mean / B."""
+    return _f(mean_lr) / _f(batch_size)
+
+
+def effective_lr_of_reduction(lr: ArrayLike, batch_size: ArrayLike, reduction: str) -> Array:
+    """The step per unit *mean* gradient for SGD/momentum: γ (mean) or γ·B (sum).
+
+    Adaptive optimizers (Adagrad, RMSprop, Adam) divide the scale out, so for them the
+    reduction does not change the step (up to eps).
+    """
+    _check_reduction(reduction)
+    return _f(lr) * _f(batch_size) if reduction == "sum" else _f(lr) * np.ones_like(_f(batch_size))
+
+
+def l2_relative_strength(l2: ArrayLike, batch_size: ArrayLike, reduction: str) -> Array:
+    """Strength of a coupled L2 term added once per batch relative to the mean data term:
+    λ under mean, λ/B under sum."""
+    _check_reduction(reduction)
+    return _f(l2) / _f(batch_size) if reduction == "sum" else _f(l2) * np.ones_like(_f(batch_size))
+
+
+# --------------------------------------------------------------------------- explanations
+
+
+def quadratic_eigs(hessian: ArrayLike) -> Array:
+    """Eigenvalues of a symmetric Hessian ``(..., d, d)``, ascending on the last axis."""
+    return np.asarray(np.linalg.eigvalsh(_f(hessian)), dtype=np.float64)
+
+
+def divergence_explanation(lr: float, lam_max: float, momentum: float = 0.0) -> str:
+    """A sentence saying why a run on curvature λmax diverges (or that it should not)."""
+    limit = 2.0 + 2.0 * momentum
+    product = lr * lam_max
+    rule = "2" if momentum == 0 else f"2 + 2μ = {limit:.3g}"
+    if lam_max <= 0:
+        return "The surface curves downward here (λmax ≤ 0): the run slides off to infinity."
+    if product < limit:
+        return (
+            f"lr × λmax = {product:.3g} < {rule}: stable near this point; the blow-up came "
+            "from steeper ground further out."
+        )
+    return (
+        f"lr × λmax = {lr:.3g} × {lam_max:.3g} = {product:.3g} > {rule} — each step "
+        "overshoots the valley by more than it corrects, so the error grows every step."
+    )
