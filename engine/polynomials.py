@@ -114,45 +114,64 @@ class Poly:
 class PolyBundle:
     """Several polynomials in the same variables, evaluated together.
 
-    The powers of each coordinate are built once (a Vandermonde matrix) and every polynomial is
-    then one matrix product: for two variables f_k(x, y) = Σ_j yʲ (Σ_i c_kij xⁱ). This is what
-    makes a surface's value and gradient cost about as much as hand-written formulas.
+    Every monomial xⁱyʲ that any of the polynomials uses is computed once (from shared powers
+    of x and y), and each polynomial is then the sum of its non-zero terms c·xⁱyʲ. This makes a
+    surface's value and gradient cost about as much as hand-written formulas, and since every
+    sum is elementwise and in a fixed order, a point's result does not depend on how many other
+    points share the call (no BLAS reductions): a run's trajectory is the same alone or in a
+    crowd.
     """
 
     def __init__(self, polys: list[Poly]) -> None:
         if not polys or len({p.ndim for p in polys}) != 1:
             raise ValueError("a PolyBundle needs one or more polynomials in the same variables")
         self.ndim = polys[0].ndim
-        shape = tuple(max(p.c.shape[a] for p in polys) for a in range(self.ndim))
-        coefficients = np.zeros((len(polys), *shape))
-        for k, p in enumerate(polys):
-            coefficients[k][tuple(slice(0, n) for n in p.c.shape)] = p.c
         self.size = len(polys)
-        self.shape = shape
-        # (n · (deg_y + 1), deg_x + 1): one matrix product against the powers of x.
-        self._matrix = np.ascontiguousarray(np.moveaxis(coefficients, 1, -1).reshape(-1, shape[0]))
+        exponents: dict[tuple[int, ...], int] = {}
+        self._terms: list[list[tuple[float, int]]] = []
+        for p in polys:
+            terms = []
+            for index in zip(*np.nonzero(p.c), strict=True):
+                key = tuple(int(i) for i in index)
+                terms.append((float(p.c[key]), exponents.setdefault(key, len(exponents))))
+            self._terms.append(terms)
+        self._monomials = list(exponents)
+        self._max_power = [
+            max((e[a] for e in self._monomials), default=0) for a in range(self.ndim)
+        ]
 
     def __call__(self, *coords: Array) -> Array:
         """Every polynomial at the coordinate arrays (one array per variable, one shape):
         ``(n_polys, *shape)``."""
         if len(coords) != self.ndim:
             raise ValueError(f"expected {self.ndim} coordinate arrays, got {len(coords)}")
-        x = np.asarray(coords[0], dtype=np.float64)
-        out_shape = x.shape
-        inner = self._matrix @ _powers(x.reshape(-1), self.shape[0])  # (n · (deg_y + 1), m)
-        if self.ndim == 1:
-            values = inner
-        else:
-            y = np.asarray(coords[1], dtype=np.float64).reshape(-1)
-            inner = inner.reshape(self.size, self.shape[1], len(y))
-            values = np.einsum("kjm,jm->km", inner, _powers(y, self.shape[1]))
-        return values.reshape(self.size, *out_shape)
+        arrays = [np.asarray(c, dtype=np.float64) for c in coords]
+        shape = arrays[0].shape
+        powers = [_powers(a.reshape(-1), n) for a, n in zip(arrays, self._max_power, strict=True)]
+        monomials: list[Array | None] = []  # None: the constant monomial
+        for exps in self._monomials:
+            value: Array | None = None
+            for axis, e in enumerate(exps):
+                if e > 0:
+                    value = powers[axis][e] if value is None else value * powers[axis][e]
+            monomials.append(value)
+        out = np.empty((self.size, int(np.prod(shape, dtype=np.int64))))
+        scratch = np.empty(out.shape[1])
+        for row, terms in zip(out, self._terms, strict=True):
+            row.fill(0.0)
+            for coefficient, m in terms:
+                monomial = monomials[m]
+                if monomial is None:
+                    row += coefficient
+                else:
+                    np.multiply(monomial, coefficient, out=scratch)
+                    row += scratch
+        return out.reshape(self.size, *shape)
 
 
-def _powers(x: Array, count: int) -> Array:
-    """``(count, m)``: rows x⁰, x¹, …, x^(count−1)."""
-    out = np.empty((count, len(x)))
-    out[0] = 1.0
-    for i in range(1, count):
-        np.multiply(out[i - 1], x, out=out[i])
-    return out
+def _powers(x: Array, highest: int) -> list[Array]:
+    """[x⁰ (never read), x¹, …, x^highest] by repeated multiplication."""
+    out = [x, x]
+    for _ in range(2, highest + 1):
+        out.append(out[-1] * x)
+    return out[: highest + 1]

@@ -179,6 +179,12 @@ class _Plan:
         self.n_runs = len(self.start)
         self.group_of_run = np.repeat(np.arange(len(groups)), sizes)
         self.rows = _record_rows(record_steps, n_steps)
+        # Simulated noise on surfaces: σ/√B per group that asked for it.
+        self.noisy = [
+            (sl, g.noise_std / np.sqrt(g.noise_batch_size))
+            for g, sl in zip(groups, self.slices, strict=True)
+            if g.noise_std > 0
+        ]
         self._check_budget()
         # Batch streams: one per distinct schedule; T + 1 batches so row T also has a gradient.
         # Runs that share (batch stream, reduction, L2) get their gradient from one call.
@@ -298,10 +304,10 @@ class _Plan:
         """Per-run loss and gradient at step t: (K,) and (K, dim)."""
         if not self.data:
             losses, grads = _value_and_grad(self.objective, params)
-            noise = rng.standard_normal(self.dim)  # one draw per step, shared: paired runs
-            for g, sl in zip(self.groups, self.slices, strict=True):
-                if g.noise_std > 0:
-                    grads[sl] = grads[sl] + g.noise_std / np.sqrt(g.noise_batch_size) * noise
+            if self.noisy:
+                noise = rng.standard_normal(self.dim)  # one draw per step, shared: paired runs
+                for sl, sigma in self.noisy:
+                    grads[sl] = grads[sl] + sigma * noise
             return losses, grads
         losses = np.empty(self.n_runs)
         grads = np.empty((self.n_runs, self.dim))

@@ -105,7 +105,8 @@ class Surface:
         if self._value_and_grad is None:
             return self.value(p), self.grad(p)
         both = self._value_and_grad(self._coords(p))  # (1 + dim, ...)
-        return both[0], np.ascontiguousarray(np.moveaxis(both[1:], 0, -1))
+        grads = both[1:].reshape(self.dim, -1).T.copy()  # (m, dim), contiguous
+        return both[0], grads.reshape(*both.shape[1:], self.dim)
 
     def hessian(self, p: ArrayLike) -> Array:
         """∇²f(p): ``(..., dim)`` → ``(..., dim, dim)``, symmetric."""

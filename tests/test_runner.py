@@ -254,3 +254,16 @@ def test_data_problem_runs_with_real_minibatches():
     assert np.all(traj.examples_seen[-1] == 400 * 16)
     # The batch loss is noisy around the full loss: not equal to it.
     assert not np.allclose(traj.batch_loss[:, 0], traj.loss[:-1, 0])
+
+
+def test_a_run_is_the_same_alone_or_in_a_crowd():
+    """No reduction depends on the batch of runs: adding runs never changes another run."""
+    from engine.surfaces import SURFACES
+
+    surface = SURFACES["beale"]
+    rng = np.random.default_rng(0)
+    crowd = rng.uniform(-2, 2, (33, 2))
+    opt = OPTIMIZERS["adam"](lr=0.05)
+    alone = run(surface, [RunGroup(opt, crowd[5:6])], 300)
+    together = run(surface, [RunGroup(opt, crowd)], 300)
+    np.testing.assert_array_equal(alone.params[:, 0], together.params[:, 5])

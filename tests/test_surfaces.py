@@ -86,7 +86,7 @@ def test_shapes_are_vectorised_over_leading_axes(key):
     point = grid[1, 2, 0]
     assert s.value(point).shape == ()
     np.testing.assert_array_equal(s.value(grid)[1, 2, 0], s.value(point))
-    np.testing.assert_allclose(s.grad(grid)[1, 2, 0], s.grad(point), rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(s.grad(grid)[1, 2, 0], s.grad(point))
     with pytest.raises(ValueError, match=r"\(\.\.\., " + str(s.dim) + r"\)"):
         s.value(np.zeros((3, s.dim + 1)))
 
