@@ -267,3 +267,28 @@ def test_a_run_is_the_same_alone_or_in_a_crowd():
     alone = run(surface, [RunGroup(opt, crowd[5:6])], 300)
     together = run(surface, [RunGroup(opt, crowd)], 300)
     np.testing.assert_array_equal(alone.params[:, 0], together.params[:, 5])
+
+
+def test_compatible_groups_are_stepped_together_bit_identically():
+    from engine.surfaces import SURFACES
+
+    surface = SURFACES["rosenbrock"]
+    configs = [
+        ("sgd", {"lr": 1e-3, "momentum": 0.9}),
+        ("sgd", {"lr": 5e-4, "momentum": 0.5, "nesterov": False}),
+        ("sgd", {"lr": 1e-3}),  # no momentum: not merged, its velocity stays zero
+        ("adam", {"lr": 0.05}),
+        ("adam", {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.0}),
+        ("adam", {"lr": 0.02, "amsgrad": True}),  # a different flag: not merged
+    ]
+    starts = [[-1.2, 1.0], [0.5, -0.5]]
+    groups = [RunGroup(OPTIMIZERS[k](**hp), starts) for k, hp in configs]
+    plan = runner._Plan(surface, groups, 10, None, data=False)
+    assert [s.stop - s.start for _, s in plan.steppers] == [4, 2, 4, 2]
+    together = run(surface, groups, 200)
+    for i, group in enumerate(groups):
+        alone = run(surface, [group], 200)
+        cols = slice(2 * i, 2 * i + 2)
+        for field in ("params", "grads", "velocity", "second_moment", "loss"):
+            np.testing.assert_array_equal(getattr(together, field)[:, cols], getattr(alone, field))
+    np.testing.assert_array_equal(together.velocity[:, 4:6], 0.0)
