@@ -162,19 +162,25 @@ def quadratic_eigs(hessian: ArrayLike) -> Array:
     return np.asarray(np.linalg.eigvalsh(_f(hessian)), dtype=np.float64)
 
 
-def divergence_explanation(lr: float, lam_max: float, momentum: float = 0.0) -> str:
-    """A sentence saying why a run on curvature λmax diverges (or that it should not)."""
+def divergence_explanation(
+    lr: float, lam_max: float, momentum: float = 0.0, lam_min: float | None = None
+) -> str:
+    """A sentence saying why a gradient-descent run diverged where the Hessian has extreme
+    eigenvalues ``lam_min`` ≤ ``lam_max`` (or that this curvature alone does not explain it)."""
     limit = 2.0 + 2.0 * momentum
     product = lr * lam_max
     rule = "2" if momentum == 0 else f"2 + 2μ = {limit:.3g}"
-    if lam_max <= 0:
-        return "The surface curves downward here (λmax ≤ 0): the run slides off to infinity."
-    if product < limit:
+    if lam_max > 0 and product >= limit:
         return (
-            f"lr × λmax = {product:.3g} < {rule}: stable near this point; the blow-up came "
-            "from steeper ground further out."
+            f"lr × λmax = {lr:.3g} × {lam_max:.3g} = {product:.3g} > {rule} — each step "
+            "overshoots the valley by more than it corrects, so the error grows every step."
+        )
+    if (lam_min is not None and lam_min < 0) or lam_max <= 0:
+        return (
+            "the surface curves downward here (λmin < 0): along that direction the loss has "
+            "no bottom, so the run slides away faster and faster."
         )
     return (
-        f"lr × λmax = {lr:.3g} × {lam_max:.3g} = {product:.3g} > {rule} — each step "
-        "overshoots the valley by more than it corrects, so the error grows every step."
+        f"lr × λmax = {product:.3g} < {rule}: stable near this point; the blow-up came "
+        "from steeper ground further out."
     )

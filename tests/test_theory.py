@@ -185,4 +185,6 @@ def test_reduction_is_validated_and_explanations_quote_numbers():
     assert "2.3" in text and "> 2" in text and "overshoots" in text
     assert "2 + 2μ = 3.8" in theory.divergence_explanation(2.0, 2.0, momentum=0.9)
     assert "stable" in theory.divergence_explanation(0.1, 2.0)
-    assert "λmax ≤ 0" in theory.divergence_explanation(0.1, -1.0)
+    assert "curves downward" in theory.divergence_explanation(0.1, -1.0)
+    assert "curves downward" in theory.divergence_explanation(0.1, 2.0, lam_min=-2.0)
+    assert "> 2" in theory.divergence_explanation(1.5, 2.0, lam_min=-2.0)

@@ -1,0 +1,104 @@
+"""Client-side Plotly animation shared by every animated figure.
+
+* ``frame_rows(n_rows, max_frames)`` picks at most ``max_frames`` evenly spaced recorded rows,
+  always the first and the last, so a 2000-step run still plays as ≤ 120 frames.
+* ``add_playback(fig, steps, style)`` adds play/pause buttons at three speeds and a slider
+  labelled in optimizer steps to a figure dict that has ``frames`` (Plotly Express's approach:
+  one helper for every figure). Frames must be named by the step they show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from figures.style import INK, Style
+
+SPEEDS_MS = (("Slow", 160), ("Play", 60), ("Fast", 20))  # frame durations
+
+
+def frame_rows(n_rows: int, max_frames: int = 120) -> NDArray[np.intp]:
+    """Indices of at most ``max_frames`` evenly spaced rows out of ``n_rows`` (first and last kept).
+
+    Raises:
+        ValueError: when ``n_rows`` < 1 or ``max_frames`` < 2.
+    """
+    if n_rows < 1 or max_frames < 2:
+        raise ValueError(f"need n_rows ≥ 1 and max_frames ≥ 2, got {n_rows}, {max_frames}")
+    count = min(n_rows, max_frames)
+    return np.unique(np.round(np.linspace(0, n_rows - 1, count)).astype(np.intp))
+
+
+def _animate_args(duration: int) -> dict[str, Any]:
+    return {
+        "frame": {"duration": duration, "redraw": False},
+        "transition": {"duration": 0},
+        "fromcurrent": True,
+        "mode": "immediate",
+    }
+
+
+def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dict[str, Any]:
+    """Add play/pause at three speeds and a step slider to ``fig`` (a figure dict with frames).
+
+    Args:
+        fig: ``{"data": ..., "layout": ..., "frames": [...]}``; frame i is named ``str(steps[i])``.
+        steps: the optimizer step shown by each frame.
+        style: sizes (projector mode makes buttons and labels large).
+
+    Returns:
+        The same dict, with ``layout.updatemenus`` and ``layout.sliders`` set.
+    """
+    buttons = [
+        {"label": f"▶ {name}", "method": "animate", "args": [None, _animate_args(ms)]}
+        for name, ms in SPEEDS_MS
+    ]
+    buttons.append(
+        {
+            "label": "⏸ Pause",
+            "method": "animate",
+            "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+        }
+    )
+    font = {"size": style.font, "color": INK}
+    layout = fig.setdefault("layout", {})
+    layout["updatemenus"] = [
+        {
+            "type": "buttons",
+            "direction": "left",
+            "showactive": False,
+            "x": 0.0,
+            "xanchor": "left",
+            "y": -0.12,
+            "yanchor": "top",
+            "pad": {"r": 10, "t": 10},
+            "font": font,
+            "buttons": buttons,
+        }
+    ]
+    layout["sliders"] = [
+        {
+            "active": 0,
+            "x": 0.0,
+            "len": 1.0,
+            "y": -0.22,
+            "yanchor": "top",
+            "pad": {"t": 30},
+            "font": font,
+            "currentvalue": {"prefix": "Step ", "font": font, "visible": True},
+            "steps": [
+                {
+                    "label": str(s),
+                    "method": "animate",
+                    "args": [[str(s)], {**_animate_args(0), "fromcurrent": False}],
+                }
+                for s in steps
+            ],
+        }
+    ]
+    margin = layout.setdefault("margin", {})
+    margin["b"] = max(margin.get("b", 0), 170 if style.projector else 140)
+    return fig

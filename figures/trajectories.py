@@ -1,0 +1,278 @@
+"""Animated trajectories: the 2-D optimizer race on a contour, and the 1-D rolling ball.
+
+Both follow the same rules (see HOUSE_STYLE and the pitfalls in the brief):
+
+* static layers (contour or curve, minima, each run's whole path drawn faintly) are in
+  ``data`` once; frames update only the moving traces (``frame["traces"]``);
+* at most 120 frames, chosen evenly from the recorded rows, each named by its optimizer step;
+* fixed axis ranges, so nothing jumps while playing;
+* numbers rounded to 5 significant digits, frames built as dicts: small, deterministic JSON.
+
+The state drawn at the current frame (2-D): the gradient arrow (−∇L), the velocity / first
+moment arrow (−b or −m, the direction the optimizer is carried), and for adaptive optimizers a
+box whose half-widths are √v (the per-coordinate scale the step is divided by). Arrows of all
+runs share one scale so their sizes compare; the legend says they are scaled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from numpy.typing import NDArray
+
+from engine.runner import Trajectories
+from engine.surfaces import Surface
+from figures.animation import add_playback, frame_rows
+from figures.common import compact, finish
+from figures.style import Style, series_style
+from figures.surface_plots import contour_trace, curve_trace, minima_trace
+
+MAX_FRAMES = 120
+TRAIL = 6  # recorded frames of trail behind each moving marker
+ARROW_FRACTION = 0.12  # the median gradient arrow is this fraction of the plot's width
+
+
+def _arrow(start: NDArray[np.float64], vector: NDArray[np.float64]) -> tuple[list[Any], ...]:
+    """x and y lists of a line from ``start`` along ``vector`` with a small arrow head."""
+    end = start + vector
+    length = float(np.hypot(*vector))
+    if not np.isfinite(length) or length == 0:
+        return [None], [None]
+    back = -vector / length * 0.25 * length
+    normal = np.array([-vector[1], vector[0]]) / length * 0.12 * length
+    left, right = end + back + normal, end + back - normal
+    xs = [start[0], end[0], left[0], end[0], right[0]]
+    ys = [start[1], end[1], left[1], end[1], right[1]]
+    return compact(xs), compact(ys)
+
+
+def _box(centre: NDArray[np.float64], half: NDArray[np.float64]) -> tuple[list[Any], ...]:
+    x0, x1 = centre[0] - half[0], centre[0] + half[0]
+    y0, y1 = centre[1] - half[1], centre[1] + half[1]
+    return compact([x0, x1, x1, x0, x0]), compact([y0, y0, y1, y1, y0])
+
+
+def _scale(vectors: NDArray[np.float64], span: float) -> float:
+    """One factor for all arrows: the median non-zero arrow becomes ARROW_FRACTION · span."""
+    lengths = np.linalg.norm(vectors.reshape(-1, 2), axis=-1)
+    lengths = lengths[np.isfinite(lengths) & (lengths > 0)]
+    if len(lengths) == 0:
+        return 0.0
+    return ARROW_FRACTION * span / float(np.median(lengths))
+
+
+def race_figure(
+    surface: Surface,
+    traj: Trajectories,
+    labels: Sequence[str],
+    style: Style,
+    *,
+    show_state: bool = True,
+    adaptive: Sequence[bool] = (),
+) -> go.Figure:
+    """Animated paths of K runs on the contour of a 2-D ``surface``.
+
+    Args:
+        surface: the 2-D surface the runs were made on.
+        traj: the runner's result; every recorded row is a candidate frame.
+        labels: a legend name per run.
+        style: sizes and projector mode.
+        show_state: draw the gradient and velocity arrows and the second-moment boxes.
+        adaptive: per run, whether to draw its second-moment box.
+    """
+    rows = frame_rows(len(traj.steps), MAX_FRAMES)
+    params = traj.params[rows]  # (F, K, 2)
+    K = params.shape[1]
+    (x0, x1), (y0, y1) = surface.bounds
+    span = float(max(x1 - x0, y1 - y0))
+    data: list[dict[str, Any]] = [contour_trace(surface, style)]
+    if len(surface.minima):
+        data.append(minima_trace(surface.minima, surface.minima_values, style))
+    for k, label in enumerate(labels):  # whole paths, faint: where each run will go
+        s = series_style(k)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": compact(params[:, k, 0]),
+                "y": compact(params[:, k, 1]),
+                "line": {"color": s.color, "width": max(1.0, style.line / 2), "dash": "dot"},
+                "opacity": 0.55,
+                "name": f"{label} (path)",
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
+        )
+    grad_scale = _scale(-traj.grads[rows], span) if show_state else 0.0
+    vel_scale = grad_scale
+    box_scale = 0.0
+    if show_state and any(adaptive):
+        roots = np.sqrt(np.abs(traj.second_moment[rows][:, list(np.flatnonzero(adaptive))]))
+        box_scale = _scale(roots, span) * 0.5
+    moving: list[dict[str, Any]] = []  # the traces the frames update, in order
+    for k, label in enumerate(labels):
+        s = series_style(k)
+        moving.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "line": {"color": s.color, "width": style.line, "dash": s.dash},
+                "name": f"{label} trail",
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
+        )
+        moving.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "marker": {
+                    "symbol": s.symbol,
+                    "size": style.marker + 4,
+                    "color": s.color,
+                    "line": {"color": "white", "width": 2},
+                },
+                "name": label,
+            }
+        )
+        if show_state:
+            moving.append(_state_trace(s.color, style, "solid", f"{label}: −gradient"))
+            moving.append(_state_trace(s.color, style, "dash", f"{label}: velocity"))
+            if k < len(adaptive) and adaptive[k]:
+                moving.append(_state_trace(s.color, style, "dot", f"{label}: √v box"))
+    first_moving = len(data)
+    frames = []
+    for f, row in enumerate(rows):
+        frame_data = []
+        for k in range(K):
+            lo = max(0, f - TRAIL)
+            frame_data.append(
+                {"x": compact(params[lo : f + 1, k, 0]), "y": compact(params[lo : f + 1, k, 1])}
+            )
+            frame_data.append(
+                {"x": compact(params[f : f + 1, k, 0]), "y": compact(params[f : f + 1, k, 1])}
+            )
+            if show_state:
+                here = params[f, k]
+                gx, gy = _arrow(here, -traj.grads[row, k] * grad_scale)
+                vx, vy = _arrow(here, -traj.velocity[row, k] * vel_scale)
+                frame_data.append({"x": gx, "y": gy})
+                frame_data.append({"x": vx, "y": vy})
+                if k < len(adaptive) and adaptive[k]:
+                    half = np.sqrt(np.abs(traj.second_moment[row, k])) * box_scale
+                    bx, by = _box(here, half)
+                    frame_data.append({"x": bx, "y": by})
+        frames.append(
+            {
+                "name": str(int(traj.steps[row])),
+                "data": frame_data,
+                "traces": list(range(first_moving, first_moving + len(moving))),
+            }
+        )
+    for trace, first in zip(moving, frames[0]["data"], strict=True):
+        trace.update(first)
+    layout = {
+        "xaxis": {"range": [float(x0), float(x1)], "autorange": False, "title": {"text": "x"}},
+        "yaxis": {"range": [float(y0), float(y1)], "autorange": False, "title": {"text": "y"}},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "margin": {"t": 90},
+    }
+    fig = {"data": data + moving, "layout": layout, "frames": frames}
+    add_playback(fig, [int(traj.steps[r]) for r in rows], style)
+    return finish(fig, style)
+
+
+def _state_trace(color: str, style: Style, dash: str, name: str) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "line": {"color": color, "width": style.line, "dash": dash},
+        "name": name,
+        "showlegend": False,
+        "hoverinfo": "name",
+    }
+
+
+def rolling_figure(
+    surface: Surface, traj: Trajectories, labels: Sequence[str], style: Style
+) -> go.Figure:
+    """Balls rolling on a 1-D loss curve, with the tangent line at each ball (slope f'(w))."""
+    rows = frame_rows(len(traj.steps), MAX_FRAMES)
+    w = traj.params[rows][..., 0]  # (F, K)
+    f = traj.loss[rows]
+    slope = traj.grads[rows][..., 0]
+    (x0, x1) = surface.bounds[0]
+    curve = surface.value(np.linspace(x0, x1, 400)[:, None])
+    y_low, y_high = float(np.nanmin(curve)), float(np.nanmax(curve))
+    pad = 0.08 * (y_high - y_low)
+    half = 0.12 * (x1 - x0)  # tangent segments span ±half around the ball
+    data: list[dict[str, Any]] = [curve_trace(surface, style)]
+    if len(surface.minima):
+        data.append(minima_trace(surface.minima, surface.minima_values, style, dim=1))
+    moving: list[dict[str, Any]] = []
+    for k, label in enumerate(labels):
+        s = series_style(k)
+        moving.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "line": {"color": s.color, "width": style.line, "dash": "dash"},
+                "name": f"{label} tangent",
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
+        )
+        moving.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "marker": {
+                    "symbol": s.symbol,
+                    "size": style.marker + 10,
+                    "color": s.color,
+                    "line": {"color": "white", "width": 2},
+                },
+                "name": label,
+            }
+        )
+    frames = []
+    for i, row in enumerate(rows):
+        frame_data = []
+        for k in range(len(labels)):
+            wk, fk, gk = w[i, k], f[i, k], slope[i, k]
+            frame_data.append(
+                {
+                    "x": compact([wk - half, wk + half]),
+                    "y": compact([fk - gk * half, fk + gk * half]),
+                }
+            )
+            frame_data.append({"x": compact([wk]), "y": compact([fk])})
+        frames.append(
+            {
+                "name": str(int(traj.steps[row])),
+                "data": frame_data,
+                "traces": list(range(len(data), len(data) + len(moving))),
+            }
+        )
+    for trace, first in zip(moving, frames[0]["data"], strict=True):
+        trace.update(first)
+    layout = {
+        "xaxis": {
+            "range": [float(x0), float(x1)],
+            "autorange": False,
+            "title": {"text": "weight w"},
+        },
+        "yaxis": {
+            "range": [y_low - pad, y_high + pad],
+            "autorange": False,
+            "title": {"text": "loss f(w)"},
+        },
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        "margin": {"t": 90},
+    }
+    fig = {"data": data + moving, "layout": layout, "frames": frames}
+    add_playback(fig, [int(traj.steps[r]) for r in rows], style)
+    return finish(fig, style)

@@ -1,0 +1,67 @@
+"""Home: the map of the lessons, and what the engine underneath offers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.optimizers import OPTIMIZERS
+from engine.surfaces import SURFACES, SURFACES_1D, SURFACES_2D
+from ui.shell import PAGES_DIR
+
+LESSONS = [
+    (
+        "rolling_ball.py",
+        "The rolling ball",
+        ":material/sports_baseball:",
+        "Why does gradient descent stop in the first valley, and how does momentum roll on?",
+        "A weight on a 1-D loss curve: the slope, the step, the tangent, and momentum carrying "
+        "a ball through a shallow valley to a deeper one.",
+    ),
+    (
+        "race.py",
+        "The optimizer race",
+        ":material/flag:",
+        "What do momentum, Nesterov, Adagrad, RMSprop and Adam actually do differently?",
+        "Up to six optimizers from one start on a 2-D surface — valleys, saddles, plateaus — "
+        "with their velocity and scale drawn at every step, and why a run blows up.",
+    ),
+]
+
+st.title("Descent Lab")
+st.markdown(
+    "**See how neural networks are trained.** Training is a loop: draw a batch of examples, "
+    "run them through the model, measure the loss, follow the chain rule back to every weight, "
+    "and take a step downhill. Descent Lab lets you watch that step happen — on loss surfaces "
+    "you can see whole — while you change the learning rate, momentum and the optimizer."
+)
+
+st.header("Lessons")
+columns = st.columns(len(LESSONS))
+for col, (path, title, icon, question, what) in zip(columns, LESSONS, strict=True):
+    with col, st.container(border=True):
+        st.subheader(f"{icon} {title}")
+        st.markdown(f"*{question}*")
+        st.write(what)
+        st.page_link(PAGES_DIR / path, label=f"Open {title}", icon=":material/arrow_forward:")
+st.caption(
+    "Every setting lives in the link: copy the address bar to share exactly what you see. "
+    "Projector mode (sidebar, or ?present=1 in a link) makes everything big enough for a room."
+)
+
+with st.expander("Under the hood: the optimizers and surfaces the lessons run on"):
+    st.markdown(
+        "Each rule is assembled from the same building blocks the engine runs, and reproduces "
+        "torch.optim step for step. γ: learning rate, μ: momentum, τ: dampening, λ: weight decay."
+    )
+    rule_columns = st.columns(2)
+    for i, spec in enumerate(OPTIMIZERS.values()):
+        with rule_columns[i % 2]:
+            example = spec(momentum=0.9) if spec.key in ("sgd", "keras_sgd") else spec()
+            st.markdown(f"**{spec.name}** — {spec.summary}")
+            st.latex(example.latex)
+    st.markdown(
+        f"**{len(SURFACES_2D)} two-dimensional and {len(SURFACES_1D)} one-dimensional surfaces:**"
+    )
+    st.markdown(
+        "\n".join(f"- **{SURFACES[k].name}** — {SURFACES[k].description}" for k in SURFACES)
+    )

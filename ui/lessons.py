@@ -1,0 +1,132 @@
+"""Cached computations and figures of the surface lessons (shared by their pages).
+
+Runs are cached by their full configuration (``st.cache_data``: a rerun with the same settings
+costs nothing); figures by the same key plus the style (``st.cache_resource``: the same object
+comes back, so an identical rerun sends an identical chart and the animation is not restarted).
+Both caches are bounded, so a class of 50 students cannot grow the server's memory without
+limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine import theory
+from engine.runner import RunGroup, Trajectories, run
+from engine.surfaces import SURFACES, Surface, ill_conditioned_quadratic
+from figures.style import Style
+from figures.surface_plots import loss_figure
+from figures.trajectories import race_figure, rolling_figure
+from ui.runs import RunChoice
+
+MAX_STEPS = 2000
+
+
+def surface_for(key: str, condition: float | None = None) -> Surface:
+    """The registry surface, or the ill-conditioned valley with the chosen condition number."""
+    if key == "ill_conditioned" and condition is not None:
+        return ill_conditioned_quadratic(condition=condition)
+    return SURFACES[key]
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def simulate(
+    surface_key: str,
+    condition: float | None,
+    start: tuple[float, ...],
+    steps: int,
+    runs: tuple[RunChoice, ...],
+    noise: float,
+    seed: int,
+) -> Trajectories:
+    """Every run from the same start for ``steps`` steps (simulated noise σ if ``noise``)."""
+    surface = surface_for(surface_key, condition)
+    groups = [RunGroup(r.build(), [list(start)], noise_std=noise, noise_batch_size=1) for r in runs]
+    return run(surface, groups, steps, seed=seed)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def race_chart(
+    surface_key: str,
+    condition: float | None,
+    start: tuple[float, ...],
+    steps: int,
+    runs: tuple[RunChoice, ...],
+    noise: float,
+    seed: int,
+    style: Style,
+    show_state: bool,
+) -> tuple[go.Figure, go.Figure]:
+    """The animated race and its loss curves."""
+    surface = surface_for(surface_key, condition)
+    traj = simulate(surface_key, condition, start, steps, runs, noise, seed)
+    labels = [r.label for r in runs]
+    race = race_figure(
+        surface, traj, labels, style, show_state=show_state, adaptive=[r.adaptive for r in runs]
+    )
+    return race, _loss(surface, traj, labels, style)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def rolling_chart(
+    surface_key: str,
+    start: tuple[float, ...],
+    steps: int,
+    runs: tuple[RunChoice, ...],
+    style: Style,
+) -> tuple[go.Figure, go.Figure]:
+    """The rolling balls on the 1-D curve and their loss curves."""
+    surface = SURFACES[surface_key]
+    traj = simulate(surface_key, None, start, steps, runs, 0.0, 0)
+    labels = [r.label for r in runs]
+    return rolling_figure(surface, traj, labels, style), _loss(surface, traj, labels, style)
+
+
+def _loss(surface: Surface, traj: Trajectories, labels: Sequence[str], style: Style) -> go.Figure:
+    floor = float(surface.minima_values.min()) if len(surface.minima_values) else None
+    return loss_figure(labels, traj.steps, traj.loss, style, floor=floor)
+
+
+def divergence_reasons(
+    surface: Surface, traj: Trajectories, runs: Sequence[RunChoice]
+) -> list[str]:
+    """A sentence per diverged run saying why, from the curvature where it last was."""
+    out = []
+    for k, r in enumerate(runs):
+        t = int(traj.diverged_at[k])
+        if t < 0:
+            continue
+        last = traj.params[max(t - 1, 0), k]
+        eigs = theory.quadratic_eigs(surface.hessian(last))
+        if r.optimizer in ("sgd", "keras_sgd"):
+            why = theory.divergence_explanation(r.lr, float(eigs[-1]), r.momentum, float(eigs[0]))
+        else:
+            why = (
+                "an adaptive optimizer's step is about lr per coordinate whatever the gradient, "
+                f"so with lr = {r.lr:g} it jumped off this steep ground."
+            )
+        out.append(f"**{r.label}** diverged at step {t}: {why}")
+    return out
+
+
+def final_summary(surface: Surface, traj: Trajectories, runs: Sequence[RunChoice]) -> list[str]:
+    """Where each run ended: its loss and the nearest known minimum."""
+    lines = []
+    for k, r in enumerate(runs):
+        if traj.diverged_at[k] >= 0:
+            continue
+        end = traj.params[-1, k]
+        text = f"**{r.label}**: loss {traj.loss[-1, k]:.4g}"
+        if len(surface.minima):
+            distance = np.linalg.norm(surface.minima - end, axis=-1)
+            i = int(np.argmin(distance))
+            where = ", ".join(f"{v:.3g}" for v in surface.minima[i])
+            best = surface.minima_values[i] <= surface.minima_values.min() + 1e-9
+            kind = "the global minimum" if best else "a local minimum"
+            text += f", {distance[i]:.2g} from {kind} at ({where})"
+        lines.append(text)
+    return lines
