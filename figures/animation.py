@@ -58,7 +58,7 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
     ]
     buttons.append(
         {
-            "label": "⏸ Pause",
+            "label": "‖ Pause",
             "method": "animate",
             "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
         }

@@ -1,5 +1,5 @@
-"""Static layers of the surface lessons: the contour of a 2-D surface, the curve of a 1-D one,
-their minima, and loss-over-steps curves.
+"""Static layers of the surface lessons: the values of a 2-D surface on a grid, the curve of a
+1-D one, their minima, and loss-over-steps curves.
 
 Every function returns plain trace/figure dicts (fast to build, deterministic); ``finish``
 turns a figure dict into a ``go.Figure``.
@@ -37,30 +37,6 @@ def surface_grid(surface: Surface, n: int = CONTOUR_RESOLUTION) -> tuple[Any, An
             delta = 1e-4 * max(float(np.nanmax(z)) - floor, 1e-12)
             z = np.log10(z - floor + delta)
     return xs, ys, z, surface.log_color
-
-
-def contour_trace(surface: Surface, style: Style) -> dict[str, Any]:
-    """Filled contours (Viridis: colour-blind safe and readable in greyscale)."""
-    xs, ys, z, log = surface_grid(surface)
-    return {
-        "type": "contour",
-        "x": compact(xs, 4),
-        "y": compact(ys, 4),
-        "z": [compact(row, 4) for row in z],
-        "colorscale": "Viridis",
-        "ncontours": 28,
-        "contours": {"coloring": "heatmap", "showlines": True},
-        "line": {"width": 0.5, "color": "rgba(255,255,255,0.35)"},
-        "opacity": 0.9,
-        "hoverinfo": "skip",
-        "showscale": not style.projector,
-        "colorbar": {
-            "title": {"text": "log₁₀(loss − min)" if log else "loss", "side": "right"},
-            "tickfont": {"size": style.tick_font},
-            "thickness": 14,
-        },
-        "name": surface.name,
-    }
 
 
 def minima_trace(

@@ -27,20 +27,28 @@ from engine.runner import Trajectories
 from engine.surfaces import Surface
 from figures.animation import add_playback, frame_rows
 from figures.common import compact, finish
+from figures.raster import banded_rgb, png_data_uri
 from figures.style import Style, series_style
-from figures.surface_plots import contour_trace, curve_trace, minima_trace
+from figures.surface_plots import curve_trace, minima_trace, surface_grid
 
 MAX_FRAMES = 120
 TRAIL = 6  # recorded frames of trail behind each moving marker
 ARROW_FRACTION = 0.12  # the median gradient arrow is this fraction of the plot's width
+ARROW_MAX = 0.3  # no arrow longer than this fraction (a huge early gradient stays on screen)
+IMAGE_RESOLUTION = 180
 
 
-def _arrow(start: NDArray[np.float64], vector: NDArray[np.float64]) -> tuple[list[Any], ...]:
-    """x and y lists of a line from ``start`` along ``vector`` with a small arrow head."""
-    end = start + vector
+def _arrow(
+    start: NDArray[np.float64], vector: NDArray[np.float64], max_length: float
+) -> tuple[list[Any], ...]:
+    """x and y lists of a line from ``start`` along ``vector`` (at most ``max_length`` long)
+    with a small arrow head."""
     length = float(np.hypot(*vector))
     if not np.isfinite(length) or length == 0:
         return [None], [None]
+    if length > max_length:
+        vector, length = vector * (max_length / length), max_length
+    end = start + vector
     back = -vector / length * 0.25 * length
     normal = np.array([-vector[1], vector[0]]) / length * 0.12 * length
     left, right = end + back + normal, end + back - normal
@@ -88,19 +96,31 @@ def race_figure(
     K = params.shape[1]
     (x0, x1), (y0, y1) = surface.bounds
     span = float(max(x1 - x0, y1 - y0))
-    data: list[dict[str, Any]] = [contour_trace(surface, style)]
+    data: list[dict[str, Any]] = [_colorbar_trace(surface, style)]
     if len(surface.minima):
         data.append(minima_trace(surface.minima, surface.minima_values, style))
     for k, label in enumerate(labels):  # whole paths, faint: where each run will go
         s = series_style(k)
+        data.append(  # a white halo keeps the path visible on the darkest valley
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": compact(params[:, k, 0]),
+                "y": compact(params[:, k, 1]),
+                "line": {"color": "white", "width": style.line + 1},
+                "opacity": 0.5,
+                "showlegend": False,
+                "hoverinfo": "skip",
+            }
+        )
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines",
                 "x": compact(params[:, k, 0]),
                 "y": compact(params[:, k, 1]),
-                "line": {"color": s.color, "width": max(1.0, style.line / 2), "dash": "dot"},
-                "opacity": 0.55,
+                "line": {"color": s.color, "width": max(1.5, style.line * 0.6), "dash": "dot"},
+                "opacity": 0.9,
                 "name": f"{label} (path)",
                 "showlegend": False,
                 "hoverinfo": "skip",
@@ -157,8 +177,8 @@ def race_figure(
             )
             if show_state:
                 here = params[f, k]
-                gx, gy = _arrow(here, -traj.grads[row, k] * grad_scale)
-                vx, vy = _arrow(here, -traj.velocity[row, k] * vel_scale)
+                gx, gy = _arrow(here, -traj.grads[row, k] * grad_scale, ARROW_MAX * span)
+                vx, vy = _arrow(here, -traj.velocity[row, k] * vel_scale, ARROW_MAX * span)
                 frame_data.append({"x": gx, "y": gy})
                 frame_data.append({"x": vx, "y": vy})
                 if k < len(adaptive) and adaptive[k]:
@@ -175,6 +195,7 @@ def race_figure(
     for trace, first in zip(moving, frames[0]["data"], strict=True):
         trace.update(first)
     layout = {
+        "images": [_surface_image(surface)],
         "xaxis": {"range": [float(x0), float(x1)], "autorange": False, "title": {"text": "x"}},
         "yaxis": {"range": [float(y0), float(y1)], "autorange": False, "title": {"text": "y"}},
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
@@ -183,6 +204,48 @@ def race_figure(
     fig = {"data": data + moving, "layout": layout, "frames": frames}
     add_playback(fig, [int(traj.steps[r]) for r in rows], style)
     return finish(fig, style)
+
+
+def _surface_image(surface: Surface) -> dict[str, Any]:
+    """The surface as a banded image under the axes (see figures/raster.py for why)."""
+    _, _, z, _ = surface_grid(surface, IMAGE_RESOLUTION)
+    (x0, x1), (y0, y1) = surface.bounds
+    return {
+        "source": png_data_uri(banded_rgb(z[::-1])),  # image rows run top (y1) to bottom
+        "xref": "x",
+        "yref": "y",
+        "x": float(x0),
+        "y": float(y1),
+        "sizex": float(x1 - x0),
+        "sizey": float(y1 - y0),
+        "sizing": "stretch",
+        "layer": "below",
+    }
+
+
+def _colorbar_trace(surface: Surface, style: Style) -> dict[str, Any]:
+    """An invisible trace that carries the image's colour bar (a scatter survives animation)."""
+    _, _, z, log = surface_grid(surface, IMAGE_RESOLUTION)
+    finite = z[np.isfinite(z)]
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": [None],
+        "y": [None],
+        "marker": {
+            "color": [float(finite.min()), float(finite.max())],
+            "colorscale": "Viridis",
+            "showscale": not style.projector,
+            "colorbar": {
+                "title": {"text": "log₁₀(loss − min)" if log else "loss", "side": "right"},
+                "tickfont": {"size": style.tick_font},
+                "thickness": 14,
+            },
+        },
+        "name": surface.name,
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
 
 
 def _state_trace(color: str, style: Style, dash: str, name: str) -> dict[str, Any]:

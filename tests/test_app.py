@@ -87,7 +87,8 @@ def test_shared_settings_survive_a_page_switch_and_drive_projector_mode():
         widths = [t["line"]["width"] for t in traces if t.get("mode") == "lines" and
                   "dash" in t.get("line", {}) and t["line"]["dash"] != "dot"]  # fmt: skip
         assert widths and min(widths) >= 4
-        markers = [t["marker"]["size"] for t in traces if t.get("mode") == "markers"]
+        markers = [t["marker"]["size"] for t in traces
+                   if t.get("mode") == "markers" and "size" in t["marker"]]  # fmt: skip
         assert min(markers) >= 12
     at.toggle(key="present").set_value(False).run()
     assert _figures(at)[0]["layout"]["font"]["size"] < 22

@@ -1,0 +1,120 @@
+"""The figure layer: compact deterministic JSON, capped frames, styles that never rely on colour."""
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.optimizers import OPTIMIZERS
+from engine.runner import RunGroup, run
+from engine.surfaces import SURFACES
+from figures.animation import frame_rows
+from figures.common import compact, standalone_html, trajectories_csv
+from figures.style import OKABE_ITO, Style, apply_layout, series_style
+from figures.surface_plots import loss_figure, surface_grid
+from figures.trajectories import race_figure, rolling_figure
+
+SIX = [("sgd", {"lr": 1e-3}), ("sgd", {"lr": 1e-3, "momentum": 0.9}),
+       ("sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}), ("adagrad", {"lr": 0.5}),
+       ("rmsprop", {"lr": 0.01}), ("adam", {"lr": 0.05})]  # fmt: skip
+
+
+def _race(steps=2000, surface="rosenbrock"):
+    s = SURFACES[surface]
+    groups = [RunGroup(OPTIMIZERS[k](**hp), s.default_start[None]) for k, hp in SIX]
+    return s, run(s, groups, steps)
+
+
+def test_compact_rounds_and_turns_non_finite_into_gaps():
+    assert compact([3.14159265, 123456.789, -0.000123456789, 0.0]) == [3.1416, 123460.0,
+                                                                     -0.00012346, 0.0]  # fmt: skip
+    assert compact([np.nan, np.inf, 1.0]) == [None, None, 1.0]
+
+
+def test_frame_rows_cap_and_keep_the_ends():
+    rows = frame_rows(2001, 120)
+    assert len(rows) == 120 and rows[0] == 0 and rows[-1] == 2000
+    np.testing.assert_array_equal(frame_rows(5, 120), np.arange(5))
+    with pytest.raises(ValueError, match="max_frames"):
+        frame_rows(10, 1)
+
+
+def test_series_never_rely_on_colour_alone():
+    styles = [series_style(i) for i in range(6)]
+    assert len({s.symbol for s in styles}) == 6 and len({s.dash for s in styles}) == 6
+    assert {s.color for s in styles} <= set(OKABE_ITO)
+
+
+def test_layout_sets_every_font_and_projector_sizes():
+    layout = apply_layout({"xaxis": {"title": "x"}, "legend": {"x": 0}}, Style.projector_mode())
+    assert layout["xaxis"]["tickfont"]["size"] >= 22 and layout["legend"]["font"]["size"] >= 22
+    assert layout["xaxis"]["title"] == {"text": "x", "font": {"size": 24, "color": "#1a1a1a"}}
+
+
+def test_race_of_six_runs_over_2000_steps_stays_small_and_deterministic():
+    s, traj = _race()
+    labels = [f"run {i}" for i in range(6)]
+    adaptive = [False, False, False, True, True, True]
+    fig = race_figure(s, traj, labels, Style(), adaptive=adaptive)
+    text = fig.to_json()
+    assert len(text) < 600_000, len(text)
+    spec = json.loads(text)
+    assert len(spec["frames"]) == 120
+    moving = spec["frames"][0]["traces"]
+    assert len(moving) == 6 * 4 + 3  # trail, marker, two arrows; boxes for the adaptive three
+    assert all(len(f["data"]) == len(moving) for f in spec["frames"])
+    assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
+    again = race_figure(s, traj, labels, Style(), adaptive=adaptive).to_json()
+    assert again == text
+
+
+def test_a_diverged_run_is_drawn_as_a_gap():
+    s = SURFACES["quadratic_1d"]
+    traj = run(s, [RunGroup(OPTIMIZERS["sgd"](lr=2.5), [[1.0]])], 100)
+    assert traj.diverged_at[0] > 0
+    spec = json.loads(rolling_figure(s, traj, ["too fast"], Style()).to_json())
+    last = spec["frames"][-1]["data"][1]
+    assert last["x"] == [None] and last["y"] == [None]
+
+
+def test_log_colour_scale_and_loss_curves():
+    _, _, z, log = surface_grid(SURFACES["rosenbrock"], n=50)
+    assert log and np.isfinite(z).all() and z.max() < 10 and z.max() - z.min() > 3  # decades
+    _, traj = _race(100)
+    fig = loss_figure(["a"] * 6, traj.steps, traj.loss, Style(), floor=0.0)
+    assert fig.layout.yaxis.type == "log"
+    linear = loss_figure(["a"] * 6, traj.steps, traj.loss, Style(), floor=None)
+    assert linear.layout.yaxis.type == "linear"
+
+
+def test_exports_csv_and_offline_html():
+    s, traj = _race(20)
+    csv = trajectories_csv([f"r{i}" for i in range(6)], traj.steps, traj.params, traj.loss,
+                           ["x", "y"])  # fmt: skip
+    lines = csv.splitlines()
+    assert lines[0] == "run,step,x,y,loss" and len(lines) == 1 + 6 * 21
+    assert lines[1].startswith("r0,0,-1.2,1,")
+    html = standalone_html(race_figure(s, traj, ["r"] * 6, Style(), show_state=False))
+    assert "<html>" in html and "Plotly.newPlot" in html
+    assert 'src="http' not in html and len(html) > 3_000_000  # plotly.js is inside
+
+
+def test_png_encoder_writes_a_valid_image():
+    import base64
+    import struct
+    import zlib
+
+    from figures.raster import banded_rgb, png_data_uri
+
+    rgb = banded_rgb(np.array([[0.0, 1.0, np.nan], [2.0, 3.0, 4.0]]), bands=4)
+    assert rgb.shape == (2, 3, 3) and rgb.dtype == np.uint8
+    np.testing.assert_array_equal(rgb[0, 2], [255, 255, 255])  # NaN is white
+    np.testing.assert_array_equal(rgb[0, 0], [0x44, 0x01, 0x54])  # lowest: Viridis start
+    np.testing.assert_array_equal(rgb[1, 2], [0xFD, 0xE7, 0x25])  # highest: Viridis end
+    png = base64.b64decode(png_data_uri(rgb).split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (3, 2)
+    idat_length = struct.unpack(">I", png[33:37])[0]
+    raw = zlib.decompress(png[41 : 41 + idat_length])
+    assert raw == b"\x00" + rgb[0].tobytes() + b"\x00" + rgb[1].tobytes()
