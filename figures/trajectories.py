@@ -16,6 +16,7 @@ runs share one scale so their sizes compare; the legend says they are scaled.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from numpy.typing import NDArray
 from engine.runner import Trajectories
 from engine.surfaces import Surface
 from figures.animation import add_playback, frame_rows
-from figures.common import compact, finish
+from figures.common import as_list, compact, finish, rounded
 from figures.raster import banded_rgb, png_data_uri
 from figures.style import Style, series_style
 from figures.surface_plots import curve_trace, minima_trace, surface_grid
@@ -38,29 +39,35 @@ ARROW_MAX = 0.3  # no arrow longer than this fraction (a huge early gradient sta
 IMAGE_RESOLUTION = 180
 
 
-def _arrow(
-    start: NDArray[np.float64], vector: NDArray[np.float64], max_length: float
-) -> tuple[list[Any], ...]:
-    """x and y lists of a line from ``start`` along ``vector`` (at most ``max_length`` long)
-    with a small arrow head."""
-    length = float(np.hypot(*vector))
-    if not np.isfinite(length) or length == 0:
-        return [None], [None]
-    if length > max_length:
-        vector, length = vector * (max_length / length), max_length
-    end = start + vector
-    back = -vector / length * 0.25 * length
-    normal = np.array([-vector[1], vector[0]]) / length * 0.12 * length
-    left, right = end + back + normal, end + back - normal
-    xs = [start[0], end[0], left[0], end[0], right[0]]
-    ys = [start[1], end[1], left[1], end[1], right[1]]
-    return compact(xs), compact(ys)
+def _arrows(
+    starts: NDArray[np.float64], vectors: NDArray[np.float64], max_length: float
+) -> NDArray[np.float64]:
+    """Arrow polylines ``(..., 5, 2)``: start → end, then the two strokes of the head.
+
+    Arrows longer than ``max_length`` are shortened to it; zero or non-finite ones are NaN.
+    """
+    length = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vectors = vectors * np.minimum(1.0, max_length / length)
+        length = np.minimum(length, max_length)
+        back = -0.25 * vectors
+        normal = 0.12 * np.stack([-vectors[..., 1], vectors[..., 0]], axis=-1)
+    end = starts + vectors
+    points = np.stack([starts, end, end + back + normal, end, end + back - normal], axis=-2)
+    bad = ~np.isfinite(length[..., 0]) | (length[..., 0] == 0)
+    points[bad] = np.nan
+    return points
 
 
-def _box(centre: NDArray[np.float64], half: NDArray[np.float64]) -> tuple[list[Any], ...]:
-    x0, x1 = centre[0] - half[0], centre[0] + half[0]
-    y0, y1 = centre[1] - half[1], centre[1] + half[1]
-    return compact([x0, x1, x1, x0, x0]), compact([y0, y0, y1, y1, y0])
+def _xy(points: NDArray[np.float64]) -> dict[str, list[Any]]:
+    """A scatter update from rounded points ``(n, 2)``."""
+    return {"x": as_list(points[:, 0]), "y": as_list(points[:, 1])}
+
+
+def _boxes(centres: NDArray[np.float64], halves: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Closed rectangles ``(..., 5, 2)`` around ``centres`` with half-widths ``halves``."""
+    signs = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]], dtype=np.float64)
+    return centres[..., None, :] + signs * halves[..., None, :]
 
 
 def _scale(vectors: NDArray[np.float64], span: float) -> float:
@@ -164,27 +171,24 @@ def race_figure(
             if k < len(adaptive) and adaptive[k]:
                 moving.append(_state_trace(s.color, style, "dot", f"{label}: √v box"))
     first_moving = len(data)
+    # Everything the frames show, computed and rounded once for all frames and runs.
+    P = rounded(params)  # (F, K, 2)
+    if show_state:
+        limit = ARROW_MAX * span
+        G = rounded(_arrows(params, -traj.grads[rows] * grad_scale, limit))  # (F, K, 5, 2)
+        V = rounded(_arrows(params, -traj.velocity[rows] * vel_scale, limit))
+        halves = np.sqrt(np.abs(traj.second_moment[rows])) * box_scale
+        B = rounded(_boxes(params, halves))
     frames = []
     for f, row in enumerate(rows):
         frame_data = []
+        lo = max(0, f - TRAIL)
         for k in range(K):
-            lo = max(0, f - TRAIL)
-            frame_data.append(
-                {"x": compact(params[lo : f + 1, k, 0]), "y": compact(params[lo : f + 1, k, 1])}
-            )
-            frame_data.append(
-                {"x": compact(params[f : f + 1, k, 0]), "y": compact(params[f : f + 1, k, 1])}
-            )
+            frame_data += [_xy(P[lo : f + 1, k]), _xy(P[f : f + 1, k])]
             if show_state:
-                here = params[f, k]
-                gx, gy = _arrow(here, -traj.grads[row, k] * grad_scale, ARROW_MAX * span)
-                vx, vy = _arrow(here, -traj.velocity[row, k] * vel_scale, ARROW_MAX * span)
-                frame_data.append({"x": gx, "y": gy})
-                frame_data.append({"x": vx, "y": vy})
+                frame_data += [_xy(G[f, k]), _xy(V[f, k])]
                 if k < len(adaptive) and adaptive[k]:
-                    half = np.sqrt(np.abs(traj.second_moment[row, k])) * box_scale
-                    bx, by = _box(here, half)
-                    frame_data.append({"x": bx, "y": by})
+                    frame_data.append(_xy(B[f, k]))
         frames.append(
             {
                 "name": str(int(traj.steps[row])),
@@ -206,12 +210,18 @@ def race_figure(
     return finish(fig, style)
 
 
+@functools.lru_cache(maxsize=32)
+def _surface_png(surface: Surface) -> str:
+    """The banded PNG of a surface (cached per surface object: the registry's are permanent)."""
+    _, _, z, _ = surface_grid(surface, IMAGE_RESOLUTION)
+    return png_data_uri(banded_rgb(z[::-1]))  # image rows run from the top (y1) down
+
+
 def _surface_image(surface: Surface) -> dict[str, Any]:
     """The surface as a banded image under the axes (see figures/raster.py for why)."""
-    _, _, z, _ = surface_grid(surface, IMAGE_RESOLUTION)
     (x0, x1), (y0, y1) = surface.bounds
     return {
-        "source": png_data_uri(banded_rgb(z[::-1])),  # image rows run top (y1) to bottom
+        "source": _surface_png(surface),
         "xref": "x",
         "yref": "y",
         "x": float(x0),
@@ -223,17 +233,23 @@ def _surface_image(surface: Surface) -> dict[str, Any]:
     }
 
 
-def _colorbar_trace(surface: Surface, style: Style) -> dict[str, Any]:
-    """An invisible trace that carries the image's colour bar (a scatter survives animation)."""
+@functools.lru_cache(maxsize=32)
+def _value_range(surface: Surface) -> tuple[float, float, bool]:
     _, _, z, log = surface_grid(surface, IMAGE_RESOLUTION)
     finite = z[np.isfinite(z)]
+    return float(finite.min()), float(finite.max()), log
+
+
+def _colorbar_trace(surface: Surface, style: Style) -> dict[str, Any]:
+    """An invisible trace that carries the image's colour bar (a scatter survives animation)."""
+    low, high, log = _value_range(surface)
     return {
         "type": "scatter",
         "mode": "markers",
         "x": [None],
         "y": [None],
         "marker": {
-            "color": [float(finite.min()), float(finite.max())],
+            "color": [low, high],
             "colorscale": "Viridis",
             "showscale": not style.projector,
             "colorbar": {
