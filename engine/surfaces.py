@@ -23,322 +23,18 @@ value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from engine.polynomials import Poly, PolyBundle
+from engine import surface_formulas as formulas
+from engine.polynomials import Poly
+from engine.surface_model import Surface, polynomial_surface
 
 Array = NDArray[np.float64]
-Coords = Sequence[Array]
-ValueFn = Callable[[Coords], Array]
-GradFn = Callable[[Coords], list[Array]]
-HessFn = Callable[[Coords], list[list[Array]]]
-
-TWO_PI = 2.0 * math.pi
-
-
-@dataclass(frozen=True, eq=False)
-class Surface:
-    """A loss surface f: ℝ^dim → ℝ with analytic gradient and Hessian.
-
-    Attributes:
-        key: registry key (URL-safe).
-        name: display name.
-        description: one line on what the surface teaches.
-        formula: f in LaTeX.
-        dim: 1 or 2.
-        bounds: ``(dim, 2)`` low/high of the plotting window.
-        minima: ``(m, dim)`` known minimizers (global first).
-        minima_values: ``(m,)`` f at ``minima``.
-        default_start: ``(dim,)`` a start that shows the surface's character.
-        log_color: the contour needs a log colour scale (values span many decades).
-        stationary: ``(s, dim)`` (None: none) other points with zero gradient (saddles, maxima).
-        smooth: False when the gradient is undefined on a set of measure zero (Ackley's
-            centre, |x| at 0); there the engine uses the zero subgradient.
-    """
-
-    key: str
-    name: str
-    description: str
-    formula: str
-    dim: int
-    bounds: Array
-    minima: Array
-    minima_values: Array
-    default_start: Array
-    _value: ValueFn = field(repr=False)
-    _grad: GradFn = field(repr=False)
-    _hessian: HessFn = field(repr=False)
-    log_color: bool = False
-    stationary: Array | None = None
-    smooth: bool = True
-    _value_and_grad: Callable[[Coords], Array] | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        points = np.empty(0) if self.stationary is None else self.stationary
-        object.__setattr__(self, "stationary", _points(points, self.dim))
-
-    def _coords(self, p: ArrayLike) -> list[Array]:
-        arr = np.asarray(p, dtype=np.float64)
-        if arr.ndim == 0 or arr.shape[-1] != self.dim:
-            raise ValueError(
-                f"{self.name} takes points of shape (..., {self.dim}), got {arr.shape}"
-            )
-        return [arr[..., i] for i in range(self.dim)]
-
-    def value(self, p: ArrayLike) -> Array:
-        """f(p): ``(..., dim)`` → ``(...)``."""
-        coords = self._coords(p)
-        return np.asarray(self._value(coords) + np.zeros_like(coords[0]), dtype=np.float64)
-
-    def grad(self, p: ArrayLike) -> Array:
-        """∇f(p): ``(..., dim)`` → ``(..., dim)``."""
-        coords = self._coords(p)
-        zero = np.zeros_like(coords[0])
-        return np.stack([g + zero for g in self._grad(coords)], axis=-1)
-
-    def value_and_grad(self, p: ArrayLike) -> tuple[Array, Array]:
-        """(f(p), ∇f(p)) in one call — what the runner asks for at every step."""
-        if self._value_and_grad is None:
-            return self.value(p), self.grad(p)
-        both = self._value_and_grad(self._coords(p))  # (1 + dim, ...)
-        grads = both[1:].reshape(self.dim, -1).T.copy()  # (m, dim), contiguous
-        return both[0], grads.reshape(*both.shape[1:], self.dim)
-
-    def hessian(self, p: ArrayLike) -> Array:
-        """∇²f(p): ``(..., dim)`` → ``(..., dim, dim)``, symmetric."""
-        coords = self._coords(p)
-        zero = np.zeros_like(coords[0])
-        rows = [np.stack([h + zero for h in row], axis=-1) for row in self._hessian(coords)]
-        return np.stack(rows, axis=-2)
-
-
-def _points(rows: ArrayLike, dim: int) -> Array:
-    return np.asarray(rows, dtype=np.float64).reshape(-1, dim)
-
-
-def polynomial_surface(
-    key: str,
-    name: str,
-    description: str,
-    formula: str,
-    build: Callable[..., Poly],
-    dim: int,
-    bounds: ArrayLike,
-    minima: ArrayLike,
-    default_start: ArrayLike,
-    *,
-    log_color: bool = False,
-    stationary: ArrayLike = (),
-) -> Surface:
-    """A surface from a polynomial expression ``build(x)`` / ``build(x, y)``.
-
-    The gradient and Hessian are the exact term-by-term derivatives of the same polynomial.
-    """
-    poly = build(*Poly.variables(dim))
-    grads = [poly.derivative(i) for i in range(dim)]
-    value_bundle = PolyBundle([poly])
-    grad_bundle = PolyBundle(grads)
-    both_bundle = PolyBundle([poly, *grads])
-    hess_bundle = PolyBundle([g.derivative(j) for g in grads for j in range(dim)])
-
-    def hessian(c: Coords) -> list[list[Array]]:
-        flat = hess_bundle(*c)
-        return [list(flat[i * dim : (i + 1) * dim]) for i in range(dim)]
-
-    minima_arr = _points(minima, dim)
-    return Surface(
-        key=key,
-        name=name,
-        description=description,
-        formula=formula,
-        dim=dim,
-        bounds=np.asarray(bounds, dtype=np.float64).reshape(dim, 2),
-        minima=minima_arr,
-        minima_values=poly(*minima_arr.T) if len(minima_arr) else np.empty(0),
-        default_start=np.asarray(default_start, dtype=np.float64),
-        _value=lambda c: value_bundle(*c)[0],
-        _grad=lambda c: list(grad_bundle(*c)),
-        _hessian=hessian,
-        log_color=log_color,
-        stationary=_points(stationary, dim),
-        _value_and_grad=lambda c: both_bundle(*c),
-    )
 
 
 # --------------------------------------------------------------------------- two dimensions
-
-
-def _rastrigin_terms(
-    x: Array,
-) -> tuple[Array, Array, Array]:
-    """φ(x) = 10 + x² − 10 cos 2πx and its first two derivatives (Rastrigin is Σ φ(xᵢ))."""
-    value = 10.0 + x**2 - 10.0 * np.cos(TWO_PI * x)
-    first = 2.0 * x + 10.0 * TWO_PI * np.sin(TWO_PI * x)
-    second = 2.0 + 10.0 * TWO_PI**2 * np.cos(TWO_PI * x)
-    return value, first, second
-
-
-def _separable(
-    terms: Callable[[Array], tuple[Array, Array, Array]],
-) -> tuple[ValueFn, GradFn, HessFn]:
-    """f(p) = Σᵢ φ(pᵢ): gradient φ'(pᵢ), diagonal Hessian φ''(pᵢ)."""
-
-    def value(c: Coords) -> Array:
-        return np.asarray(sum(terms(x)[0] for x in c), dtype=np.float64)
-
-    def grad(c: Coords) -> list[Array]:
-        return [terms(x)[1] for x in c]
-
-    def hessian(c: Coords) -> list[list[Array]]:
-        diag = [terms(x)[2] for x in c]
-        zero = np.zeros_like(c[0])
-        return [[diag[i] if i == j else zero for j in range(len(c))] for i in range(len(c))]
-
-    return value, grad, hessian
-
-
-def _ackley_value(c: Coords) -> Array:
-    x, y = c
-    r = np.sqrt(0.5 * (x**2 + y**2))
-    e = np.exp(0.5 * (np.cos(TWO_PI * x) + np.cos(TWO_PI * y)))
-    return -20.0 * np.exp(-0.2 * r) - e + math.e + 20.0
-
-
-def _ackley_radial(x: Array, y: Array) -> tuple[Array, Array]:
-    """For the cone term −20·exp(−0.2r), r = √(½(x²+y²)): its gradient is a(r)·p with
-    a = 2e^{−0.2r}/r, and its Hessian a·I + (a'(r)/(2r))·p pᵀ. Returns (a, a'/(2r)); both are
-    set to 0 at r = 0, where the cone has no derivative (zero subgradient)."""
-    r = np.sqrt(0.5 * (x**2 + y**2))
-    safe = np.where(r > 0, r, 1.0)
-    decay = np.exp(-0.2 * safe)
-    a = 2.0 * decay / safe
-    da = 2.0 * decay * (-0.2 / safe - 1.0 / safe**2)
-    return np.where(r > 0, a, 0.0), np.where(r > 0, da / (2.0 * safe), 0.0)
-
-
-def _ackley_grad(c: Coords) -> list[Array]:
-    x, y = c
-    a, _ = _ackley_radial(x, y)
-    e = np.exp(0.5 * (np.cos(TWO_PI * x) + np.cos(TWO_PI * y)))
-    return [a * x + math.pi * np.sin(TWO_PI * x) * e, a * y + math.pi * np.sin(TWO_PI * y) * e]
-
-
-def _ackley_hessian(c: Coords) -> list[list[Array]]:
-    x, y = c
-    a, b = _ackley_radial(x, y)
-    e = np.exp(0.5 * (np.cos(TWO_PI * x) + np.cos(TWO_PI * y)))
-    sx, sy = np.sin(TWO_PI * x), np.sin(TWO_PI * y)
-    hxx = a + b * x * x + math.pi * e * (TWO_PI * np.cos(TWO_PI * x) - math.pi * sx**2)
-    hyy = a + b * y * y + math.pi * e * (TWO_PI * np.cos(TWO_PI * y) - math.pi * sy**2)
-    hxy = b * x * y - math.pi**2 * sx * sy * e
-    return [[hxx, hxy], [hxy, hyy]]
-
-
-def _levi_value(c: Coords) -> Array:
-    x, y = c
-    return (
-        np.sin(3 * math.pi * x) ** 2
-        + (x - 1) ** 2 * (1 + np.sin(3 * math.pi * y) ** 2)
-        + (y - 1) ** 2 * (1 + np.sin(2 * math.pi * y) ** 2)
-    )
-
-
-def _levi_grad(c: Coords) -> list[Array]:
-    x, y = c
-    pi = math.pi
-    gx = 3 * pi * np.sin(6 * pi * x) + 2 * (x - 1) * (1 + np.sin(3 * pi * y) ** 2)
-    gy = (
-        (x - 1) ** 2 * 3 * pi * np.sin(6 * pi * y)
-        + 2 * (y - 1) * (1 + np.sin(2 * pi * y) ** 2)
-        + (y - 1) ** 2 * 2 * pi * np.sin(4 * pi * y)
-    )
-    return [gx, gy]
-
-
-def _levi_hessian(c: Coords) -> list[list[Array]]:
-    x, y = c
-    pi = math.pi
-    hxx = 18 * pi**2 * np.cos(6 * pi * x) + 2 * (1 + np.sin(3 * pi * y) ** 2)
-    hxy = 6 * pi * (x - 1) * np.sin(6 * pi * y)
-    hyy = (
-        18 * pi**2 * (x - 1) ** 2 * np.cos(6 * pi * y)
-        + 2 * (1 + np.sin(2 * pi * y) ** 2)
-        + 8 * pi * (y - 1) * np.sin(4 * pi * y)
-        + 8 * pi**2 * (y - 1) ** 2 * np.cos(4 * pi * y)
-    )
-    return [[hxx, hxy], [hxy, hyy]]
-
-
-def _mccormick_value(c: Coords) -> Array:
-    x, y = c
-    return np.sin(x + y) + (x - y) ** 2 - 1.5 * x + 2.5 * y + 1.0
-
-
-def _mccormick_grad(c: Coords) -> list[Array]:
-    x, y = c
-    cos = np.cos(x + y)
-    return [cos + 2 * (x - y) - 1.5, cos - 2 * (x - y) + 2.5]
-
-
-def _mccormick_hessian(c: Coords) -> list[list[Array]]:
-    x, y = c
-    s = -np.sin(x + y)
-    return [[s + 2.0, s - 2.0], [s - 2.0, s + 2.0]]
-
-
-# Plateau: f = −sin(r)/r + 0.01 r². Radial, so ∇f = (h(r) + 0.02)·p and
-# ∇²f = (h + 0.02)·I + (h'(r)/r)·p pᵀ with h = (sin r − r cos r)/r³. Both h and h'/r cancel
-# catastrophically near r = 0, so there they come from their Taylor series:
-# h = Σ_{n≥1} (−1)^{n+1} 2n r^{2n−2}/(2n+1)!,  h'/r = Σ_{n≥2} (−1)^{n+1} 2n(2n−2) r^{2n−4}/(2n+1)!.
-_SERIES_RADIUS = 0.5
-_SERIES_TERMS = 10
-
-
-def _plateau_radial(r2: Array) -> tuple[Array, Array, Array]:
-    """(−sin r / r, h, h'/r) at r² = ``r2``, accurate for every r ≥ 0."""
-    r = np.sqrt(r2)
-    small = r < _SERIES_RADIUS
-    rs = np.where(small, 1.0, r)  # avoid 0/0 in the unused branch
-    sinc = np.sin(rs) / rs
-    h = (np.sin(rs) - rs * np.cos(rs)) / rs**3
-    dh = (r2 * np.sin(rs) - 3 * np.sin(rs) + 3 * rs * np.cos(rs)) / rs**5
-    sinc_s = np.zeros_like(r2)
-    h_s = np.zeros_like(r2)
-    dh_s = np.zeros_like(r2)
-    for n in range(_SERIES_TERMS, -1, -1):  # smallest terms first
-        sign = (-1.0) ** n
-        sinc_s += sign * r2**n / math.factorial(2 * n + 1)
-        if n >= 1:
-            h_s += -sign * 2 * n * r2 ** (n - 1) / math.factorial(2 * n + 1)
-        if n >= 2:
-            dh_s += -sign * 2 * n * (2 * n - 2) * r2 ** (n - 2) / math.factorial(2 * n + 1)
-    return (
-        -np.where(small, sinc_s, sinc),
-        np.where(small, h_s, h),
-        np.where(small, dh_s, dh),
-    )
-
-
-def _plateau_value(c: Coords) -> Array:
-    x, y = c
-    r2 = x**2 + y**2
-    return _plateau_radial(r2)[0] + 0.01 * r2
-
-
-def _plateau_grad(c: Coords) -> list[Array]:
-    x, y = c
-    _, h, _ = _plateau_radial(x**2 + y**2)
-    return [(h + 0.02) * x, (h + 0.02) * y]
-
-
-def _plateau_hessian(c: Coords) -> list[list[Array]]:
-    x, y = c
-    _, h, dh = _plateau_radial(x**2 + y**2)
-    return [[h + 0.02 + dh * x * x, dh * x * y], [dh * x * y, h + 0.02 + dh * y * y]]
 
 
 def ill_conditioned_quadratic(
@@ -383,7 +79,7 @@ def ill_conditioned_quadratic(
 
 
 def _build_2d() -> list[Surface]:
-    rastrigin = _separable(_rastrigin_terms)
+    rastrigin = formulas.separable(formulas.rastrigin_terms)
     return [
         polynomial_surface(
             "rosenbrock",
@@ -467,9 +163,9 @@ def _build_2d() -> list[Surface]:
             np.zeros((1, 2)),
             np.zeros(1),
             np.array([2.6, 3.3]),
-            _ackley_value,
-            _ackley_grad,
-            _ackley_hessian,
+            formulas.ackley_value,
+            formulas.ackley_grad,
+            formulas.ackley_hessian,
             smooth=False,
         ),
         polynomial_surface(
@@ -559,9 +255,9 @@ def _build_2d() -> list[Surface]:
             np.ones((1, 2)),
             np.zeros(1),
             np.array([-3.0, 4.5]),
-            _levi_value,
-            _levi_grad,
-            _levi_hessian,
+            formulas.levi_value,
+            formulas.levi_grad,
+            formulas.levi_hessian,
         ),
         polynomial_surface(
             "styblinski_tang",
@@ -588,12 +284,16 @@ def _build_2d() -> list[Surface]:
             np.array([[-1.5, 4.0], [-3.0, 4.0]]),
             np.array([[-0.547197551196598, -1.547197551196598]]),
             np.array(
-                [_mccormick_value([np.array(-0.547197551196598), np.array(-1.547197551196598)])]
+                [
+                    formulas.mccormick_value(
+                        [np.array(-0.547197551196598), np.array(-1.547197551196598)]
+                    )
+                ]
             ),
             np.array([3.5, 3.0]),
-            _mccormick_value,
-            _mccormick_grad,
-            _mccormick_hessian,
+            formulas.mccormick_value,
+            formulas.mccormick_grad,
+            formulas.mccormick_hessian,
         ),
         ill_conditioned_quadratic(),
         polynomial_surface(
@@ -633,9 +333,9 @@ def _build_2d() -> list[Surface]:
             np.zeros((1, 2)),
             np.array([-1.0]),
             np.array([9.0, 7.0]),
-            _plateau_value,
-            _plateau_grad,
-            _plateau_hessian,
+            formulas.plateau_value,
+            formulas.plateau_grad,
+            formulas.plateau_hessian,
         ),
     ]
 
@@ -643,20 +343,8 @@ def _build_2d() -> list[Surface]:
 # --------------------------------------------------------------------------- one dimension
 
 
-def _abs_value(c: Coords) -> Array:
-    return np.abs(c[0])
-
-
-def _abs_grad(c: Coords) -> list[Array]:
-    return [np.sign(c[0])]
-
-
-def _abs_hessian(c: Coords) -> list[list[Array]]:
-    return [[np.zeros_like(c[0])]]
-
-
 def _build_1d() -> list[Surface]:
-    rastrigin = _separable(_rastrigin_terms)
+    rastrigin = formulas.separable(formulas.rastrigin_terms)
     return [
         polynomial_surface(
             "quadratic_1d",
@@ -719,9 +407,9 @@ def _build_1d() -> list[Surface]:
             np.zeros((1, 1)),
             np.zeros(1),
             np.array([2.35]),
-            _abs_value,
-            _abs_grad,
-            _abs_hessian,
+            formulas.abs_value,
+            formulas.abs_grad,
+            formulas.abs_hessian,
             smooth=False,
         ),
         polynomial_surface(

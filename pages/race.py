@@ -4,109 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.runner import MAX_RUN_STEPS
 from engine.surfaces import SURFACES, SURFACES_2D
-from figures.common import standalone_html, trajectories_csv
-from ui.lessons import (
-    MAX_STEPS,
-    divergence_reasons,
-    final_summary,
-    race_chart,
-    simulate,
-    surface_for,
-)
-from ui.runs import RunChoice, preset_picker, run_controls, run_params, run_preset_values
+from ui.lessons import MAX_STEPS, race_chart, simulate, surface_for
+from ui.panels import CHART_CONFIG, downloads, outcome, run_panels, update_rules
+from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
+from ui.runs import preset_picker
 from ui.settings import current
-from ui.url import Param, sanitize, show_notices
-
-P = "race_"
-MAX_RUNS = 6
-CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
-
-DEFAULT_RUNS = [
-    RunChoice("sgd", 1e-3, 0.0, False),
-    RunChoice("sgd", 1e-3, 0.9, False),
-    RunChoice("rmsprop", 1e-2, 0.0, False),
-    RunChoice("adam", 5e-2, 0.9, False),
-    RunChoice("sgd", 1e-3, 0.9, True),
-    RunChoice("adagrad", 0.5, 0.0, False),
-]
-
-
-def _start_values(key: str, x: float, y: float) -> dict[str, object]:
-    return {f"{P}surface": key, f"{P}x0": x, f"{P}y0": y}
-
-
-PRESETS: dict[str, dict[str, object]] = {
-    "Rosenbrock: four optimizers (default)": {
-        **_start_values("rosenbrock", -1.2, 1.0), f"{P}steps": 600, f"{P}runs": 4,
-        f"{P}noise": 0.0, **run_preset_values(P, DEFAULT_RUNS[:4]),
-    },
-    "Beale race (after Alec Radford's animation)": {
-        **_start_values("beale", 1.0, 1.5), f"{P}steps": 800, f"{P}runs": 6, f"{P}noise": 0.0,
-        **run_preset_values(P, [
-            RunChoice("sgd", 1e-3, 0.0, False), RunChoice("sgd", 1e-3, 0.9, False),
-            RunChoice("sgd", 1e-3, 0.9, True), RunChoice("adagrad", 0.5, 0.0, False),
-            RunChoice("rmsprop", 0.01, 0.0, False), RunChoice("adam", 0.05, 0.9, False),
-        ]),
-    },
-    "Saddle escape": {
-        **_start_values("saddle", -1.9, 0.01), f"{P}steps": 80, f"{P}runs": 3, f"{P}noise": 0.0,
-        **run_preset_values(P, [
-            RunChoice("sgd", 0.05, 0.0, False), RunChoice("sgd", 0.05, 0.9, False),
-            RunChoice("adam", 0.05, 0.9, False),
-        ]),
-    },
-    "Distill's banana: momentum overshoots the bend": {
-        **_start_values("banana", -1.5, 1.2), f"{P}steps": 300, f"{P}runs": 3, f"{P}noise": 0.0,
-        **run_preset_values(P, [
-            RunChoice("sgd", 0.005, 0.0, False), RunChoice("sgd", 0.005, 0.9, False),
-            RunChoice("sgd", 0.005, 0.99, False),
-        ]),
-    },
-    "Ill-conditioned valley: GD zig-zags": {
-        **_start_values("ill_conditioned", 3.46, 2.52), f"{P}steps": 150, f"{P}runs": 3,
-        f"{P}noise": 0.0, f"{P}kappa": 25.0,
-        **run_preset_values(P, [
-            RunChoice("sgd", 1.9, 0.0, False), RunChoice("sgd", 0.5, 0.0, False),
-            RunChoice("sgd", 1.2, 0.64, False),
-        ]),
-    },
-    "Too large a step: watch it diverge": {
-        **_start_values("ill_conditioned", 3.46, 2.52), f"{P}steps": 200, f"{P}runs": 2,
-        f"{P}noise": 0.0, f"{P}kappa": 25.0,
-        **run_preset_values(P, [
-            RunChoice("sgd", 1.9, 0.0, False), RunChoice("sgd", 2.1, 0.0, False),
-        ]),
-    },
-    "Noisy gradients help escape the saddle": {
-        **_start_values("saddle", -1.9, 0.0), f"{P}steps": 80, f"{P}runs": 1, f"{P}noise": 0.5,
-        **run_preset_values(P, [RunChoice("sgd", 0.05, 0.0, False)]),
-    },
-}  # fmt: skip
-
-PARAMS = [
-    Param(
-        f"{P}surface",
-        "choice",
-        "rosenbrock",
-        choices=SURFACES_2D,
-        labels=tuple(SURFACES[k].name for k in SURFACES_2D),
-    ),
-    Param(f"{P}x0", "float", -1.2, -1e3, 1e3),
-    Param(f"{P}y0", "float", 1.0, -1e3, 1e3),
-    Param(f"{P}steps", "int", 600, 1, MAX_STEPS),
-    Param(f"{P}runs", "int", 4, 1, MAX_RUNS),
-    Param(f"{P}noise", "float", 0.0, 0.0, 100.0),
-    Param(f"{P}kappa", "float", 25.0, 1.0, 1000.0),
-    Param(f"{P}state", "bool", True),
-    *run_params(P, MAX_RUNS),
-]
+from ui.url import sanitize, show_notices
 
 settings = current()
 notices = sanitize(PARAMS)
-defaults = PRESETS["Rosenbrock: four optimizers (default)"]
-for name, value in defaults.items():
+for name, value in PRESETS[DEFAULT_PRESET].items():
     st.session_state.setdefault(name, value)
 
 st.title("The optimizer race")
@@ -159,27 +67,7 @@ surface = surface_for(surface_key, condition)
 st.caption(f"**{surface.name}** — {surface.description}")
 st.latex(surface.formula)
 
-run_columns = st.columns(int(n_runs))
-choices = []
-for i, col in enumerate(run_columns):
-    with col, st.container(border=True):
-        st.markdown(f"**Runner {i + 1}**")
-        choices.append(run_controls(P, i, DEFAULT_RUNS[i]))
-
-problems = []
-for i, choice in enumerate(choices):
-    try:
-        choice.build()
-    except ValueError as err:
-        problems.append(f"Runner {i + 1}: {err}")
-if problems:
-    st.error("\n\n".join(problems))
-    st.stop()
-if int(steps) * len(choices) > MAX_RUN_STEPS:
-    st.error("Too much work requested; use fewer steps.")
-    st.stop()
-
-runs = tuple(choices)
+runs = run_panels(P, int(n_runs), DEFAULT_RUNS, "Runner")
 start = (float(x0), float(y0))
 race, loss = race_chart(
     surface_key, condition, start, int(steps), runs, float(noise), settings.seed,
@@ -196,38 +84,8 @@ if noise > 0:
     st.caption(f"Gradients carry simulated Gaussian noise, σ = {noise:g} (seed {settings.seed}).")
 
 traj = simulate(surface_key, condition, start, int(steps), runs, float(noise), settings.seed)
-reasons = divergence_reasons(surface, traj, runs)
-if reasons:
-    st.warning("\n\n".join(reasons), icon="💥")
-summary = final_summary(surface, traj, runs)
-if summary:
-    st.markdown("**Where they ended** — " + "; ".join(summary) + ".")
+outcome(surface, traj, runs, "ended")
 st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)
 
-st.subheader("The update rules")
-rule_columns = st.columns(min(3, len(runs)))
-for i, choice in enumerate(runs):
-    with rule_columns[i % len(rule_columns)]:
-        st.markdown(f"**{choice.label}**")
-        st.latex(choice.build().latex)
-st.caption(
-    "γ: learning rate, μ: momentum, b: momentum buffer (velocity), v: running average of g², "
-    "m: running average of g. The formulas are generated from the code that ran."
-)
-
-d1, d2 = st.columns(2)
-d1.download_button(
-    "Download trajectories (CSV)",
-    data=lambda: trajectories_csv([r.label for r in runs], traj.steps, traj.params, traj.loss,
-                                  ["x", "y"]),
-    file_name=f"race_{surface_key}.csv",
-    mime="text/csv",
-    on_click="ignore",
-)  # fmt: skip
-d2.download_button(
-    "Download the animation (HTML, works offline)",
-    data=lambda: standalone_html(race),
-    file_name=f"race_{surface_key}.html",
-    mime="text/html",
-    on_click="ignore",
-)
+update_rules(runs)
+downloads(f"race_{surface_key}", runs, traj, ["x", "y"], race)

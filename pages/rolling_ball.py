@@ -6,69 +6,16 @@ import numpy as np
 import streamlit as st
 
 from engine.surfaces import SURFACES, SURFACES_1D
-from figures.common import standalone_html, trajectories_csv
-from ui.lessons import MAX_STEPS, divergence_reasons, final_summary, rolling_chart, simulate
-from ui.runs import RunChoice, preset_picker, run_controls, run_params, run_preset_values
+from ui.ball_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
+from ui.lessons import MAX_STEPS, rolling_chart, simulate
+from ui.panels import CHART_CONFIG, downloads, outcome, run_panels, update_rules
+from ui.runs import preset_picker
 from ui.settings import current
-from ui.url import Param, sanitize, show_notices
-
-P = "ball_"
-MAX_BALLS = 4
-CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
-DEFAULT_RUNS = [
-    RunChoice("sgd", 0.01, 0.0, False),
-    RunChoice("sgd", 0.01, 0.9, False),
-    RunChoice("adam", 0.05, 0.9, False),
-    RunChoice("sgd", 0.01, 0.9, True),
-]
-PRESETS: dict[str, dict[str, object]] = {
-    "Momentum rolls out of a local minimum (default)": {
-        f"{P}surface": "asymmetric_double_well", f"{P}w0": 1.9, f"{P}steps": 300, f"{P}balls": 2,
-        **run_preset_values(P, DEFAULT_RUNS[:2]),
-    },
-    "Step size: creep, oscillate, diverge": {
-        f"{P}surface": "quadratic_1d", f"{P}w0": 2.5, f"{P}steps": 30, f"{P}balls": 4,
-        **run_preset_values(P, [
-            RunChoice("sgd", 0.3, 0.0, False), RunChoice("sgd", 1.0, 0.0, False),
-            RunChoice("sgd", 1.8, 0.0, False), RunChoice("sgd", 2.05, 0.0, False),
-        ]),
-    },
-    "A kink never settles (|w|)": {
-        f"{P}surface": "abs_1d", f"{P}w0": 2.35, f"{P}steps": 60, f"{P}balls": 2,
-        **run_preset_values(P, [
-            RunChoice("sgd", 0.3, 0.0, False), RunChoice("adam", 0.3, 0.9, False),
-        ]),
-    },
-    "Flat bottom: GD crawls, Adam keeps its pace": {
-        f"{P}surface": "quartic_1d", f"{P}w0": 1.5, f"{P}steps": 200, f"{P}balls": 2,
-        **run_preset_values(P, [
-            RunChoice("sgd", 0.05, 0.0, False), RunChoice("adam", 0.05, 0.9, False),
-        ]),
-    },
-    "Bumpy bowl: momentum hops over bumps": {
-        f"{P}surface": "rastrigin_1d", f"{P}w0": 3.2, f"{P}steps": 200, f"{P}balls": 2,
-        **run_preset_values(P, [
-            RunChoice("sgd", 0.002, 0.0, False), RunChoice("sgd", 0.002, 0.95, False),
-        ]),
-    },
-}  # fmt: skip
-PARAMS = [
-    Param(
-        f"{P}surface",
-        "choice",
-        "asymmetric_double_well",
-        choices=SURFACES_1D,
-        labels=tuple(SURFACES[k].name for k in SURFACES_1D),
-    ),
-    Param(f"{P}w0", "float", 1.9, -1e3, 1e3),
-    Param(f"{P}steps", "int", 300, 1, MAX_STEPS),
-    Param(f"{P}balls", "int", 2, 1, MAX_BALLS),
-    *run_params(P, MAX_BALLS),
-]
+from ui.url import sanitize, show_notices
 
 settings = current()
 notices = sanitize(PARAMS)
-for name, value in PRESETS["Momentum rolls out of a local minimum (default)"].items():
+for name, value in PRESETS[DEFAULT_PRESET].items():
     st.session_state.setdefault(name, value)
 
 st.title("The rolling ball")
@@ -97,33 +44,12 @@ with st.container(border=True):
 st.caption(f"**{surface.name}** — {surface.description}")
 st.latex(surface.formula)
 
-columns = st.columns(int(n_balls))
-choices = []
-for i, col in enumerate(columns):
-    with col, st.container(border=True):
-        st.markdown(f"**Ball {i + 1}**")
-        choices.append(run_controls(P, i, DEFAULT_RUNS[i]))
-problems = []
-for i, choice in enumerate(choices):
-    try:
-        choice.build()
-    except ValueError as err:
-        problems.append(f"Ball {i + 1}: {err}")
-if problems:
-    st.error("\n\n".join(problems))
-    st.stop()
-
-runs = tuple(choices)
+runs = run_panels(P, int(n_balls), DEFAULT_RUNS, "Ball")
 start = (float(w0),)
 figure, loss = rolling_chart(surface_key, start, int(steps), runs, settings.style)
 st.plotly_chart(figure, key=f"{P}chart", config=CHART_CONFIG, theme=None)
 traj = simulate(surface_key, None, start, int(steps), runs, 0.0, 0)
-reasons = divergence_reasons(surface, traj, runs)
-if reasons:
-    st.warning("\n\n".join(reasons), icon="💥")
-summary = final_summary(surface, traj, runs)
-if summary:
-    st.markdown("**Where they stopped** — " + "; ".join(summary) + ".")
+outcome(surface, traj, runs, "stopped")
 st.caption("The dashed line at each ball is the tangent: its slope is the derivative f′(w).")
 st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)
 
@@ -144,25 +70,5 @@ st.markdown(
     f"γ·f′(w) goes that way. Backpropagation computes this derivative for every weight at once."
 )
 
-st.subheader("The update rules")
-rule_columns = st.columns(len(runs))
-for col, choice in zip(rule_columns, runs, strict=True):
-    with col:
-        st.markdown(f"**{choice.label}**")
-        st.latex(choice.build().latex)
-
-st.download_button(
-    "Download trajectories (CSV)",
-    data=lambda: trajectories_csv([r.label for r in runs], traj.steps, traj.params, traj.loss,
-                                  ["w"]),
-    file_name=f"rolling_{surface_key}.csv",
-    mime="text/csv",
-    on_click="ignore",
-)  # fmt: skip
-st.download_button(
-    "Download the animation (HTML, works offline)",
-    data=lambda: standalone_html(figure),
-    file_name=f"rolling_{surface_key}.html",
-    mime="text/html",
-    on_click="ignore",
-)
+update_rules(runs)
+downloads(f"rolling_{surface_key}", runs, traj, ["w"], figure)

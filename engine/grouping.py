@@ -1,0 +1,81 @@
+"""Stepping several groups of runs with one optimizer call, when that changes nothing.
+
+Consecutive run groups whose optimizers have the same kind, the same flags and the same pattern
+of zero/non-zero hyper-parameters execute the same blocks; ``merge_optimizers`` rebuilds them as
+one optimizer with per-run hyper-parameter arrays. All block arithmetic is elementwise, so the
+merged runs are bit-identical to separate ones (tests/test_runner.py checks it) — only faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from engine.optimizers import OPTIMIZERS, Optimizer
+
+
+def merge_optimizers(
+    optimizers: Sequence[Optimizer], slices: Sequence[slice]
+) -> list[tuple[Optimizer, slice]]:
+    """One optimizer per run of consecutive groups that differ only in numeric values.
+
+    Groups whose optimizers have the same kind, the same flags (nesterov, centered, amsgrad)
+    and the same pattern of zero/non-zero hyper-parameters run the same blocks, so one
+    optimizer with per-run hyper-parameter arrays steps them all at once. Every operation is
+    elementwise, so the result is bit-identical to stepping them separately — only faster.
+    """
+    merged: list[tuple[list[Optimizer], slice]] = []
+    for opt, sl in zip(optimizers, slices, strict=True):
+        if merged and _same_blocks(merged[-1][0][0], opt):
+            merged[-1][0].append(opt)
+            merged[-1] = (merged[-1][0], slice(merged[-1][1].start, sl.stop))
+        else:
+            merged.append(([opt], sl))
+    out = []
+    for members, sl in merged:
+        if len(members) == 1:
+            out.append((members[0], sl))
+            continue
+        sizes = [s.stop - s.start for s in slices if sl.start <= s.start < sl.stop]
+        hparams = {
+            name: _concat_hparam([m.hparams[name] for m in members], sizes)
+            for name in members[0].hparams
+        }
+        out.append((OPTIMIZERS[members[0].key](**hparams), sl))
+    return out
+
+
+def _same_blocks(a: Optimizer, b: Optimizer) -> bool:
+    if a.key != b.key or a.hparams.keys() != b.hparams.keys():
+        return False
+    for name, x in a.hparams.items():
+        y = b.hparams[name]
+        if isinstance(x, bool) or isinstance(y, bool):
+            if x != y:
+                return False
+            continue
+        for u, v in zip(
+            *(val if isinstance(val, tuple) else (val,) for val in (x, y)), strict=True
+        ):
+            pattern_u, pattern_v = np.asarray(u) != 0, np.asarray(v) != 0
+            if not (
+                (pattern_u.all() and pattern_v.all()) or not (pattern_u.any() or pattern_v.any())
+            ):
+                return False
+    return True
+
+
+def _concat_hparam(values: list[Any], sizes: list[int]) -> Any:
+    """Stack per-group hyper-parameters into one ``(n, 1)`` array (tuples element-wise)."""
+    if isinstance(values[0], bool):
+        return values[0]
+    if isinstance(values[0], tuple):
+        return tuple(_concat_hparam([v[i] for v in values], sizes) for i in range(len(values[0])))
+    return np.concatenate(
+        [
+            np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1, 1), (n, 1))
+            for v, n in zip(values, sizes, strict=True)
+        ]
+    )

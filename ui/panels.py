@@ -1,0 +1,89 @@
+"""Page sections both surface lessons share: the run panels, the outcome, the update rules and
+the downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine.runner import Trajectories
+from engine.surfaces import Surface
+from figures.common import standalone_html, trajectories_csv
+from ui.lessons import divergence_reasons, final_summary
+from ui.runs import RunChoice, run_controls
+
+CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
+
+
+def run_panels(
+    prefix: str, count: int, defaults: Sequence[RunChoice], noun: str
+) -> tuple[RunChoice, ...]:
+    """One bordered column of controls per run; stops the page with a message if a run's
+    settings are invalid (the engine's own message, naming the run)."""
+    choices = []
+    for i, col in enumerate(st.columns(count)):
+        with col, st.container(border=True):
+            st.markdown(f"**{noun} {i + 1}**")
+            choices.append(run_controls(prefix, i, defaults[i]))
+    problems = []
+    for i, choice in enumerate(choices):
+        try:
+            choice.build()
+        except ValueError as err:
+            problems.append(f"{noun} {i + 1}: {err}")
+    if problems:
+        st.error("\n\n".join(problems))
+        st.stop()
+    return tuple(choices)
+
+
+def outcome(surface: Surface, traj: Trajectories, runs: Sequence[RunChoice], verb: str) -> None:
+    """Why any run diverged, and where the others ended."""
+    reasons = divergence_reasons(surface, traj, runs)
+    if reasons:
+        st.warning("\n\n".join(reasons), icon=":material/warning:")
+    summary = final_summary(surface, traj, runs)
+    if summary:
+        st.markdown(f"**Where they {verb}** — " + "; ".join(summary) + ".")
+
+
+def update_rules(runs: Sequence[RunChoice]) -> None:
+    """Each run's update rule, as the LaTeX the engine generates from the code that ran."""
+    st.subheader("The update rules")
+    columns = st.columns(min(3, len(runs)))
+    for i, choice in enumerate(runs):
+        with columns[i % len(columns)]:
+            st.markdown(f"**{choice.label}**")
+            st.latex(choice.build().latex)
+    st.caption(
+        "γ: learning rate, μ: momentum, b: momentum buffer (velocity), v: running average of "
+        "g², m: running average of g. The formulas are generated from the code that ran."
+    )
+
+
+def downloads(
+    stem: str,
+    runs: Sequence[RunChoice],
+    traj: Trajectories,
+    names: Sequence[str],
+    figure: go.Figure,
+) -> None:
+    """CSV of the trajectories and the animation as offline HTML, built only when clicked."""
+    labels = [r.label for r in runs]
+    left, right = st.columns(2)
+    left.download_button(
+        "Download trajectories (CSV)",
+        data=lambda: trajectories_csv(labels, traj.steps, traj.params, traj.loss, names),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    right.download_button(
+        "Download the animation (HTML, works offline)",
+        data=lambda: standalone_html(figure),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        on_click="ignore",
+    )

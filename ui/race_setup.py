@@ -1,0 +1,93 @@
+"""The optimizer race's defaults, presets and URL parameters."""
+
+from __future__ import annotations
+
+from engine.surfaces import SURFACES, SURFACES_2D
+from ui.lessons import MAX_STEPS
+from ui.runs import RunChoice, run_params, run_preset_values
+from ui.url import Param
+
+P = "race_"
+MAX_RUNS = 6
+
+DEFAULT_RUNS = [
+    RunChoice("sgd", 1e-3, 0.0, False),
+    RunChoice("sgd", 1e-3, 0.9, False),
+    RunChoice("rmsprop", 1e-2, 0.0, False),
+    RunChoice("adam", 5e-2, 0.9, False),
+    RunChoice("sgd", 1e-3, 0.9, True),
+    RunChoice("adagrad", 0.5, 0.0, False),
+]
+
+
+def _start_values(key: str, x: float, y: float) -> dict[str, object]:
+    return {f"{P}surface": key, f"{P}x0": x, f"{P}y0": y}
+
+
+PRESETS: dict[str, dict[str, object]] = {
+    "Rosenbrock: four optimizers (default)": {
+        **_start_values("rosenbrock", -1.2, 1.0), f"{P}steps": 600, f"{P}runs": 4,
+        f"{P}noise": 0.0, **run_preset_values(P, DEFAULT_RUNS[:4]),
+    },
+    "Beale race (after Alec Radford's animation)": {
+        **_start_values("beale", 1.0, 1.5), f"{P}steps": 800, f"{P}runs": 6, f"{P}noise": 0.0,
+        **run_preset_values(P, [
+            RunChoice("sgd", 1e-3, 0.0, False), RunChoice("sgd", 1e-3, 0.9, False),
+            RunChoice("sgd", 1e-3, 0.9, True), RunChoice("adagrad", 0.5, 0.0, False),
+            RunChoice("rmsprop", 0.01, 0.0, False), RunChoice("adam", 0.05, 0.9, False),
+        ]),
+    },
+    "Saddle escape": {
+        **_start_values("saddle", -1.9, 0.01), f"{P}steps": 80, f"{P}runs": 3, f"{P}noise": 0.0,
+        **run_preset_values(P, [
+            RunChoice("sgd", 0.05, 0.0, False), RunChoice("sgd", 0.05, 0.9, False),
+            RunChoice("adam", 0.05, 0.9, False),
+        ]),
+    },
+    "Distill's banana: momentum overshoots the bend": {
+        **_start_values("banana", -1.5, 1.2), f"{P}steps": 300, f"{P}runs": 3, f"{P}noise": 0.0,
+        **run_preset_values(P, [
+            RunChoice("sgd", 0.005, 0.0, False), RunChoice("sgd", 0.005, 0.9, False),
+            RunChoice("sgd", 0.005, 0.99, False),
+        ]),
+    },
+    "Ill-conditioned valley: GD zig-zags": {
+        **_start_values("ill_conditioned", 3.46, 2.52), f"{P}steps": 150, f"{P}runs": 3,
+        f"{P}noise": 0.0, f"{P}kappa": 25.0,
+        **run_preset_values(P, [
+            RunChoice("sgd", 1.9, 0.0, False), RunChoice("sgd", 0.5, 0.0, False),
+            RunChoice("sgd", 1.2, 0.64, False),
+        ]),
+    },
+    "Too large a step: watch it diverge": {
+        **_start_values("ill_conditioned", 3.46, 2.52), f"{P}steps": 200, f"{P}runs": 2,
+        f"{P}noise": 0.0, f"{P}kappa": 25.0,
+        **run_preset_values(P, [
+            RunChoice("sgd", 1.9, 0.0, False), RunChoice("sgd", 2.1, 0.0, False),
+        ]),
+    },
+    "Noisy gradients help escape the saddle": {
+        **_start_values("saddle", -1.9, 0.0), f"{P}steps": 80, f"{P}runs": 1, f"{P}noise": 0.5,
+        **run_preset_values(P, [RunChoice("sgd", 0.05, 0.0, False)]),
+    },
+}  # fmt: skip
+
+PARAMS = [
+    Param(
+        f"{P}surface",
+        "choice",
+        "rosenbrock",
+        choices=SURFACES_2D,
+        labels=tuple(SURFACES[k].name for k in SURFACES_2D),
+    ),
+    Param(f"{P}x0", "float", -1.2, -1e3, 1e3),
+    Param(f"{P}y0", "float", 1.0, -1e3, 1e3),
+    Param(f"{P}steps", "int", 600, 1, MAX_STEPS),
+    Param(f"{P}runs", "int", 4, 1, MAX_RUNS),
+    Param(f"{P}noise", "float", 0.0, 0.0, 100.0),
+    Param(f"{P}kappa", "float", 25.0, 1.0, 1000.0),
+    Param(f"{P}state", "bool", True),
+    *run_params(P, MAX_RUNS),
+]
+
+DEFAULT_PRESET = "Rosenbrock: four optimizers (default)"
