@@ -25,6 +25,15 @@ LESSONS = [
         "Up to six optimizers from one start on a 2-D surface — valleys, saddles, plateaus — "
         "with their velocity and scale drawn at every step, and why a run blows up.",
     ),
+    (
+        "sum_or_mean.py",
+        "Sum or mean?",
+        ":material/functions:",
+        "Should a mini-batch's gradients be summed or averaged, and why does the best "
+        "learning rate move when you switch?",
+        "Two runs on the same batches, the gradient noise of a mini-batch, the best learning "
+        "rate for every batch size against the theory, and what L2 does under each.",
+    ),
 ]
 
 st.title("Descent Lab")

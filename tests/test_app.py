@@ -138,10 +138,10 @@ def test_ball_controls_each_change_once():
 @pytest.mark.parametrize("path", [RACE, BALL])
 def test_every_preset_applies(path):
     at = _page(path)
-    menu = at.selectbox(key="race_preset" if path == RACE else "ball_preset")
-    for name in menu.options:
-        menu.set_value(name).run()
-        at.button(key=f"{menu.key}_apply").click().run()
+    key = "race_preset" if path == RACE else "ball_preset"
+    for name in at.selectbox(key=key).options:
+        at.selectbox(key=key).set_value(name).run()  # re-read: the tree is new each run
+        at.button(key=f"{key}_apply").click().run()
         _ok(at)
         assert at.get("plotly_chart")
 

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
 PAGES = [("home", "", "Descent Lab"), ("rolling-ball", "rolling-ball", "The rolling ball"),
-         ("optimizer-race", "optimizer-race", "The optimizer race")]  # fmt: skip
+         ("optimizer-race", "optimizer-race", "The optimizer race"),
+         ("sum-or-mean", "sum-or-mean", "Sum or mean?")]  # fmt: skip
 
 
 def _need_browser():

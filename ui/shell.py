@@ -35,6 +35,12 @@ def pages() -> list[st.Page]:
             icon=":material/flag:",
             url_path="optimizer-race",
         ),
+        st.Page(
+            PAGES_DIR / "sum_or_mean.py",
+            title="Sum or mean?",
+            icon=":material/functions:",
+            url_path="sum-or-mean",
+        ),
     ]
 
 

@@ -1,0 +1,187 @@
+"""Figures of the "Sum or mean?" lesson: the batch-size × learning-rate map with the theory on
+top, the gradient-noise cloud, the L2 norms, and loss curves against steps, epochs or examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from numpy.typing import ArrayLike
+
+from figures.common import compact, finish
+from figures.style import INK, Style, series_style
+
+REDUCTIONS = ("mean", "sum")
+
+
+def lr_map_figure(
+    batch_sizes: ArrayLike,
+    lrs: ArrayLike,
+    final_loss: ArrayLike,
+    best_lr: ArrayLike,
+    optimum: ArrayLike,
+    wall: ArrayLike,
+    loss_floor: float,
+    style: Style,
+) -> go.Figure:
+    """Two panels (mean | sum): each cell a (batch size, lr) run coloured by its final loss above
+    the minimum (log scale), crosses where it diverged; lines for the measured best lr, the
+    theory's best lr ε_opt(B) and the stability wall."""
+    sizes = np.asarray(batch_sizes, dtype=np.float64)
+    grid_lrs = np.asarray(lrs, dtype=np.float64)
+    loss = np.asarray(final_loss, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        excess = np.log10(np.maximum(loss - loss_floor, 1e-12))
+    finite = excess[np.isfinite(excess)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    data: list[dict[str, Any]] = []
+    for panel, reduction in enumerate(REDUCTIONS):
+        axes = {"xaxis": f"x{panel + 1}", "yaxis": f"y{panel + 1}"}
+        bb, ll = np.meshgrid(sizes, grid_lrs[panel], indexing="ij")
+        ok = np.isfinite(excess[panel])
+        data.append({
+            "type": "scatter", "mode": "markers", **axes,
+            "x": compact(bb[ok]), "y": compact(ll[ok]),
+            "marker": {"symbol": "square", "size": style.marker + 6,
+                       "color": compact(excess[panel][ok]), "cmin": low, "cmax": high,
+                       "colorscale": "Viridis", "showscale": panel == 1,
+                       "colorbar": {"title": {"text": "log₁₀(final loss − min)"},
+                                    "tickfont": {"size": style.tick_font}}},
+            "name": f"{reduction}: final loss", "showlegend": False,
+            "hovertemplate": "B=%{x}, lr=%{y:.3g}<extra></extra>",
+        })  # fmt: skip
+        data.append({
+            "type": "scatter", "mode": "markers", **axes,
+            "x": compact(bb[~ok]), "y": compact(ll[~ok]),
+            "marker": {"symbol": "x-thin", "size": style.marker, "color": INK,
+                       "line": {"width": 2, "color": INK}},
+            "name": "diverged", "showlegend": panel == 0,
+        })  # fmt: skip
+        for i, (values, name, dash) in enumerate((
+            (best_lr, "measured best lr", "solid"),
+            (optimum, "theory: ε_opt(B)", "dash"),
+            (wall, "stability wall", "dot"),
+        )):  # fmt: skip
+            s = series_style(i + 1)
+            data.append({
+                "type": "scatter", "mode": "lines+markers", **axes,
+                "x": compact(sizes), "y": compact(np.asarray(values)[panel]),
+                "line": {"color": s.color, "width": style.line, "dash": dash},
+                "marker": {"symbol": s.symbol, "size": style.marker},
+                "name": name, "showlegend": panel == 0,
+            })  # fmt: skip
+    axis_common = {"type": "log", "title": {"text": "batch size B"}}
+    layout = {
+        "title": {"text": "Loss after 150 steps, averaged (left) vs summed (right)"},
+        "xaxis": {**axis_common, "domain": [0.0, 0.44]},
+        "xaxis2": {**axis_common, "domain": [0.54, 0.98]},
+        "yaxis": {"type": "log", "title": {"text": "learning rate"}, "exponentformat": "power"},
+        "yaxis2": {"type": "log", "anchor": "x2", "exponentformat": "power"},
+        "legend": {"orientation": "h", "y": -0.22},
+        "annotations": [
+            {"text": "<b>mean</b>", "xref": "paper", "yref": "paper", "x": 0.22, "y": 1.0,
+             "showarrow": False, "yanchor": "bottom", "font": {"size": style.font}},
+            {"text": "<b>sum</b>", "xref": "paper", "yref": "paper", "x": 0.76, "y": 1.0,
+             "showarrow": False, "yanchor": "bottom", "font": {"size": style.font}},
+        ],
+    }  # fmt: skip
+    return finish({"data": data, "layout": layout}, style)
+
+
+def ellipse(center: ArrayLike, covariance: ArrayLike, n_sigma: float = 2.0) -> np.ndarray:
+    """Points ``(65, 2)`` of the n-σ ellipse of a 2-D Gaussian."""
+    values, vectors = np.linalg.eigh(np.asarray(covariance, dtype=np.float64))
+    t = np.linspace(0, 2 * np.pi, 65)
+    circle = np.stack([np.cos(t), np.sin(t)], axis=-1)
+    return np.asarray(center) + n_sigma * (circle * np.sqrt(np.maximum(values, 0))) @ vectors.T
+
+
+def noise_cloud_figure(clouds: Sequence[Any], titles: Sequence[str], style: Style) -> go.Figure:
+    """Side-by-side panels in gradient space: sampled mini-batch gradients, the full gradient
+    (arrow from 0) and the 2σ covariance ellipse of the mini-batch gradient."""
+    data: list[dict[str, Any]] = []
+    annotations = []
+    extent = max(
+        float(np.nanmax(np.abs(np.concatenate([c.samples, c.full_grad[None]])))) for c in clouds
+    )
+    for panel, (cloud, title) in enumerate(zip(clouds, titles, strict=True)):
+        axes = {"xaxis": f"x{panel + 1}", "yaxis": f"y{panel + 1}"}
+        s = series_style(panel)
+        ring = ellipse(cloud.full_grad, cloud.covariance)
+        data += [
+            {"type": "scatter", "mode": "markers", **axes, "x": compact(cloud.samples[:, 0], 4),
+             "y": compact(cloud.samples[:, 1], 4), "name": "mini-batch gradients",
+             "marker": {"size": 5, "color": s.color, "opacity": 0.45, "symbol": s.symbol},
+             "showlegend": panel == 0},
+            {"type": "scatter", "mode": "lines", **axes, "x": compact(ring[:, 0]),
+             "y": compact(ring[:, 1]), "name": "2σ ellipse (exact)",
+             "line": {"color": INK, "width": style.line}, "showlegend": panel == 0},
+            {"type": "scatter", "mode": "lines+markers", **axes,
+             "x": [0.0, float(cloud.full_grad[0])], "y": [0.0, float(cloud.full_grad[1])],
+             "name": "full gradient",
+             "line": {"color": "#D55E00", "width": style.line + 1},
+             "marker": {"symbol": ["circle", "arrow"], "angleref": "previous",
+                        "size": style.marker + 4, "color": "#D55E00"},
+             "showlegend": panel == 0},
+        ]  # fmt: skip
+        annotations.append({"text": f"<b>{title}</b>", "xref": "paper", "yref": "paper",
+                            "x": 0.22 + 0.54 * panel, "y": 1.0, "yanchor": "bottom",
+                            "showarrow": False, "font": {"size": style.font}})  # fmt: skip
+    span = [-1.1 * extent, 1.1 * extent]
+    layout = {
+        "xaxis": {"domain": [0.0, 0.44], "range": span, "title": {"text": "∂L/∂θ₁"}},
+        "yaxis": {"range": span, "title": {"text": "∂L/∂θ₂"}, "scaleanchor": "x"},
+        "xaxis2": {"domain": [0.54, 0.98], "range": span, "title": {"text": "∂L/∂θ₁"}},
+        "yaxis2": {"range": span, "anchor": "x2", "scaleanchor": "x2"},
+        "annotations": annotations,
+        "legend": {"orientation": "h", "y": -0.25},
+    }
+    return finish({"data": data, "layout": layout}, style)
+
+
+def norm_figure(batch_sizes: ArrayLike, norms: ArrayLike, l2: float, style: Style) -> go.Figure:
+    """Final weight norm against the batch size with coupled L2, mean vs sum."""
+    data = []
+    for i, reduction in enumerate(REDUCTIONS):
+        s = series_style(i)
+        data.append({
+            "type": "scatter", "mode": "lines+markers", "x": compact(batch_sizes),
+            "y": compact(np.asarray(norms)[i]), "name": reduction,
+            "line": {"color": s.color, "dash": s.dash, "width": style.line},
+            "marker": {"symbol": s.symbol, "size": style.marker},
+        })  # fmt: skip
+    layout = {
+        "title": {"text": f"Final ‖θ‖ with L2 λ = {l2:g} added once per batch"},
+        "xaxis": {"type": "log", "title": {"text": "batch size B"}},
+        "yaxis": {"title": {"text": "‖θ‖ at the end"}},
+    }
+    return finish({"data": data, "layout": layout}, style.with_height(style.height - 100))
+
+
+def curves_figure(
+    x: ArrayLike, loss: ArrayLike, labels: Sequence[str], x_title: str, floor: float,
+    style: Style,
+) -> go.Figure:  # fmt: skip
+    """Full-data loss above its minimum (log) of K runs against a shared x (steps, epochs or
+    examples seen)."""
+    xs = np.asarray(x, dtype=np.float64)
+    values = np.asarray(loss, dtype=np.float64) - floor
+    keep = np.unique(np.round(np.linspace(0, len(xs) - 1, 400)).astype(int))
+    data = []
+    for k, label in enumerate(labels):
+        s = series_style(k)
+        with np.errstate(invalid="ignore"):
+            y = np.where(values[keep, k] > 0, values[keep, k], np.nan)
+        data.append({"type": "scatter", "mode": "lines", "x": compact(xs[keep]), "y": compact(y),
+                     "name": label, "line": {"color": s.color, "dash": s.dash,
+                                             "width": style.line}})  # fmt: skip
+    layout = {
+        "title": {"text": "Full-data loss above its minimum"},
+        "xaxis": {"title": {"text": x_title}},
+        "yaxis": {"type": "log", "title": {"text": "loss − minimum"}, "exponentformat": "power"},
+        "legend": {"orientation": "h", "y": -0.25},
+    }
+    return finish({"data": data, "layout": layout}, style.with_height(style.height - 80))

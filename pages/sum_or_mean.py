@@ -1,0 +1,110 @@
+"""Lesson: Sum or mean? Batch size, gradient reduction and the learning rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from engine import theory
+from figures.sum_mean import curves_figure, lr_map_figure, noise_cloud_figure, norm_figure
+from figures.trajectories import race_figure
+from ui.panels import CHART_CONFIG
+from ui.runs import preset_picker
+from ui.settings import current
+from ui.sum_mean import ADAPTIVE, ab_runs, batch_lr_map, l2_norms, noise_cloud
+from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
+from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text
+from ui.url import sanitize, show_notices
+
+settings = current()
+style = settings.style
+notices = sanitize(PARAMS)
+for name, value in PRESETS[DEFAULT_PRESET].items():
+    st.session_state.setdefault(name, value)
+st.session_state.setdefault(f"{P}x", X_AXES[0])
+
+st.title("Sum or mean?")
+st.markdown(INTRO)
+show_notices(notices)
+preset_picker(PRESETS, f"{P}preset")
+setup = controls(settings.seed)
+problem = setup.problem
+
+a_label = f"A: {setup.red_a}, lr {setup.lr_a:.4g}"
+b_label = f"B: {setup.red_b}, lr {setup.lr_b:.4g}"
+badges = st.columns([2, 2, 1])
+badges[0].markdown(effective_lr_text("A", setup.optimizer, setup.lr_a, setup.batch, setup.red_a))
+badges[1].markdown(effective_lr_text("B", setup.optimizer, setup.lr_b, setup.batch, setup.red_b))
+badges[2].button("Match B to A", on_click=match_lr, width="stretch",
+                 help="Sets lr B so that B's step equals A's: lr_sum = lr_mean / B.")  # fmt: skip
+
+with st.spinner("Running A and B on the same batches…"):
+    traj = ab_runs(setup)
+diverged = bool(np.any(traj.diverged_at >= 0))
+gap = float(np.max(np.abs(traj.params[:, 0] - traj.params[:, 1]))) if not diverged else np.inf
+verdict = (
+    "a run diverged, so the paths part for good"
+    if diverged
+    else f"largest difference between the two paths: **{gap:.3g}**"
+    + (" — identical up to rounding" if gap < 1e-9 else "")
+)
+st.markdown(
+    f"**{setup.steps} steps** of batch size {setup.batch} ({setup.epochs} epochs of "
+    f"N = {setup.n}); {verdict}."
+)
+paths = race_figure(problem, traj, [a_label, b_label], style, show_state=False)
+st.plotly_chart(paths, key=f"{P}paths", config=CHART_CONFIG, theme=None)
+for k, label in enumerate((a_label, b_label)):
+    if traj.diverged_at[k] >= 0:
+        lam = float(theory.quadratic_eigs(problem.hessian(problem.default_start))[-1])
+        wall = theory.stability_limit(lam, setup.batch, setup.red_a if k == 0 else setup.red_b)
+        st.warning(f"**{label}** diverged at step {traj.diverged_at[k]}: for plain gradient "
+                   f"descent here the largest stable lr is about {float(wall):.3g}.",
+                   icon=":material/warning:")  # fmt: skip
+
+x_axis = st.segmented_control("Loss against", X_AXES, key=f"{P}x", required=True,
+                              bind="query-params")  # fmt: skip
+examples = traj.examples_seen[:, 0]
+x = {X_AXES[0]: traj.steps, X_AXES[1]: examples / setup.n, X_AXES[2]: examples}[x_axis]
+floor = float(problem.minima_values[0])
+st.plotly_chart(curves_figure(x, traj.loss, [a_label, b_label], x_axis, floor, style),
+                key=f"{P}curves", config=CHART_CONFIG, theme=None)  # fmt: skip
+
+st.header("The noise in a mini-batch gradient")
+if st.session_state.get(f"{P}inspect", 0) > setup.steps:  # a shorter run than before
+    st.session_state[f"{P}inspect"] = setup.steps
+step = st.slider("Look at step", 0, setup.steps, key=f"{P}inspect")
+clouds = []
+for k, reduction in enumerate((setup.red_a, setup.red_b)):
+    point = traj.params[step, k]
+    if not np.all(np.isfinite(point)):
+        point = problem.default_start
+    clouds.append(noise_cloud(setup.kind, setup.n, setup.noise, setup.seed,
+                              tuple(point.tolist()), setup.batch, reduction))  # fmt: skip
+st.plotly_chart(noise_cloud_figure(clouds, [a_label, b_label], style), key=f"{P}cloud",
+                config=CHART_CONFIG, theme=None)  # fmt: skip
+st.caption(
+    f"Noise scale B_simple = tr Σ / |G|² at A's point: **{clouds[0].b_simple:.3g}** — batches "
+    "much smaller than this are mostly noise; much larger ones mostly repeat the same "
+    "direction. Under mean the cloud shrinks like 1/√B; under sum the arrow and the cloud grow "
+    "with B."
+)
+
+st.header("Which learning rate is best for each batch size?")
+with st.spinner("Running 2 × batch sizes × 20 learning rates…"):
+    lr_map = batch_lr_map(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum)
+st.plotly_chart(lr_map_figure(*lr_map[:6], lr_map.loss_floor, style), key=f"{P}map",
+                config=CHART_CONFIG, theme=None)  # fmt: skip
+
+st.header("L2 regularisation under sum and mean")
+lam = setup.l2 if setup.l2 > 0 else 0.5
+sizes, norms = l2_norms(setup.kind, setup.n, setup.noise, setup.seed, lam, 0.1)
+st.plotly_chart(norm_figure(sizes, norms, lam, style), key=f"{P}norms", config=CHART_CONFIG,
+                theme=None)  # fmt: skip
+if setup.optimizer in ADAPTIVE:
+    st.info(
+        "Adaptive optimizers divide each step by a running size of the gradient, so "
+        "multiplying the gradient by B (sum) cancels out: A and B nearly coincide."
+    )
+st.header("So: sum or mean?")
+st.markdown(CONCLUSION)

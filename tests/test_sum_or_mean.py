@@ -1,0 +1,145 @@
+"""The "Sum or mean?" lesson: its experiments are real, and the page works as a learner uses it."""
+
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.sum_mean import Setup, ab_runs, batch_lr_map, l2_norms, noise_cloud
+
+PAGE = "../../pages/sum_or_mean.py"
+
+
+def _setup(**changes):
+    base = {"kind": "linear_regression", "n": 256, "noise": 0.5, "seed": 0, "optimizer": "sgd",
+            "momentum": 0.0, "batch": 32, "lr_a": 0.1, "lr_b": 0.1 / 32, "red_a": "mean",
+            "red_b": "sum", "l2": 0.0, "epochs": 5, "reshuffle": True,
+            "drop_last": False}  # fmt: skip
+    return Setup(**(base | changes))
+
+
+def test_match_makes_sum_retrace_mean_exactly():
+    traj = ab_runs(_setup(momentum=0.9))
+    assert np.all(traj.diverged_at == -1)
+    np.testing.assert_allclose(traj.params[:, 1], traj.params[:, 0], rtol=1e-12, atol=1e-12)
+
+
+def test_same_lr_under_sum_takes_b_times_the_step():
+    traj = ab_runs(_setup(lr_b=0.1, epochs=1))
+    assert traj.diverged_at[1] > 0 and traj.diverged_at[0] == -1
+    first_a = traj.params[1, 0] - traj.params[0, 0]
+    first_b = traj.params[1, 1] - traj.params[0, 1]
+    np.testing.assert_allclose(first_b, 32 * first_a, rtol=1e-12)
+
+
+def test_true_sgd_and_adam_barely_care():
+    sgd = ab_runs(_setup(batch=1, lr_b=0.05, lr_a=0.05, epochs=1))
+    np.testing.assert_array_equal(sgd.params[:, 0], sgd.params[:, 1])
+    adam = ab_runs(_setup(optimizer="adam", momentum=0.9, lr_a=0.05, lr_b=0.05))
+    assert np.abs(adam.params[:, 0] - adam.params[:, 1]).max() < 1e-5
+
+
+def test_the_measured_best_lr_follows_the_theory_trend():
+    m = batch_lr_map("linear_regression", 256, 0.5, 0, 0.0)
+    mean, total = m.best_lr
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(total))
+    assert np.all(np.diff(mean) >= 0) and mean[-1] > 2 * mean[0]  # grows with B under mean
+    assert total[-1] < total[0] / 10  # falls with B under sum
+    assert np.sum(np.diff(total) < 0) >= len(total) - 2
+    assert np.all(np.diff(m.optimum[0]) > 0) and np.all(np.diff(m.optimum[1]) < 0)
+    np.testing.assert_allclose(m.wall[1] * m.batch_sizes, m.wall[0])  # 2/(Bλ) vs 2/λ
+
+
+def test_l2_is_weaker_under_sum_as_batches_grow():
+    _, norms = l2_norms("linear_regression", 256, 0.5, 0, 0.5, 0.1)
+    mean, total = norms
+    assert np.ptp(mean) < 0.25 * mean.mean()  # about the same at every B
+    assert total[-1] > 1.5 * total[0] and total[-1] > 1.5 * mean[-1]
+
+
+def test_the_noise_cloud_is_real_and_scales_with_the_reduction():
+    point = (0.0, 0.5)
+    small = noise_cloud("linear_regression", 256, 0.5, 0, point, 4, "mean")
+    large = noise_cloud("linear_regression", 256, 0.5, 0, point, 64, "mean")
+    summed = noise_cloud("linear_regression", 256, 0.5, 0, point, 64, "sum")
+    assert np.trace(large.covariance) < np.trace(small.covariance) / 10
+    np.testing.assert_allclose(summed.covariance, 64**2 * large.covariance)
+    np.testing.assert_allclose(summed.full_grad, 64 * large.full_grad)
+    empirical = np.cov(small.samples.T)
+    np.testing.assert_allclose(np.trace(empirical), np.trace(small.covariance), rtol=0.2)
+
+
+# ------------------------------------------------------------------ the page in AppTest
+
+
+def _page(query=None):
+    at = AppTest.from_file("harness/entry.py", default_timeout=120)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    return at
+
+
+def _ok(at):
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_default_page_shows_the_experiments():
+    at = _page()
+    _ok(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "effective lr **0.1 × B = 3.2**" in text and "a run diverged" in text
+    assert len(at.get("plotly_chart")) == 5  # paths, curves, cloud, map, L2
+    paths = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(paths["frames"]) <= 120
+    assert len(at.get("plotly_chart")[0].proto.spec) < 600_000
+    assert "Average." in text
+
+
+def test_match_button_and_presets():
+    at = _page()
+    at.button[[b.label for b in at.button].index("Match B to A")].click().run()
+    _ok(at)
+    assert at.number_input(key="sm_lr_b").value == pytest.approx(0.1 / 32)
+    assert "identical up to rounding" in " ".join(m.value for m in at.markdown)
+    for name in at.selectbox(key="sm_preset").options:
+        at.selectbox(key="sm_preset").set_value(name).run()  # re-read: the tree is new each run
+        at.button(key="sm_preset_apply").click().run()
+        _ok(at)
+
+
+def test_each_control_changes_once():
+    at = _page()
+    for change in [
+        lambda: at.selectbox(key="sm_problem").set_value("logistic_regression"),
+        lambda: at.number_input(key="sm_n").set_value(128),
+        lambda: at.number_input(key="sm_noise").set_value(1.0),
+        lambda: at.number_input(key="sm_epochs").set_value(3),
+        lambda: at.number_input(key="sm_l2").set_value(0.2),
+        lambda: at.number_input(key="sm_batch").set_value(8),
+        lambda: at.button[[b.label for b in at.button].index("True SGD (1)")].click(),
+        lambda: at.toggle(key="sm_reshuffle").set_value(False),
+        lambda: at.toggle(key="sm_drop_last").set_value(True),
+        lambda: at.selectbox(key="sm_opt").set_value("adam"),
+        lambda: at.slider(key="sm_mom").set_value(0.5),
+        lambda: at.number_input(key="sm_lr_a").set_value(0.02),
+        lambda: at.number_input(key="sm_lr_b").set_value(0.02),
+        lambda: at.slider(key="sm_inspect").set_value(2),
+    ]:
+        change()
+        at.run()
+        _ok(at)
+    assert at.number_input(key="sm_batch").value == 1
+
+
+def test_bad_url_values_fall_back_with_a_notice():
+    at = _page({"sm_batch": "0", "sm_problem": "nope", "sm_lr_a": "-1"})
+    _ok(at)
+    notices = " ".join(w.value for w in at.warning)
+    for key in ("sm_batch", "sm_problem", "sm_lr_a"):
+        assert f"`{key}=" in notices
+    assert at.number_input(key="sm_batch").value == 32
+    assert at.get("plotly_chart")

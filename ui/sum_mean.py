@@ -1,0 +1,198 @@
+"""Computations of the "Sum or mean?" lesson, cached by their full configuration.
+
+Every experiment is one engine call on a data problem with real mini-batches:
+
+* ``ab_runs`` — runs A and B on the same batches, differing only in the compared setting;
+* ``batch_lr_map`` — the final loss over a log grid of batch sizes × learning rates, under mean
+  and under sum, with the theory's predictions at the start point;
+* ``l2_norms`` — the final weight norm against the batch size with coupled L2, mean vs sum
+  (sum uses lr/B so that only the strength of L2 differs);
+* ``noise_cloud`` — real mini-batch gradients at a point of the run and their exact covariance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+from numpy.typing import NDArray
+
+from engine import theory
+from engine.batching import BatchSchedule, steps_per_epoch
+from engine.optimizers import OPTIMIZERS, Optimizer
+from engine.problems import DataProblem, ProblemConfig, make_problem
+from engine.runner import RunGroup, Trajectories, run
+
+Array = NDArray[np.float64]
+MAX_STEPS = 3000
+MAP_STEPS = 150
+MAP_LRS = 24
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything that decides the A/B runs (hashable: the cache key)."""
+
+    kind: str
+    n: int
+    noise: float
+    seed: int
+    optimizer: str
+    momentum: float
+    batch: int
+    lr_a: float
+    lr_b: float
+    red_a: str
+    red_b: str
+    l2: float
+    epochs: int
+    reshuffle: bool
+    drop_last: bool
+
+    @property
+    def problem(self) -> DataProblem:
+        return make_problem(ProblemConfig(self.kind, self.n, self.noise, self.seed))
+
+    @property
+    def schedule(self) -> BatchSchedule:
+        return BatchSchedule(
+            self.n, self.batch, reshuffle=self.reshuffle, drop_last=self.drop_last, seed=self.seed
+        )
+
+    @property
+    def steps(self) -> int:
+        return min(MAX_STEPS, max(1, self.epochs * steps_per_epoch(self.schedule)))
+
+    def optimizer_for(self, lr: float) -> Optimizer:
+        return build_optimizer(self.optimizer, lr, self.momentum)
+
+
+def build_optimizer(key: str, lr: float, momentum: float) -> Optimizer:
+    """SGD with momentum, or an adaptive optimizer (momentum is Adam's β₁ / RMSprop's μ)."""
+    if key == "sgd":
+        return OPTIMIZERS["sgd"](lr=lr, momentum=momentum)
+    if key == "adam":
+        return OPTIMIZERS["adam"](lr=lr, betas=(momentum, 0.999))
+    if key == "rmsprop":
+        return OPTIMIZERS["rmsprop"](lr=lr, momentum=momentum)
+    return OPTIMIZERS["adagrad"](lr=lr)
+
+
+ADAPTIVE = ("adam", "rmsprop", "adagrad")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def ab_runs(setup: Setup) -> Trajectories:
+    """Runs A and B from the problem's default start, on exactly the same batches."""
+    problem, schedule = setup.problem, setup.schedule
+    start = problem.default_start[None]
+    groups = [
+        RunGroup(setup.optimizer_for(setup.lr_a), start, schedule, setup.red_a, setup.l2),
+        RunGroup(setup.optimizer_for(setup.lr_b), start, schedule, setup.red_b, setup.l2),
+    ]
+    return run(problem, groups, setup.steps, seed=setup.seed)
+
+
+class LrMap(NamedTuple):
+    """Final loss over batch sizes × learning rates, for mean (index 0) and sum (index 1)."""
+
+    batch_sizes: NDArray[np.intp]
+    lrs: Array  # (2, L): each reduction's own lr grid
+    final_loss: Array  # (2, nB, L), NaN where the run diverged
+    best_lr: Array  # (2, nB) measured best lr, NaN if every lr diverged
+    optimum: Array  # (2, nB) McCandlish's ε_opt(B) at the start
+    wall: Array  # (2, nB) stability limit 2/λmax (mean), 2/(B·λmax) (sum)
+    loss_floor: float
+
+
+def map_batch_sizes(n: int) -> NDArray[np.intp]:
+    """1, 2, 4, … up to N (N itself last)."""
+    sizes = [2**k for k in range(int(math.log2(n)) + 1)]
+    if sizes[-1] != n:
+        sizes.append(n)
+    return np.array(sizes, dtype=np.intp)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) -> LrMap:
+    """SGD (with the chosen momentum) for MAP_STEPS steps from the default start, on every
+    (batch size, lr) of the grid, under mean and under sum — one engine call. A run's score
+    is its full-data loss averaged over the last quarter of the steps."""
+    problem = make_problem(ProblemConfig(kind, n, noise, seed))
+    start = problem.default_start
+    sizes = map_batch_sizes(n)
+    lam_max = float(theory.quadratic_eigs(problem.hessian(start))[-1])
+    wall_mean = float(theory.momentum_stability_limit(lam_max, momentum))
+    lrs_mean = np.geomspace(wall_mean / 300, wall_mean * 3, MAP_LRS)
+    lrs_sum = np.geomspace(wall_mean / (300 * n), wall_mean * 3, MAP_LRS)
+    groups = []
+    for lrs, reduction in ((lrs_mean, "mean"), (lrs_sum, "sum")):
+        for b in sizes:
+            schedule = BatchSchedule(n, int(b), seed=seed)
+            opt = OPTIMIZERS["sgd"](lr=lrs[:, None], momentum=momentum)
+            groups.append(RunGroup(opt, np.repeat(start[None], MAP_LRS, 0), schedule, reduction))
+    # Judge each run by its full-data loss averaged over the last quarter of its steps: one
+    # noisy final step would make the small-batch verdicts a lottery.
+    tail = np.arange(MAP_STEPS - MAP_STEPS // 4, MAP_STEPS + 1)
+    traj = run(problem, groups, MAP_STEPS, record_steps=tail, seed=seed)
+    final = traj.loss[-len(tail) :].mean(axis=0).reshape(2, len(sizes), MAP_LRS)
+    final = np.where(np.isfinite(final) & (final < 1e6), final, np.nan)
+    with np.errstate(invalid="ignore"):
+        best_index = np.where(
+            np.isnan(final).all(-1), 0, np.argmin(np.where(np.isnan(final), np.inf, final), -1)
+        )
+    lrs = np.stack([lrs_mean, lrs_sum])
+    best = np.take_along_axis(lrs[:, None, :].repeat(len(sizes), 1), best_index[..., None], -1)
+    best = np.where(np.isnan(final).all(-1), np.nan, best[..., 0])
+    scales = problem.noise_scales(start)
+    optimum = np.stack([theory.optimal_lr(scales.eps_max, scales.b_noise, sizes, r)
+                        for r in ("mean", "sum")])  # fmt: skip
+    wall = np.stack([theory.stability_limit(lam_max, sizes, r) for r in ("mean", "sum")])
+    return LrMap(sizes, lrs, final, best, optimum, wall, float(problem.minima_values[0]))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def l2_norms(
+    kind: str, n: int, noise: float, seed: int, l2: float, lr: float
+) -> tuple[NDArray[np.intp], Array]:
+    """Final ‖θ‖ against batch size with coupled L2 λ: row 0 mean (lr), row 1 sum (lr/B)."""
+    problem = make_problem(ProblemConfig(kind, n, noise, seed))
+    sizes = map_batch_sizes(n)
+    start = problem.default_start[None]
+    epochs = 30  # capped below: the smallest batches see fewer epochs
+    groups = []
+    for reduction in ("mean", "sum"):
+        for b in sizes:
+            step = lr / b if reduction == "sum" else lr
+            groups.append(RunGroup(OPTIMIZERS["sgd"](lr=step), start,
+                                   BatchSchedule(n, int(b), seed=seed), reduction, l2))  # fmt: skip
+    steps = epochs * n  # every group gets at least 30 epochs (B = 1 needs N steps per epoch)
+    steps = min(steps, 1500)
+    traj = run(problem, groups, steps, record_steps=[], full_loss=False, seed=seed)
+    norms = np.linalg.norm(traj.params[-1], axis=-1).reshape(2, len(sizes))
+    return sizes, norms
+
+
+class Cloud(NamedTuple):
+    point: Array  # (2,)
+    full_grad: Array  # (2,)
+    samples: Array  # (S, 2)
+    covariance: Array  # (2, 2)
+    b_simple: float
+
+
+def noise_cloud(
+    kind: str, n: int, noise: float, seed: int, point: tuple[float, ...], batch: int,
+    reduction: str,
+) -> Cloud:  # fmt: skip
+    """Real mini-batch gradients at ``point`` and the exact covariance of their distribution."""
+    problem = make_problem(ProblemConfig(kind, n, noise, seed))
+    p = np.asarray(point, dtype=np.float64)
+    samples = problem.sample_minibatch_grads(p, batch, 300, seed=seed, reduction=reduction)
+    covariance = problem.minibatch_grad_covariance(p, batch, reduction)
+    scale = batch if reduction == "sum" else 1.0
+    return Cloud(p, scale * problem.grad(p), samples, covariance,
+                 float(problem.noise_scales(p).b_simple))  # fmt: skip

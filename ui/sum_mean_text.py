@@ -1,0 +1,42 @@
+"""The words of the "Sum or mean?" lesson."""
+
+from __future__ import annotations
+
+from engine import theory
+
+INTRO = (
+    "A mini-batch gives one gradient per example. Before the update you combine them: **add "
+    "them up** or **take their average**? The two differ only by a factor of B, the batch "
+    "size — yet a learning rate that works beautifully with one can blow up with the other. "
+    "Run **A** and run **B** below see *exactly the same batches*; change one setting between "
+    "them and watch what moves."
+)
+
+CONCLUSION = """
+**Average.** It is what the frameworks do by default (PyTorch's and Keras's losses use the
+mean) and what papers mean by a learning rate, for three reasons you can check on this page:
+
+1. **The step does not depend on the batch size.** Summing makes the gradient B times larger,
+   so SGD's effective learning rate becomes γ·B: the same γ that is fine at B = 1 diverges at
+   B = 32, and the stability wall moves from 2/λmax to 2/(B·λmax). Press *Match* and the summed
+   run with γ/B retraces the averaged one exactly.
+2. **Learning rates transfer.** Under the mean, a learning rate tuned at one batch size is a
+   good start at another; the best rate grows roughly in proportion to B for small batches
+   (the linear-scaling rule) and levels off beyond the noise scale. Under the sum it *falls*
+   like 1/B. Someone reproducing your results needs to know which one you used.
+3. **Regularisation keeps its meaning.** An L2 term added once per batch competes with a data
+   term that grows with B under the sum: the same λ regularises less and less as batches grow.
+   Under the mean its strength is λ whatever B is.
+
+**When it does not matter:** with B = 1 (true SGD) the two are identical, and adaptive
+optimizers (Adam, RMSprop, Adagrad) divide the scale back out, so A and B nearly coincide.
+"""
+
+
+def effective_lr_text(name: str, optimizer: str, lr: float, batch: int, reduction: str) -> str:
+    """A badge: the step per unit of *average* gradient for SGD, or "unchanged" for adaptive."""
+    if optimizer != "sgd":
+        return f"**{name}** ({reduction}): effective lr **unchanged** — {optimizer} rescales."
+    effective = float(theory.effective_lr_of_reduction(lr, batch, reduction))
+    detail = f"{lr:.4g} × B = " if reduction == "sum" else ""
+    return f"**{name}** ({reduction}): effective lr **{detail}{effective:.4g}**"
