@@ -410,6 +410,7 @@ def _generate(config: ProblemConfig) -> DataProblem:
         minima=_frozen(minima),
         minima_values=np.empty(0),
         default_start=_frozen(start),
+        log_color=True,  # a long, flat valley: only a log scale shows its floor
     )
     values = problem.value(minima) if len(minima) else np.empty(0)
     object.__setattr__(problem, "minima_values", _frozen(values))

@@ -87,6 +87,7 @@ def race_figure(
     *,
     show_state: bool = True,
     adaptive: Sequence[bool] = (),
+    axis_titles: Sequence[str] = ("x", "y"),
 ) -> go.Figure:
     """Animated paths of K runs on the contour of a 2-D ``surface``.
 
@@ -97,6 +98,7 @@ def race_figure(
         style: sizes and projector mode.
         show_state: draw the gradient and velocity arrows and the second-moment boxes.
         adaptive: per run, whether to draw its second-moment box.
+        axis_titles: names of the two coordinates (a data problem's parameters, e.g. w, b).
     """
     rows = frame_rows(len(traj.steps), MAX_FRAMES)
     params = traj.params[rows]  # (F, K, 2)
@@ -200,8 +202,16 @@ def race_figure(
         trace.update(first)
     layout = {
         "images": [_surface_image(surface)],
-        "xaxis": {"range": [float(x0), float(x1)], "autorange": False, "title": {"text": "x"}},
-        "yaxis": {"range": [float(y0), float(y1)], "autorange": False, "title": {"text": "y"}},
+        "xaxis": {
+            "range": [float(x0), float(x1)],
+            "autorange": False,
+            "title": {"text": axis_titles[0]},
+        },
+        "yaxis": {
+            "range": [float(y0), float(y1)],
+            "autorange": False,
+            "title": {"text": axis_titles[1]},
+        },
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         "margin": {"t": 90},
     }

@@ -52,7 +52,9 @@ st.markdown(
     f"**{setup.steps} steps** of batch size {setup.batch} ({setup.epochs} epochs of "
     f"N = {setup.n}); {verdict}."
 )
-paths = race_figure(problem, traj, [a_label, b_label], style, show_state=False)
+paths = race_figure(
+    problem, traj, [a_label, b_label], style, show_state=False, axis_titles=problem.param_names
+)
 st.plotly_chart(paths, key=f"{P}paths", config=CHART_CONFIG, theme=None)
 for k, label in enumerate((a_label, b_label)):
     if traj.diverged_at[k] >= 0:

@@ -95,7 +95,7 @@ def controls(seed: int) -> Setup:
         b[3].button(f"Full batch ({n})", on_click=set_batch, args=(None,), width="stretch")
         b[4].toggle("Reshuffle", key=f"{P}reshuffle", bind="query-params")
         b[5].toggle("Drop last", key=f"{P}drop_last", bind="query-params")
-        o = st.columns([2, 1, 1, 1, 1, 1])
+        o = st.columns([1.6, 1.2, 1.3, 1, 1.3, 1])
         o[0].selectbox("Optimizer (both runs)", OPTIMIZER_CHOICES, key=f"{P}opt",
                        format_func=lambda k: OPTIMIZER_LABELS[OPTIMIZER_CHOICES.index(k)],
                        bind="query-params")  # fmt: skip
