@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from figures.style import Style, apply_layout
 
-SIGNIFICANT = 5  # digits kept in the JSON: more than a screen can show, a third of the bytes
+SIGNIFICANT = 4  # digits kept in the JSON: 1 part in 10⁴, finer than a screen's pixels
 
 
 def rounded(values: ArrayLike, digits: int = SIGNIFICANT) -> NDArray[np.float64]:

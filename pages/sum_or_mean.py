@@ -6,12 +6,12 @@ import numpy as np
 import streamlit as st
 
 from engine import theory
-from figures.sum_mean import curves_figure, lr_map_figure, noise_cloud_figure, norm_figure
+from figures.sum_mean import curves_figure, noise_cloud_figure
 from figures.trajectories import race_figure
 from ui.panels import CHART_CONFIG
 from ui.runs import preset_picker
 from ui.settings import current
-from ui.sum_mean import ADAPTIVE, ab_runs, batch_lr_map, l2_norms, noise_cloud
+from ui.sum_mean import ADAPTIVE, ab_runs, l2_chart, map_chart, noise_cloud
 from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
 from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text
 from ui.url import sanitize, show_notices
@@ -93,15 +93,15 @@ st.caption(
 )
 
 st.header("Which learning rate is best for each batch size?")
-with st.spinner("Running 2 × batch sizes × 20 learning rates…"):
-    lr_map = batch_lr_map(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum)
-st.plotly_chart(lr_map_figure(*lr_map[:6], lr_map.loss_floor, style), key=f"{P}map",
+with st.spinner("Running 2 reductions × every batch size × 24 learning rates…"):
+    chart = map_chart(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum, style)
+st.plotly_chart(chart, key=f"{P}map",
                 config=CHART_CONFIG, theme=None)  # fmt: skip
 
 st.header("L2 regularisation under sum and mean")
 lam = setup.l2 if setup.l2 > 0 else 0.5
-sizes, norms = l2_norms(setup.kind, setup.n, setup.noise, setup.seed, lam, 0.1)
-st.plotly_chart(norm_figure(sizes, norms, lam, style), key=f"{P}norms", config=CHART_CONFIG,
+st.plotly_chart(l2_chart(setup.kind, setup.n, setup.noise, setup.seed, lam, style),
+                key=f"{P}norms", config=CHART_CONFIG,
                 theme=None)  # fmt: skip
 if setup.optimizer in ADAPTIVE:
     st.info(

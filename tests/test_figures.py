@@ -26,8 +26,9 @@ def _race(steps=2000, surface="rosenbrock"):
 
 
 def test_compact_rounds_and_turns_non_finite_into_gaps():
-    assert compact([3.14159265, 123456.789, -0.000123456789, 0.0]) == [3.1416, 123460.0,
-                                                                     -0.00012346, 0.0]  # fmt: skip
+    values = [3.14159265, 123456.789, -0.000123456789, 0.0]
+    assert compact(values) == [3.142, 123500.0, -0.0001235, 0.0]
+    assert compact(values, digits=6) == [3.14159, 123457.0, -0.000123457, 0.0]
     assert compact([np.nan, np.inf, 1.0]) == [None, None, 1.0]
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 from numpy.typing import NDArray
 
@@ -25,6 +26,8 @@ from engine.batching import BatchSchedule, steps_per_epoch
 from engine.optimizers import OPTIMIZERS, Optimizer
 from engine.problems import DataProblem, ProblemConfig, make_problem
 from engine.runner import RunGroup, Trajectories, run
+from figures.style import Style
+from figures.sum_mean import lr_map_figure, norm_figure
 
 Array = NDArray[np.float64]
 MAX_STEPS = 3000
@@ -196,3 +199,19 @@ def noise_cloud(
     scale = batch if reduction == "sum" else 1.0
     return Cloud(p, scale * problem.grad(p), samples, covariance,
                  float(problem.noise_scales(p).b_simple))  # fmt: skip
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def map_chart(
+    kind: str, n: int, noise: float, seed: int, momentum: float, style: Style
+) -> go.Figure:
+    """The map's figure, built once per problem and style (it does not depend on runs A/B)."""
+    m = batch_lr_map(kind, n, noise, seed, momentum)
+    return lr_map_figure(*m[:6], m.loss_floor, style)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def l2_chart(kind: str, n: int, noise: float, seed: int, l2: float, style: Style) -> go.Figure:
+    """The L2 figure (lr 0.1 under mean, 0.1/B under sum), built once per setting."""
+    sizes, norms = l2_norms(kind, n, noise, seed, l2, 0.1)
+    return norm_figure(sizes, norms, l2, style)
