@@ -185,3 +185,25 @@ def curves_figure(
         "legend": {"orientation": "h", "y": -0.25},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 80))
+
+
+def noise_scale_figure(
+    steps: ArrayLike, b_simple: ArrayLike, batch: int, style: Style
+) -> go.Figure:
+    """B_simple = tr Σ / |G|² along a run (log scale), with the batch size in use for scale."""
+    xs = compact(steps)
+    data = [
+        {"type": "scatter", "mode": "lines+markers", "x": xs, "y": compact(b_simple),
+         "name": "B_simple along run A", "line": {"color": "#0072B2", "width": style.line},
+         "marker": {"size": max(4, style.marker - 4)}},
+        {"type": "scatter", "mode": "lines", "x": [xs[0], xs[-1]], "y": [batch, batch],
+         "name": f"your batch size ({batch})",
+         "line": {"color": "#D55E00", "width": style.line, "dash": "dash"}},
+    ]  # fmt: skip
+    layout = {
+        "title": {"text": "The noise scale grows as the loss falls"},
+        "xaxis": {"title": {"text": "optimizer step"}},
+        "yaxis": {"type": "log", "title": {"text": "B_simple"}, "exponentformat": "power"},
+        "legend": {"orientation": "h", "y": -0.3},
+    }
+    return finish({"data": data, "layout": layout}, style.with_height(style.height - 140))

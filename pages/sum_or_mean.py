@@ -6,12 +6,19 @@ import numpy as np
 import streamlit as st
 
 from engine import theory
-from figures.sum_mean import curves_figure, noise_cloud_figure
+from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
 from figures.trajectories import race_figure
 from ui.panels import CHART_CONFIG
 from ui.runs import preset_picker
 from ui.settings import current
-from ui.sum_mean import ADAPTIVE, ab_runs, l2_chart, map_chart, noise_cloud
+from ui.sum_mean import (
+    ADAPTIVE,
+    ab_runs,
+    l2_chart,
+    map_chart,
+    noise_cloud,
+    noise_scale_along,
+)
 from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
 from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text
 from ui.url import sanitize, show_notices
@@ -84,6 +91,9 @@ for k, reduction in enumerate((setup.red_a, setup.red_b)):
     clouds.append(noise_cloud(setup.kind, setup.n, setup.noise, setup.seed,
                               tuple(point.tolist()), setup.batch, reduction))  # fmt: skip
 st.plotly_chart(noise_cloud_figure(clouds, [a_label, b_label], style), key=f"{P}cloud",
+                config=CHART_CONFIG, theme=None)  # fmt: skip
+scale_steps, scales = noise_scale_along(setup, traj)
+st.plotly_chart(noise_scale_figure(scale_steps, scales, setup.batch, style), key=f"{P}bsimple",
                 config=CHART_CONFIG, theme=None)  # fmt: skip
 st.caption(
     f"Noise scale B_simple = tr Σ / |G|² at A's point: **{clouds[0].b_simple:.3g}** — batches "

@@ -58,6 +58,15 @@ def test_l2_is_weaker_under_sum_as_batches_grow():
     assert total[-1] > 1.5 * total[0] and total[-1] > 1.5 * mean[-1]
 
 
+def test_the_noise_scale_grows_as_the_run_approaches_the_minimum():
+    from ui.sum_mean import noise_scale_along
+
+    setup = _setup(lr_b=0.1 / 32, epochs=20)
+    steps, scales = noise_scale_along(setup, ab_runs(setup))
+    assert steps[0] == 0 and len(steps) <= 60 and np.all(np.isfinite(scales))
+    assert scales[-1] > 10 * scales[0]
+
+
 def test_the_noise_cloud_is_real_and_scales_with_the_reduction():
     point = (0.0, 0.5)
     small = noise_cloud("linear_regression", 256, 0.5, 0, point, 4, "mean")
@@ -92,7 +101,7 @@ def test_default_page_shows_the_experiments():
     _ok(at)
     text = " ".join(m.value for m in at.markdown)
     assert "effective lr **0.1 × B = 3.2**" in text and "a run diverged" in text
-    assert len(at.get("plotly_chart")) == 5  # paths, curves, cloud, map, L2
+    assert len(at.get("plotly_chart")) == 6  # paths, curves, cloud, B_simple, map, L2
     paths = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert len(paths["frames"]) <= 120
     assert len(at.get("plotly_chart")[0].proto.spec) < 600_000

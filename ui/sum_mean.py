@@ -215,3 +215,14 @@ def l2_chart(kind: str, n: int, noise: float, seed: int, l2: float, style: Style
     """The L2 figure (lr 0.1 under mean, 0.1/B under sum), built once per setting."""
     sizes, norms = l2_norms(kind, n, noise, seed, l2, 0.1)
     return norm_figure(sizes, norms, l2, style)
+
+
+def noise_scale_along(setup: Setup, traj: Trajectories, run_index: int = 0) -> tuple[Array, Array]:
+    """B_simple at ≤ 60 evenly spaced recorded steps of one run (NaN once it diverged)."""
+    rows = np.unique(np.round(np.linspace(0, len(traj.steps) - 1, 60)).astype(int))
+    points = traj.params[rows, run_index]
+    finite = np.all(np.isfinite(points), axis=-1)
+    values = np.full(len(rows), np.nan)
+    if finite.any():
+        values[finite] = setup.problem.noise_scales(points[finite]).b_simple
+    return traj.steps[rows].astype(np.float64), values
