@@ -114,12 +114,12 @@ class Poly:
 class PolyBundle:
     """Several polynomials in the same variables, evaluated together.
 
-    Every monomial xⁱyʲ that any of the polynomials uses is computed once (from shared powers
-    of x and y), and each polynomial is then the sum of its non-zero terms c·xⁱyʲ. This makes a
-    surface's value and gradient cost about as much as hand-written formulas, and since every
-    sum is elementwise and in a fixed order, a point's result does not depend on how many other
-    points share the call (no BLAS reductions): a run's trajectory is the same alone or in a
-    crowd.
+    Every monomial xⁱyʲ that any of the polynomials uses is computed once, as one gather from
+    the powers of x and y; the polynomials are then Σ_j c_kj · monomial_j, a sum over the
+    monomials taken in a fixed order. That is a handful of array operations whatever the degree
+    (a surface's value and gradient cost about as much as hand-written formulas), and since no
+    sum runs across points (no BLAS), a point's result does not depend on how many other points
+    share the call: a run's trajectory is the same alone or in a crowd.
     """
 
     def __init__(self, polys: list[Poly]) -> None:
@@ -128,17 +128,20 @@ class PolyBundle:
         self.ndim = polys[0].ndim
         self.size = len(polys)
         exponents: dict[tuple[int, ...], int] = {}
-        self._terms: list[list[tuple[float, int]]] = []
         for p in polys:
-            terms = []
+            for index in zip(*np.nonzero(p.c), strict=True):
+                exponents.setdefault(tuple(int(i) for i in index), len(exponents))
+        monomials = list(exponents) or [(0,) * self.ndim]
+        # exponent of each variable in each monomial: (ndim, n_monomials)
+        self._exponents = np.array(monomials, dtype=np.intp).T.reshape(self.ndim, -1)
+        self._max_power = [int(e.max()) for e in self._exponents]
+        # coefficient of monomial j in polynomial k, laid out (n_monomials, n_polys, 1)
+        coefficients = np.zeros((len(monomials), self.size))
+        for k, p in enumerate(polys):
             for index in zip(*np.nonzero(p.c), strict=True):
                 key = tuple(int(i) for i in index)
-                terms.append((float(p.c[key]), exponents.setdefault(key, len(exponents))))
-            self._terms.append(terms)
-        self._monomials = list(exponents)
-        self._max_power = [
-            max((e[a] for e in self._monomials), default=0) for a in range(self.ndim)
-        ]
+                coefficients[exponents[key], k] = p.c[key]
+        self._coefficients = coefficients[:, :, None]
 
     def __call__(self, *coords: Array) -> Array:
         """Every polynomial at the coordinate arrays (one array per variable, one shape):
@@ -147,31 +150,24 @@ class PolyBundle:
             raise ValueError(f"expected {self.ndim} coordinate arrays, got {len(coords)}")
         arrays = [np.asarray(c, dtype=np.float64) for c in coords]
         shape = arrays[0].shape
-        powers = [_powers(a.reshape(-1), n) for a, n in zip(arrays, self._max_power, strict=True)]
-        monomials: list[Array | None] = []  # None: the constant monomial
-        for exps in self._monomials:
-            value: Array | None = None
-            for axis, e in enumerate(exps):
-                if e > 0:
-                    value = powers[axis][e] if value is None else value * powers[axis][e]
-            monomials.append(value)
-        out = np.empty((self.size, int(np.prod(shape, dtype=np.int64))))
-        scratch = np.empty(out.shape[1])
-        for row, terms in zip(out, self._terms, strict=True):
-            row.fill(0.0)
-            for coefficient, m in terms:
-                monomial = monomials[m]
-                if monomial is None:
-                    row += coefficient
-                else:
-                    np.multiply(monomial, coefficient, out=scratch)
-                    row += scratch
-        return out.reshape(self.size, *shape)
+        monomials = None
+        for axis, a in enumerate(arrays):
+            table = _powers(a.reshape(-1), self._max_power[axis])[self._exponents[axis]]
+            monomials = table if monomials is None else monomials * table
+        assert monomials is not None
+        # A running sum over the monomials, one whole (n_polys, m) slab at a time: the same
+        # order of additions for every point (sum() may pair terms depending on the shape).
+        terms = self._coefficients * monomials[:, None, :]
+        values = terms[0].copy()
+        for term in terms[1:]:
+            values += term
+        return np.asarray(values.reshape(self.size, *shape), dtype=np.float64)
 
 
-def _powers(x: Array, highest: int) -> list[Array]:
-    """[x⁰ (never read), x¹, …, x^highest] by repeated multiplication."""
-    out = [x, x]
-    for _ in range(2, highest + 1):
-        out.append(out[-1] * x)
-    return out[: highest + 1]
+def _powers(x: Array, highest: int) -> Array:
+    """``(highest + 1, m)``: rows x⁰ = 1, x¹, …, x^highest by repeated multiplication."""
+    out = np.empty((highest + 1, len(x)))
+    out[0] = 1.0
+    for i in range(1, highest + 1):
+        np.multiply(out[i - 1], x, out=out[i])
+    return out
