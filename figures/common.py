@@ -42,13 +42,24 @@ def compact(values: ArrayLike, digits: int = SIGNIFICANT) -> list[Any]:
     return as_list(rounded(values, digits))
 
 
+class _FrozenFrame(dict[str, Any]):
+    """A frame's dict, never modified after ``finish``: copying it returns it as it is.
+
+    ``go.Figure.to_dict`` (which Streamlit calls on every rerun) deep-copies every frame; for
+    120 frames of small lists that copy cost more than building them.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _FrozenFrame:
+        return self
+
+
 class _CheckedFrame:
     """A frame dict attached to a ``go.Figure`` without per-trace validation (see ``finish``)."""
 
     __slots__ = ("_props",)
 
     def __init__(self, props: dict[str, Any]) -> None:
-        self._props = props
+        self._props = _FrozenFrame(props)
 
 
 def finish(fig: dict[str, Any], style: Style) -> go.Figure:

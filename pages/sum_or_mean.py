@@ -92,7 +92,7 @@ for k, reduction in enumerate((setup.red_a, setup.red_b)):
                               tuple(point.tolist()), setup.batch, reduction))  # fmt: skip
 st.plotly_chart(noise_cloud_figure(clouds, [a_label, b_label], style), key=f"{P}cloud",
                 config=CHART_CONFIG, theme=None)  # fmt: skip
-scale_steps, scales = noise_scale_along(setup, traj)
+scale_steps, scales = noise_scale_along(setup)
 st.plotly_chart(noise_scale_figure(scale_steps, scales, setup.batch, style), key=f"{P}bsimple",
                 config=CHART_CONFIG, theme=None)  # fmt: skip
 st.caption(

@@ -62,7 +62,7 @@ def test_the_noise_scale_grows_as_the_run_approaches_the_minimum():
     from ui.sum_mean import noise_scale_along
 
     setup = _setup(lr_b=0.1 / 32, epochs=20)
-    steps, scales = noise_scale_along(setup, ab_runs(setup))
+    steps, scales = noise_scale_along(setup)
     assert steps[0] == 0 and len(steps) <= 60 and np.all(np.isfinite(scales))
     assert scales[-1] > 10 * scales[0]
 

@@ -217,8 +217,10 @@ def l2_chart(kind: str, n: int, noise: float, seed: int, l2: float, style: Style
     return norm_figure(sizes, norms, l2, style)
 
 
-def noise_scale_along(setup: Setup, traj: Trajectories, run_index: int = 0) -> tuple[Array, Array]:
+@st.cache_data(max_entries=64, show_spinner=False)
+def noise_scale_along(setup: Setup, run_index: int = 0) -> tuple[Array, Array]:
     """B_simple at ≤ 60 evenly spaced recorded steps of one run (NaN once it diverged)."""
+    traj = ab_runs(setup)
     rows = np.unique(np.round(np.linspace(0, len(traj.steps) - 1, 60)).astype(int))
     points = traj.params[rows, run_index]
     finite = np.all(np.isfinite(points), axis=-1)
