@@ -6,7 +6,9 @@ import streamlit as st
 
 from engine.optimizers import OPTIMIZERS
 from engine.surfaces import SURFACES, SURFACES_1D, SURFACES_2D
-from ui.shell import PAGES_DIR
+from ui.shell import PAGES_DIR, ensure_shell
+
+ensure_shell()
 
 LESSONS = [
     (

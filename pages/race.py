@@ -10,7 +10,10 @@ from ui.panels import CHART_CONFIG, downloads, outcome, run_panels, update_rules
 from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
 from ui.runs import preset_picker
 from ui.settings import current
+from ui.shell import ensure_shell
 from ui.url import sanitize, show_notices
+
+ensure_shell()
 
 settings = current()
 notices = sanitize(PARAMS)

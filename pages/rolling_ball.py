@@ -11,7 +11,10 @@ from ui.lessons import MAX_STEPS, rolling_chart, simulate
 from ui.panels import CHART_CONFIG, downloads, outcome, run_panels, update_rules
 from ui.runs import preset_picker
 from ui.settings import current
+from ui.shell import ensure_shell
 from ui.url import sanitize, show_notices
+
+ensure_shell()
 
 settings = current()
 notices = sanitize(PARAMS)

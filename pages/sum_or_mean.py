@@ -11,6 +11,7 @@ from figures.trajectories import race_figure
 from ui.panels import CHART_CONFIG
 from ui.runs import preset_picker
 from ui.settings import current
+from ui.shell import ensure_shell
 from ui.sum_mean import (
     ADAPTIVE,
     ab_runs,
@@ -23,6 +24,7 @@ from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, contro
 from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text
 from ui.url import sanitize, show_notices
 
+ensure_shell()
 settings = current()
 style = settings.style
 notices = sanitize(PARAMS)
