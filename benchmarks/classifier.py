@@ -15,9 +15,7 @@ Each figure is the median of several repetitions after one warm-up.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.timing import median_time
 from engine.batching import BatchSchedule, make_batches
 from engine.datasets import make_dataset
 from engine.nn import MLPSpec, NetworkObjective, init_params
@@ -34,16 +33,6 @@ from engine.training import TrainRun, train
 
 SPEC = MLPSpec(2, (16, 16), 1, "relu", "sigmoid_bce", "he")
 LR, MOMENTUM, BATCH, EPOCHS, RUNS = 0.1, 0.9, 32, 100, 4
-
-
-def _median_time(fn: Any, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -59,7 +48,7 @@ def main() -> None:
         "runs": RUNS,
         "frames": int(result.frame_steps.shape[0]),
         "final_test_accuracy": [round(float(a), 4) for a in result.test_accuracy[-1]],
-        "engine_s": round(_median_time(engine, 5), 4),
+        "engine_s": round(median_time(engine, 5), 4),
     }
 
     n_train = len(data.X_train)
@@ -69,7 +58,7 @@ def main() -> None:
     T = int(result.n_steps[0])
     groups = [RunGroup(r.optimizer, start, schedule) for r in runs]
     out["engine_training_only_s"] = round(
-        _median_time(lambda: run(objective, groups, T, record_steps=[], full_loss=False), 5), 4
+        median_time(lambda: run(objective, groups, T, record_steps=[], full_loss=False), 5), 4
     )
 
     try:
@@ -97,7 +86,7 @@ def main() -> None:
                     loss_fn(model(X[idx])[:, 0], y[idx]).backward()
                     opt.step()
 
-        out["torch_s"] = round(_median_time(torch_train, 2), 4)
+        out["torch_s"] = round(median_time(torch_train, 2), 4)
         out["torch_threads"] = torch.get_num_threads()
         out["speedup_vs_torch"] = round(out["torch_s"] / out["engine_s"], 1)
         out["speedup_vs_torch_training_only"] = round(

@@ -14,9 +14,7 @@ Each figure is the median of several repetitions after one warm-up.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.timing import median_time
 from engine.batching import BatchSchedule
 from engine.optimizers import OPTIMIZERS
 from engine.problems import ProblemConfig, make_problem
@@ -49,16 +48,6 @@ TORCH_NAMES = {
 }
 
 
-def _median_time(fn: Any, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _race_starts() -> np.ndarray:
     grid = np.linspace(-1.8, 1.8, 8)
     xs, ys = np.meshgrid(grid, grid + 1.0)
@@ -73,9 +62,9 @@ def bench_race(steps: int = 2000) -> dict[str, Any]:
     # loss of every step is in batch_loss). Also timed: recording all 2001 rows of every array.
     frames = np.linspace(0, steps, 120).astype(int)
     result["engine_s"] = round(
-        _median_time(lambda: run(surface, groups, steps, record_steps=frames), 7), 4
+        median_time(lambda: run(surface, groups, steps, record_steps=frames), 7), 4
     )
-    result["engine_all_rows_s"] = round(_median_time(lambda: run(surface, groups, steps), 5), 4)
+    result["engine_all_rows_s"] = round(median_time(lambda: run(surface, groups, steps), 5), 4)
     traj = run(surface, groups, steps, record_steps=frames)
     result["engine_diverged_runs"] = int(np.sum(traj.diverged_at >= 0))
     try:
@@ -98,7 +87,7 @@ def bench_race(steps: int = 2000) -> dict[str, Any]:
                 ((1 - x) ** 2 + 100 * (y - x**2) ** 2).sum().backward()
                 opt.step()
 
-    result["torch_s"] = round(_median_time(torch_race, 2), 4)
+    result["torch_s"] = round(median_time(torch_race, 2), 4)
     result["torch_threads"] = torch.get_num_threads()
     result["speedup_vs_torch"] = round(result["torch_s"] / result["engine_s"], 1)
     return result
@@ -122,7 +111,7 @@ def bench_sweep(steps: int = 300) -> dict[str, Any]:
     return {
         "runs": len(groups) * len(lrs),
         "steps": steps,
-        "sweep_s": round(_median_time(sweep, 3), 4),
+        "sweep_s": round(median_time(sweep, 3), 4),
         "diverged_runs": int(np.sum(traj.diverged_at >= 0)),
     }
 

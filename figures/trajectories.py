@@ -29,7 +29,7 @@ from engine.surfaces import Surface
 from figures.animation import add_playback, frame_rows
 from figures.common import as_list, compact, finish, rounded
 from figures.raster import banded_rgb, png_data_uri
-from figures.style import Style, series_style
+from figures.style import SeriesStyle, Style, series_style
 from figures.surface_plots import curve_trace, minima_trace, surface_grid
 
 MAX_FRAMES = 120
@@ -144,29 +144,8 @@ def race_figure(
     moving: list[dict[str, Any]] = []  # the traces the frames update, in order
     for k, label in enumerate(labels):
         s = series_style(k)
-        moving.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "line": {"color": s.color, "width": style.line, "dash": s.dash},
-                "name": f"{label} trail",
-                "showlegend": False,
-                "hoverinfo": "skip",
-            }
-        )
-        moving.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "marker": {
-                    "symbol": s.symbol,
-                    "size": style.marker + 4,
-                    "color": s.color,
-                    "line": {"color": "white", "width": 2},
-                },
-                "name": label,
-            }
-        )
+        moving.append(_state_trace(s.color, style, s.dash, f"{label} trail"))
+        moving.append(_marker_trace(s, style.marker + 4, label))
         if show_state:
             moving.append(_state_trace(s.color, style, "solid", f"{label}: −gradient"))
             moving.append(_state_trace(s.color, style, "dash", f"{label}: velocity"))
@@ -275,14 +254,26 @@ def _colorbar_trace(surface: Surface, style: Style) -> dict[str, Any]:
 
 
 def _state_trace(color: str, style: Style, dash: str, name: str) -> dict[str, Any]:
+    """A moving line (trail, arrow, box, tangent) of one run; not in the legend."""
     return {
         "type": "scatter",
         "mode": "lines",
         "line": {"color": color, "width": style.line, "dash": dash},
         "name": name,
         "showlegend": False,
-        "hoverinfo": "name",
+        "hoverinfo": "skip",
     }
+
+
+def _marker_trace(s: SeriesStyle, size: int, name: str) -> dict[str, Any]:
+    """A run's moving marker, white-edged so it stands out on any colour; in the legend."""
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "marker": {"symbol": s.symbol, "size": size, "color": s.color,
+                   "line": {"color": "white", "width": 2}},
+        "name": name,
+    }  # fmt: skip
 
 
 def rolling_figure(
@@ -304,29 +295,8 @@ def rolling_figure(
     moving: list[dict[str, Any]] = []
     for k, label in enumerate(labels):
         s = series_style(k)
-        moving.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "line": {"color": s.color, "width": style.line, "dash": "dash"},
-                "name": f"{label} tangent",
-                "showlegend": False,
-                "hoverinfo": "skip",
-            }
-        )
-        moving.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "marker": {
-                    "symbol": s.symbol,
-                    "size": style.marker + 10,
-                    "color": s.color,
-                    "line": {"color": "white", "width": 2},
-                },
-                "name": label,
-            }
-        )
+        moving.append(_state_trace(s.color, style, "dash", f"{label} tangent"))
+        moving.append(_marker_trace(s, style.marker + 10, label))
     frames = []
     for i, row in enumerate(rows):
         frame_data = []

@@ -6,28 +6,21 @@ import streamlit as st
 
 from engine.surfaces import SURFACES, SURFACES_2D
 from ui.lessons import MAX_STEPS, race_chart, simulate, surface_for
-from ui.panels import CHART_CONFIG, downloads, outcome, run_panels, update_rules
+from ui.panels import CHART_CONFIG, downloads, lesson_start, outcome, run_panels, update_rules
 from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
-from ui.runs import preset_picker
-from ui.settings import current
-from ui.shell import ensure_shell
-from ui.url import sanitize, show_notices
 
-ensure_shell()
-
-settings = current()
-notices = sanitize(PARAMS)
-for name, value in PRESETS[DEFAULT_PRESET].items():
-    st.session_state.setdefault(name, value)
-
-st.title("The optimizer race")
-st.markdown(
-    "Pick a loss surface and a start, give each runner an optimizer, and press **Play**. Every "
-    "runner starts from the same point and sees the same surface, so the paths differ only "
-    "because of the update rule."
+settings = lesson_start(
+    "The optimizer race",
+    (
+        "Pick a loss surface and a start, give each runner an optimizer, and press **Play**. "
+        "Every runner starts from the same point and sees the same surface, so the paths differ "
+        "only because of the update rule."
+    ),
+    PARAMS,
+    PRESETS,
+    DEFAULT_PRESET,
+    P,
 )
-show_notices(notices)
-preset_picker(PRESETS, f"{P}preset")
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])

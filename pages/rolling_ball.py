@@ -8,28 +8,21 @@ import streamlit as st
 from engine.surfaces import SURFACES, SURFACES_1D
 from ui.ball_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
 from ui.lessons import MAX_STEPS, rolling_chart, simulate
-from ui.panels import CHART_CONFIG, downloads, outcome, run_panels, update_rules
-from ui.runs import preset_picker
-from ui.settings import current
-from ui.shell import ensure_shell
-from ui.url import sanitize, show_notices
+from ui.panels import CHART_CONFIG, downloads, lesson_start, outcome, run_panels, update_rules
 
-ensure_shell()
-
-settings = current()
-notices = sanitize(PARAMS)
-for name, value in PRESETS[DEFAULT_PRESET].items():
-    st.session_state.setdefault(name, value)
-
-st.title("The rolling ball")
-st.markdown(
-    "Training moves a weight downhill on the loss. **Gradient descent** takes a step against "
-    "the slope: w ← w − γ·f′(w). A small step stops in the first valley it meets. **Momentum** "
-    "keeps a running velocity, like a ball that builds up speed on the way down — enough, "
-    "sometimes, to roll through a shallow valley and on to a deeper one."
+settings = lesson_start(
+    "The rolling ball",
+    (
+        "Training moves a weight downhill on the loss. **Gradient descent** takes a step "
+        "against the slope: w ← w − γ·f′(w). A small step stops in the first valley it meets. "
+        "**Momentum** keeps a running velocity, like a ball that builds up speed on the way "
+        "down — enough, sometimes, to roll through a shallow valley and on to a deeper one."
+    ),
+    PARAMS,
+    PRESETS,
+    DEFAULT_PRESET,
+    P,
 )
-show_notices(notices)
-preset_picker(PRESETS, f"{P}preset")
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])

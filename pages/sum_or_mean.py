@@ -8,10 +8,7 @@ import streamlit as st
 from engine import theory
 from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
 from figures.trajectories import race_figure
-from ui.panels import CHART_CONFIG
-from ui.runs import preset_picker
-from ui.settings import current
-from ui.shell import ensure_shell
+from ui.panels import CHART_CONFIG, lesson_start
 from ui.sum_mean import (
     ADAPTIVE,
     ab_runs,
@@ -22,20 +19,10 @@ from ui.sum_mean import (
 )
 from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
 from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text
-from ui.url import sanitize, show_notices
 
-ensure_shell()
-settings = current()
-style = settings.style
-notices = sanitize(PARAMS)
-for name, value in PRESETS[DEFAULT_PRESET].items():
-    st.session_state.setdefault(name, value)
+settings = lesson_start("Sum or mean?", INTRO, PARAMS, PRESETS, DEFAULT_PRESET, P)
 st.session_state.setdefault(f"{P}x", X_AXES[0])
-
-st.title("Sum or mean?")
-st.markdown(INTRO)
-show_notices(notices)
-preset_picker(PRESETS, f"{P}preset")
+style = settings.style
 setup = controls(settings.seed)
 problem = setup.problem
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from engine.problems import PROBLEMS, ProblemConfig, _generate, make_problem
+from tests.numeric import central_difference
 
 KINDS = list(PROBLEMS)
 
@@ -16,15 +17,6 @@ def _points(problem, n=20, seed=0):
     rng = np.random.default_rng(seed)
     lo, hi = problem.bounds[:, 0], problem.bounds[:, 1]
     return lo + (hi - lo) * rng.random((n, problem.dim))
-
-
-def _fd(fn, pts, h=1e-6):
-    cols = []
-    for i in range(pts.shape[-1]):
-        e = np.zeros(pts.shape[-1])
-        e[i] = h
-        cols.append((fn(pts + e) - fn(pts - e)) / (2 * h))
-    return np.stack(cols, axis=-1)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -60,7 +52,7 @@ def test_example_gradients_match_finite_differences(kind):
     p = _problem(kind)
     pts = _points(p)
     idx = np.arange(10)
-    fd = _fd(lambda q: p.example_losses(q, idx), pts)  # (n, B, dim)
+    fd = central_difference(lambda q: p.example_losses(q, idx), pts)  # (n, B, dim)
     np.testing.assert_allclose(p.example_grads(pts, idx), fd, rtol=1e-6, atol=1e-7)
 
 
@@ -78,7 +70,7 @@ def test_batch_loss_reduces_the_example_losses_and_adds_l2_once(kind, reduction)
     loss_l2, grad_l2 = p.batch_loss_and_grad(pts, idx, reduction, l2=lam)
     np.testing.assert_allclose(loss_l2 - loss, 0.5 * lam * np.sum(pts**2, -1), rtol=1e-10)
     np.testing.assert_allclose(grad_l2 - grad, lam * pts, rtol=1e-10, atol=1e-14)
-    fd = _fd(lambda q: p.batch_loss_and_grad(q, idx, reduction, l2=lam)[0], pts)
+    fd = central_difference(lambda q: p.batch_loss_and_grad(q, idx, reduction, l2=lam)[0], pts)
     np.testing.assert_allclose(grad_l2, fd, rtol=1e-6, atol=1e-6)
 
 
@@ -102,8 +94,10 @@ def test_full_objective_on_a_grid_in_one_call(kind):
     direct = p.example_losses(grid).mean(-1)
     np.testing.assert_allclose(values, direct, rtol=1e-12)
     pts = _points(p)
-    np.testing.assert_allclose(p.grad(pts), _fd(p.value, pts), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(p.hessian(pts), _fd(p.grad, pts), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(p.grad(pts), central_difference(p.value, pts), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        p.hessian(pts), central_difference(p.grad, pts), rtol=1e-6, atol=1e-7
+    )
     np.testing.assert_allclose(p.grad(pts), p.example_grads(pts).mean(-2), rtol=1e-12)
 
 

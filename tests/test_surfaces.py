@@ -7,6 +7,7 @@ import pytest
 
 from engine.polynomials import Poly
 from engine.surfaces import SURFACES, SURFACES_1D, SURFACES_2D, ill_conditioned_quadratic
+from tests.numeric import central_difference
 
 KEYS = list(SURFACES)
 REQUIRED_2D = {
@@ -38,16 +39,6 @@ def _random_points(surface, n=150, seed=0):
     if not surface.smooth:  # keep away from the kink at the origin
         pts = pts[np.linalg.norm(pts, axis=-1) > 1e-2]
     return pts
-
-
-def _central_difference(fn, pts, h):
-    """∂fn/∂p_i by central differences: (..., dim) → (..., dim) + fn's output shape."""
-    cols = []
-    for i in range(pts.shape[-1]):
-        e = np.zeros(pts.shape[-1])
-        e[i] = h
-        cols.append((fn(pts + e) - fn(pts - e)) / (2 * h))
-    return np.stack(cols, axis=-1)
 
 
 def test_registry_has_the_required_surfaces():
@@ -96,7 +87,7 @@ def test_gradient_matches_central_differences(key):
     s = SURFACES[key]
     pts = _random_points(s)
     h = 1e-6 * float(np.max(s.bounds[:, 1] - s.bounds[:, 0]))
-    fd = _central_difference(s.value, pts, h)
+    fd = central_difference(s.value, pts, h)
     g = s.grad(pts)
     scale = 1.0 + np.abs(g) + np.abs(s.value(pts))[:, None] * 1e-3
     assert np.max(np.abs(fd - g) / scale) < 1e-5
@@ -107,7 +98,7 @@ def test_hessian_matches_central_differences_of_the_gradient(key):
     s = SURFACES[key]
     pts = _random_points(s, seed=1)
     h = 1e-6 * float(np.max(s.bounds[:, 1] - s.bounds[:, 0]))
-    fd = _central_difference(s.grad, pts, h)  # (n, dim, dim): fd[..., j, i] = ∂g_j/∂p_i
+    fd = central_difference(s.grad, pts, h)  # (n, dim, dim): fd[..., j, i] = ∂g_j/∂p_i
     H = s.hessian(pts)
     np.testing.assert_array_equal(H, np.swapaxes(H, -1, -2))
     scale = 1.0 + np.abs(H) + np.linalg.norm(s.grad(pts), axis=-1)[:, None, None] * 1e-3

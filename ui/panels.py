@@ -3,7 +3,8 @@ the downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -12,7 +13,10 @@ from engine.runner import Trajectories
 from engine.surfaces import Surface
 from figures.common import standalone_html, trajectories_csv
 from ui.lessons import divergence_reasons, final_summary
-from ui.runs import RunChoice, run_controls
+from ui.runs import RunChoice, preset_picker, run_controls
+from ui.settings import Settings, current
+from ui.shell import ensure_shell
+from ui.url import Param, sanitize, show_notices
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
@@ -87,3 +91,25 @@ def downloads(
         mime="text/html",
         on_click="ignore",
     )
+
+
+def lesson_start(
+    title: str,
+    intro: str,
+    params: Sequence[Param],
+    presets: Mapping[str, Mapping[str, Any]],
+    default_preset: str,
+    prefix: str,
+) -> Settings:
+    """The top of every lesson: check the link's values, seed the controls with the default
+    preset, the title and introduction, any notice about the link, and the preset menu."""
+    ensure_shell()
+    settings = current()
+    notices = sanitize(params)
+    for name, value in presets[default_preset].items():
+        st.session_state.setdefault(name, value)
+    st.title(title)
+    st.markdown(intro)
+    show_notices(notices)
+    preset_picker(presets, f"{prefix}preset")
+    return settings
