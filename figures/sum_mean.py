@@ -60,11 +60,15 @@ def lr_map_figure(
                        "line": {"width": 2, "color": INK}},
             "name": "diverged", "showlegend": panel == 0,
         })  # fmt: skip
-        for i, (values, name, dash) in enumerate((
-            (best_lr, "measured best lr", "solid"),
-            (optimum, "theory: ε_opt(B)", "dash"),
-            (wall, "stability wall", "dot"),
-        )):  # fmt: skip
+        # Goyal et al.'s linear scaling from the measured best lr at B = 1 (mean only).
+        best = np.asarray(best_lr, dtype=np.float64)
+        scaling = best[0, 0] * sizes
+        scaling = np.where(scaling <= 1.5 * grid_lrs[0].max(), scaling, np.nan)  # stay on the map
+        lines = [(best_lr, "measured best lr", "solid"), (optimum, "theory: ε_opt(B)", "dash"),
+                 (wall, "stability wall", "dot")]  # fmt: skip
+        if panel == 0:
+            lines.append((np.stack([scaling, scaling]), "linear scaling γ₁·B", "dashdot"))
+        for i, (values, name, dash) in enumerate(lines):
             s = series_style(i + 1)
             data.append({
                 "type": "scatter", "mode": "lines+markers", **axes,

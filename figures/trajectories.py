@@ -135,6 +135,9 @@ def race_figure(
                 "hoverinfo": "skip",
             }
         )
+    blown = _divergence_trace(traj, surface.bounds, style)
+    if blown is not None:
+        data.append(blown)
     grad_scale = _scale(-traj.grads[rows], span) if show_state else 0.0
     vel_scale = grad_scale
     box_scale = 0.0
@@ -263,6 +266,33 @@ def _state_trace(color: str, style: Style, dash: str, name: str) -> dict[str, An
         "showlegend": False,
         "hoverinfo": "skip",
     }
+
+
+def _divergence_trace(
+    traj: Trajectories, bounds: NDArray[np.float64], style: Style
+) -> dict[str, Any] | None:
+    """A black cross where each diverged run was last seen inside the plot window (None if no
+    run diverged)."""
+    points = []
+    for k, step in enumerate(traj.diverged_at):
+        if step < 0:
+            continue
+        path = traj.params[:, k]
+        inside = np.all((path >= bounds[:, 0]) & (path <= bounds[:, 1]), axis=-1)
+        seen = np.flatnonzero(inside)
+        points.append(path[seen[-1]] if len(seen) else path[0])
+    if not points:
+        return None
+    xy = rounded(np.array(points))
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": as_list(xy[:, 0]),
+        "y": as_list(xy[:, 1]),
+        "marker": {"symbol": "x", "size": style.marker + 6, "color": "black",
+                   "line": {"color": "white", "width": 1}},
+        "name": "diverged (last seen here)",
+    }  # fmt: skip
 
 
 def _marker_trace(s: SeriesStyle, size: int, name: str) -> dict[str, Any]:

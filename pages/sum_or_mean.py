@@ -10,8 +10,8 @@ from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figu
 from figures.trajectories import race_figure
 from ui.panels import CHART_CONFIG, lesson_start
 from ui.sum_mean import (
-    ADAPTIVE,
     ab_runs,
+    adaptive_comparison,
     l2_chart,
     map_chart,
     noise_cloud,
@@ -102,10 +102,12 @@ lam = setup.l2 if setup.l2 > 0 else 0.5
 st.plotly_chart(l2_chart(setup.kind, setup.n, setup.noise, setup.seed, lam, style),
                 key=f"{P}norms", config=CHART_CONFIG,
                 theme=None)  # fmt: skip
-if setup.optimizer in ADAPTIVE:
-    st.info(
-        "Adaptive optimizers divide each step by a running size of the gradient, so "
-        "multiplying the gradient by B (sum) cancels out: A and B nearly coincide."
-    )
+st.header("Does the optimizer care?")
+if st.toggle("Run the same pair with Adam", key=f"{P}adam", bind="query-params"):
+    st.markdown(adaptive_comparison(setup))
+st.caption(
+    "Adaptive optimizers divide each step by a running size of the gradient, so multiplying "
+    "the gradient by B (sum) cancels out; SGD has nothing to cancel it."
+)
 st.header("So: sum or mean?")
 st.markdown(CONCLUSION)

@@ -78,6 +78,22 @@ def test_a_diverged_run_is_drawn_as_a_gap():
     assert last["x"] == [None] and last["y"] == [None]
 
 
+def test_a_diverged_race_run_is_marked_where_it_blew_up():
+    s = SURFACES["ill_conditioned"]
+    groups = [RunGroup(OPTIMIZERS["sgd"](lr=lr), s.default_start[None]) for lr in (1.0, 2.5)]
+    traj = run(s, groups, 200)
+    assert traj.diverged_at[1] > 0 and traj.diverged_at[0] == -1
+    spec = json.loads(race_figure(s, traj, ["ok", "blows up"], Style()).to_json())
+    (cross,) = [t for t in spec["data"] if t.get("name") == "diverged (last seen here)"]
+    path = traj.params[:, 1]
+    inside = np.all(np.abs(path) <= 5.0, axis=-1)
+    last = path[np.flatnonzero(inside)[-1]]
+    assert cross["x"] == pytest.approx([last[0]], rel=1e-3)
+    calm = run(s, groups[:1], 50)
+    assert not [t for t in json.loads(race_figure(s, calm, ["ok"], Style()).to_json())["data"]
+                if t.get("name", "").startswith("diverged")]  # fmt: skip
+
+
 def test_log_colour_scale_and_loss_curves():
     _, _, z, log = surface_grid(SURFACES["rosenbrock"], n=50)
     assert log and np.isfinite(z).all() and z.max() < 10 and z.max() - z.min() > 3  # decades

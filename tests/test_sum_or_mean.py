@@ -40,6 +40,16 @@ def test_true_sgd_and_adam_barely_care():
     assert np.abs(adam.params[:, 0] - adam.params[:, 1]).max() < 1e-5
 
 
+def test_adaptive_comparison_says_adam_does_not_care():
+    from ui.sum_mean import adaptive_comparison
+
+    text = adaptive_comparison(_setup(lr_a=0.05))
+    sgd_line, adam_line = text.splitlines()
+    assert "SGD" in sgd_line and "diverged" in sgd_line
+    gap = float(adam_line.split("**")[-2])
+    assert "Adam" in adam_line and gap < 1e-4
+
+
 def test_the_measured_best_lr_follows_the_theory_trend():
     m = batch_lr_map("linear_regression", 256, 0.5, 0, 0.0)
     mean, total = m.best_lr
@@ -137,6 +147,7 @@ def test_each_control_changes_once():
         lambda: at.number_input(key="sm_lr_a").set_value(0.02),
         lambda: at.number_input(key="sm_lr_b").set_value(0.02),
         lambda: at.slider(key="sm_inspect").set_value(2),
+        lambda: at.toggle(key="sm_adam").set_value(True),
     ]:
         change()
         at.run()

@@ -56,6 +56,7 @@ PARAMS = [
     Param(f"{P}reshuffle", "bool", True),
     Param(f"{P}drop_last", "bool", False),
     Param(f"{P}x", "choice", X_AXES[0], choices=X_AXES),
+    Param(f"{P}adam", "bool", False),
 ]
 
 
