@@ -123,3 +123,62 @@ def loss_figure(
         "legend": {"orientation": "h", "y": -0.25},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 80))
+
+
+def surface_3d_figure(
+    surface: Surface, params: ArrayLike, loss: ArrayLike, labels: Sequence[str], style: Style
+) -> go.Figure:
+    """A static 3-D view: the surface and every run's whole path lying on it.
+
+    ``params (R, K, 2)`` and ``loss (R, K)`` are the recorded rows. Heights are log₁₀(f − f_min
+    + δ) where the contour uses a log scale, so paths and surface share one transform.
+    """
+    n = 70
+    xs = np.linspace(*surface.bounds[0], n)
+    ys = np.linspace(*surface.bounds[1], n)
+    grid = np.stack(np.meshgrid(xs, ys, indexing="xy"), axis=-1)
+    with np.errstate(all="ignore"):
+        z = surface.value(grid)
+        floor = min(float(np.nanmin(z)), *surface.minima_values.tolist())
+        delta = 1e-4 * max(float(np.nanmax(z)) - floor, 1e-12)
+
+        def height(v: Any) -> Any:
+            values = np.asarray(v, dtype=np.float64)
+            return np.log10(values - floor + delta) if surface.log_color else values
+
+        path_xy = np.asarray(params, dtype=np.float64)
+        zs = height(z)
+        lift = 0.02 * float(np.nanmax(zs) - np.nanmin(zs))  # paths float just above the surface
+        path_z = height(loss) + lift
+    keep = np.unique(np.round(np.linspace(0, len(path_xy) - 1, 300)).astype(int))
+    data: list[dict[str, Any]] = [
+        {"type": "surface", "x": compact(xs, 4), "y": compact(ys, 4),
+         "z": [compact(row, 4) for row in zs], "colorscale": "Viridis", "showscale": False,
+         "opacity": 0.75, "name": surface.name, "hoverinfo": "skip"},
+    ]  # fmt: skip
+    for k, label in enumerate(labels):
+        s = series_style(k)
+        inside = np.all(
+            (path_xy[keep, k] >= surface.bounds[:, 0]) & (path_xy[keep, k] <= surface.bounds[:, 1]),
+            axis=-1,
+        )
+        rows = keep[inside]
+        data.append({
+            "type": "scatter3d", "mode": "lines", "name": label,
+            "x": compact(path_xy[rows, k, 0]), "y": compact(path_xy[rows, k, 1]),
+            "z": compact(path_z[rows, k]),
+            "line": {"color": s.color, "width": style.line * 3},
+        })  # fmt: skip
+    axis = {"title": {"font": {"size": style.font}}, "tickfont": {"size": style.tick_font}}
+    layout = {
+        "scene": {
+            "xaxis": {**axis, "title": {"text": "x", "font": {"size": style.font}}},
+            "yaxis": {**axis, "title": {"text": "y", "font": {"size": style.font}}},
+            "zaxis": {**axis, "title": {"text": "log₁₀(loss − min)" if surface.log_color
+                                        else "loss", "font": {"size": style.font}}},
+            "camera": {"eye": {"x": -0.9, "y": -1.5, "z": 1.7}},
+        },
+        "legend": {"orientation": "h", "y": -0.05},
+        "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+    }  # fmt: skip
+    return finish({"data": data, "layout": layout}, style)

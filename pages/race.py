@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.surfaces import SURFACES, SURFACES_2D
-from ui.lessons import MAX_STEPS, race_chart, simulate, surface_for
+from ui.lessons import MAX_STEPS, race_3d_chart, race_chart, simulate, surface_for
 from ui.panels import CHART_CONFIG, downloads, lesson_start, outcome, run_panels, update_rules
 from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
 
@@ -79,6 +79,10 @@ if show_state:
 if noise > 0:
     st.caption(f"Gradients carry simulated Gaussian noise, σ = {noise:g} (seed {settings.seed}).")
 
+if st.toggle("Show the paths on a 3-D view of the surface", key=f"{P}3d", bind="query-params"):
+    view = race_3d_chart(surface_key, condition, start, int(steps), runs, float(noise),
+                         settings.seed, settings.style)  # fmt: skip
+    st.plotly_chart(view, key=f"{P}view3d", config=CHART_CONFIG, theme=None)
 traj = simulate(surface_key, condition, start, int(steps), runs, float(noise), settings.seed)
 outcome(surface, traj, runs, "ended")
 st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)

@@ -107,6 +107,7 @@ def test_race_controls_each_change_once():
         lambda: at.slider(key="race_0_mom").set_value(0.5),
         lambda: at.checkbox(key="race_0_nest").check(),
         lambda: at.toggle(key="race_state").set_value(False),
+        lambda: at.toggle(key="race_3d").set_value(True),
         lambda: at.selectbox(key="race_surface").set_value("ill_conditioned"),
         lambda: at.number_input(key="race_kappa").set_value(100.0),
     ]

@@ -19,7 +19,7 @@ from engine import theory
 from engine.runner import RunGroup, Trajectories, run
 from engine.surfaces import SURFACES, Surface, ill_conditioned_quadratic
 from figures.style import Style
-from figures.surface_plots import loss_figure
+from figures.surface_plots import loss_figure, surface_3d_figure
 from figures.trajectories import race_figure, rolling_figure
 from ui.runs import RunChoice
 
@@ -84,6 +84,23 @@ def rolling_chart(
     traj = simulate(surface_key, None, start, steps, runs, 0.0, 0)
     labels = [r.label for r in runs]
     return rolling_figure(surface, traj, labels, style), _loss(surface, traj, labels, style)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def race_3d_chart(
+    surface_key: str,
+    condition: float | None,
+    start: tuple[float, ...],
+    steps: int,
+    runs: tuple[RunChoice, ...],
+    noise: float,
+    seed: int,
+    style: Style,
+) -> go.Figure:
+    """The race's paths on a 3-D view of the surface (static)."""
+    surface = surface_for(surface_key, condition)
+    traj = simulate(surface_key, condition, start, steps, runs, noise, seed)
+    return surface_3d_figure(surface, traj.params, traj.loss, [r.label for r in runs], style)
 
 
 def _loss(surface: Surface, traj: Trajectories, labels: Sequence[str], style: Style) -> go.Figure:

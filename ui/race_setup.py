@@ -87,6 +87,7 @@ PARAMS = [
     Param(f"{P}noise", "float", 0.0, 0.0, 100.0),
     Param(f"{P}kappa", "float", 25.0, 1.0, 1000.0),
     Param(f"{P}state", "bool", True),
+    Param(f"{P}3d", "bool", False),
     *run_params(P, MAX_RUNS),
 ]
 
