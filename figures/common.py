@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from collections.abc import Sequence
@@ -32,6 +33,17 @@ def as_list(values: NDArray[np.float64]) -> list[Any]:
     if np.isnan(values).any():
         return [None if v != v else v for v in items]
     return items
+
+
+def typed_array(values: ArrayLike) -> dict[str, str]:
+    """Plotly's typed-array form: little-endian float32 in base64; NaN/inf become NaN (a gap).
+
+    Animation frames use it: 5⅓ characters per number, and neither Plotly's ``to_dict`` nor
+    the JSON encoder has to visit numbers one by one (they did, at 20 ms a figure).
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    arr = np.where(np.isfinite(arr), arr, np.nan).astype("<f4")
+    return {"dtype": "f4", "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
 
 
 def compact(values: ArrayLike, digits: int = SIGNIFICANT) -> list[Any]:

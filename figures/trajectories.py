@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from engine.runner import Trajectories
 from engine.surfaces import Surface
 from figures.animation import add_playback, frame_rows
-from figures.common import as_list, compact, finish, rounded
+from figures.common import as_list, compact, finish, rounded, typed_array
 from figures.raster import banded_rgb, png_data_uri
 from figures.style import SeriesStyle, Style, series_style
 from figures.surface_plots import curve_trace, minima_trace, surface_grid
@@ -59,9 +59,9 @@ def _arrows(
     return points
 
 
-def _xy(points: NDArray[np.float64]) -> dict[str, list[Any]]:
-    """A scatter update from rounded points ``(n, 2)``."""
-    return {"x": as_list(points[:, 0]), "y": as_list(points[:, 1])}
+def _xy(points: NDArray[np.float64]) -> dict[str, dict[str, str]]:
+    """A frame's update of one scatter trace from points ``(n, 2)`` (typed arrays)."""
+    return {"x": typed_array(points[:, 0]), "y": typed_array(points[:, 1])}
 
 
 def _boxes(centres: NDArray[np.float64], halves: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -156,13 +156,13 @@ def race_figure(
                 moving.append(_state_trace(s.color, style, "dot", f"{label}: √v box"))
     first_moving = len(data)
     # Everything the frames show, computed and rounded once for all frames and runs.
-    P = rounded(params)  # (F, K, 2)
+    P = params  # (F, K, 2)
     if show_state:
         limit = ARROW_MAX * span
-        G = rounded(_arrows(params, -traj.grads[rows] * grad_scale, limit))  # (F, K, 5, 2)
-        V = rounded(_arrows(params, -traj.velocity[rows] * vel_scale, limit))
+        G = _arrows(params, -traj.grads[rows] * grad_scale, limit)  # (F, K, 5, 2)
+        V = _arrows(params, -traj.velocity[rows] * vel_scale, limit)
         halves = np.sqrt(np.abs(traj.second_moment[rows])) * box_scale
-        B = rounded(_boxes(params, halves))
+        B = _boxes(params, halves)
     frames = []
     for f, row in enumerate(rows):
         frame_data = []
@@ -332,13 +332,8 @@ def rolling_figure(
         frame_data = []
         for k in range(len(labels)):
             wk, fk, gk = w[i, k], f[i, k], slope[i, k]
-            frame_data.append(
-                {
-                    "x": compact([wk - half, wk + half]),
-                    "y": compact([fk - gk * half, fk + gk * half]),
-                }
-            )
-            frame_data.append({"x": compact([wk]), "y": compact([fk])})
+            tangent = np.array([[wk - half, fk - gk * half], [wk + half, fk + gk * half]])
+            frame_data += [_xy(tangent), _xy(np.array([[wk, fk]]))]
         frames.append(
             {
                 "name": str(int(traj.steps[row])),

@@ -1,5 +1,6 @@
 """The figure layer: compact deterministic JSON, capped frames, styles that never rely on colour."""
 
+import base64
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ from engine.optimizers import OPTIMIZERS
 from engine.runner import RunGroup, run
 from engine.surfaces import SURFACES
 from figures.animation import frame_rows
-from figures.common import compact, standalone_html, trajectories_csv
+from figures.common import compact, standalone_html, trajectories_csv, typed_array
 from figures.style import OKABE_ITO, Style, apply_layout, series_style
 from figures.surface_plots import loss_figure, surface_grid
 from figures.trajectories import race_figure, rolling_figure
@@ -23,6 +24,19 @@ def _race(steps=2000, surface="rosenbrock"):
     s = SURFACES[surface]
     groups = [RunGroup(OPTIMIZERS[k](**hp), s.default_start[None]) for k, hp in SIX]
     return s, run(s, groups, steps)
+
+
+def decode(value):
+    """A Plotly array from JSON: a list, or the typed-array form the frames use."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.array([np.nan if v is None else v for v in value], dtype=float)
+
+
+def test_typed_arrays_round_trip_with_gaps():
+    spec = typed_array([1.5, np.inf, -2.25, np.nan])
+    assert spec["dtype"] == "f4"
+    np.testing.assert_array_equal(decode(spec), np.array([1.5, np.nan, -2.25, np.nan], "f4"))
 
 
 def test_compact_rounds_and_turns_non_finite_into_gaps():
@@ -75,7 +89,9 @@ def test_a_diverged_run_is_drawn_as_a_gap():
     assert traj.diverged_at[0] > 0
     spec = json.loads(rolling_figure(s, traj, ["too fast"], Style()).to_json())
     last = spec["frames"][-1]["data"][1]
-    assert last["x"] == [None] and last["y"] == [None]
+    assert np.isnan(decode(last["x"])).all() and np.isnan(decode(last["y"])).all()
+    first = spec["frames"][0]["data"][1]
+    np.testing.assert_allclose(decode(first["x"]), [1.0])
 
 
 def test_a_diverged_race_run_is_marked_where_it_blew_up():
