@@ -20,12 +20,12 @@ PARAMS = (Param(PRESENT, "bool", False), Param(SEED, "int", 0, 0, MAX_SEED))
 
 PROJECTOR_CSS = """
 <style>
-html, body, [class*="st-"], .stMarkdown p, .stMarkdown li, label, button, input {
+.stMarkdown p, .stMarkdown li, label, label p, button, button p, input, textarea,
+[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] p {
   font-size: 22px !important;
 }
-h1 { font-size: 52px !important; } h2 { font-size: 40px !important; }
-h3 { font-size: 32px !important; }
-.stCaption, [data-testid="stCaptionContainer"] { font-size: 20px !important; }
+h1, h1 * { font-size: 52px !important; } h2, h2 * { font-size: 40px !important; }
+h3, h3 * { font-size: 32px !important; }
 </style>
 """
 
