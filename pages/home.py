@@ -43,7 +43,9 @@ st.markdown(
     "**See how neural networks are trained.** Training is a loop: draw a batch of examples, "
     "run them through the model, measure the loss, follow the chain rule back to every weight, "
     "and take a step downhill. Descent Lab lets you watch that step happen — on loss surfaces "
-    "you can see whole — while you change the learning rate, momentum and the optimizer."
+    "you can see whole and on real data with real mini-batches — while you change the "
+    "learning rate, momentum, the optimizer, the batch size, and whether a batch's gradients "
+    "are summed or averaged."
 )
 
 st.header("Lessons")
