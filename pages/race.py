@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.surfaces import SURFACES, SURFACES_2D
-from ui.lessons import MAX_STEPS, race_3d_chart, race_chart, simulate, surface_for
+from ui.lessons import (
+    MAX_STEPS,
+    SurfaceRace,
+    race_3d_chart,
+    race_chart,
+    simulate,
+    surface_for,
+)
 from ui.panels import CHART_CONFIG, downloads, lesson_start, outcome, run_panels, update_rules
 from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
 
@@ -65,11 +72,9 @@ st.latex(surface.formula)
 
 runs = run_panels(P, int(n_runs), DEFAULT_RUNS, "Runner")
 start = (float(x0), float(y0))
-race, loss = race_chart(
-    surface_key, condition, start, int(steps), runs, float(noise), settings.seed,
-    settings.style, bool(show_state),
-)  # fmt: skip
-st.plotly_chart(race, key=f"{P}chart", config=CHART_CONFIG, theme=None)
+race = SurfaceRace(surface_key, start, int(steps), runs, condition, float(noise), settings.seed)
+animation, loss = race_chart(race, settings.style, bool(show_state))
+st.plotly_chart(animation, key=f"{P}chart", config=CHART_CONFIG, theme=None)
 if show_state:
     st.caption(
         "At each runner: solid arrow = −gradient, dashed arrow = velocity (momentum buffer b, "
@@ -80,12 +85,11 @@ if noise > 0:
     st.caption(f"Gradients carry simulated Gaussian noise, σ = {noise:g} (seed {settings.seed}).")
 
 if st.toggle("Show the paths on a 3-D view of the surface", key=f"{P}3d", bind="query-params"):
-    view = race_3d_chart(surface_key, condition, start, int(steps), runs, float(noise),
-                         settings.seed, settings.style)  # fmt: skip
+    view = race_3d_chart(race, settings.style)
     st.plotly_chart(view, key=f"{P}view3d", config=CHART_CONFIG, theme=None)
-traj = simulate(surface_key, condition, start, int(steps), runs, float(noise), settings.seed)
+traj = simulate(race)
 outcome(surface, traj, runs, "ended")
 st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)
 
 update_rules(runs)
-downloads(f"race_{surface_key}", runs, traj, ["x", "y"], race)
+downloads(f"race_{surface_key}", runs, traj, ["x", "y"], animation)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from engine.surfaces import SURFACES, SURFACES_1D
 from ui.ball_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
-from ui.lessons import MAX_STEPS, rolling_chart, simulate
+from ui.lessons import MAX_STEPS, SurfaceRace, rolling_chart, simulate
 from ui.panels import CHART_CONFIG, downloads, lesson_start, outcome, run_panels, update_rules
 
 settings = lesson_start(
@@ -42,9 +42,10 @@ st.latex(surface.formula)
 
 runs = run_panels(P, int(n_balls), DEFAULT_RUNS, "Ball")
 start = (float(w0),)
-figure, loss = rolling_chart(surface_key, start, int(steps), runs, settings.style)
+race = SurfaceRace(surface_key, start, int(steps), runs)
+figure, loss = rolling_chart(race, settings.style)
 st.plotly_chart(figure, key=f"{P}chart", config=CHART_CONFIG, theme=None)
-traj = simulate(surface_key, None, start, int(steps), runs, 0.0, 0)
+traj = simulate(race)
 outcome(surface, traj, runs, "stopped")
 st.caption("The dashed line at each ball is the tangent: its slope is the derivative f′(w).")
 st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)

@@ -10,6 +10,7 @@ limit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -33,74 +34,65 @@ def surface_for(key: str, condition: float | None = None) -> Surface:
     return SURFACES[key]
 
 
+@dataclass(frozen=True)
+class SurfaceRace:
+    """Everything that decides a lesson's runs on a surface (hashable: the cache key).
+
+    ``condition`` is the ill-conditioned valley's κ (None for every other surface); ``noise``
+    the σ of simulated gradient noise, seeded by ``seed``.
+    """
+
+    surface_key: str
+    start: tuple[float, ...]
+    steps: int
+    runs: tuple[RunChoice, ...]
+    condition: float | None = None
+    noise: float = 0.0
+    seed: int = 0
+
+    @property
+    def surface(self) -> Surface:
+        return surface_for(self.surface_key, self.condition)
+
+    @property
+    def labels(self) -> list[str]:
+        return [r.label for r in self.runs]
+
+
 @st.cache_data(max_entries=128, show_spinner=False)
-def simulate(
-    surface_key: str,
-    condition: float | None,
-    start: tuple[float, ...],
-    steps: int,
-    runs: tuple[RunChoice, ...],
-    noise: float,
-    seed: int,
-) -> Trajectories:
+def simulate(race: SurfaceRace) -> Trajectories:
     """Every run from the same start for ``steps`` steps (simulated noise σ if ``noise``)."""
-    surface = surface_for(surface_key, condition)
-    groups = [RunGroup(r.build(), [list(start)], noise_std=noise, noise_batch_size=1) for r in runs]
-    return run(surface, groups, steps, seed=seed)
+    groups = [
+        RunGroup(r.build(), [list(race.start)], noise_std=race.noise, noise_batch_size=1)
+        for r in race.runs
+    ]
+    return run(race.surface, groups, race.steps, seed=race.seed)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def race_chart(
-    surface_key: str,
-    condition: float | None,
-    start: tuple[float, ...],
-    steps: int,
-    runs: tuple[RunChoice, ...],
-    noise: float,
-    seed: int,
-    style: Style,
-    show_state: bool,
-) -> tuple[go.Figure, go.Figure]:
+def race_chart(race: SurfaceRace, style: Style, show_state: bool) -> tuple[go.Figure, go.Figure]:
     """The animated race and its loss curves."""
-    surface = surface_for(surface_key, condition)
-    traj = simulate(surface_key, condition, start, steps, runs, noise, seed)
-    labels = [r.label for r in runs]
-    race = race_figure(
-        surface, traj, labels, style, show_state=show_state, adaptive=[r.adaptive for r in runs]
+    traj = simulate(race)
+    adaptive = [r.adaptive for r in race.runs]
+    figure = race_figure(
+        race.surface, traj, race.labels, style, show_state=show_state, adaptive=adaptive
     )
-    return race, _loss(surface, traj, labels, style)
+    return figure, _loss(race.surface, traj, race.labels, style)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def rolling_chart(
-    surface_key: str,
-    start: tuple[float, ...],
-    steps: int,
-    runs: tuple[RunChoice, ...],
-    style: Style,
-) -> tuple[go.Figure, go.Figure]:
+def rolling_chart(race: SurfaceRace, style: Style) -> tuple[go.Figure, go.Figure]:
     """The rolling balls on the 1-D curve and their loss curves."""
-    surface = SURFACES[surface_key]
-    traj = simulate(surface_key, None, start, steps, runs, 0.0, 0)
-    labels = [r.label for r in runs]
-    return rolling_figure(surface, traj, labels, style), _loss(surface, traj, labels, style)
+    traj = simulate(race)
+    figure = rolling_figure(race.surface, traj, race.labels, style)
+    return figure, _loss(race.surface, traj, race.labels, style)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def race_3d_chart(
-    surface_key: str,
-    condition: float | None,
-    start: tuple[float, ...],
-    steps: int,
-    runs: tuple[RunChoice, ...],
-    noise: float,
-    seed: int,
-    style: Style,
-) -> go.Figure:
+def race_3d_chart(race: SurfaceRace, style: Style) -> go.Figure:
     """The race's paths on a 3-D view of the surface (static)."""
-    surface = surface_for(surface_key, condition)
-    traj = simulate(surface_key, condition, start, steps, runs, noise, seed)
-    return surface_3d_figure(surface, traj.params, traj.loss, [r.label for r in runs], style)
+    traj = simulate(race)
+    return surface_3d_figure(race.surface, traj.params, traj.loss, race.labels, style)
 
 
 def _loss(surface: Surface, traj: Trajectories, labels: Sequence[str], style: Style) -> go.Figure:
