@@ -58,10 +58,10 @@ with st.container(border=True):
         condition = float(
             c7.number_input("Condition number κ", 1.0, 1000.0, key=f"{P}kappa", bind="query-params")
         )
+    st.session_state.setdefault(f"{P}state", True)
     show_state = c8.toggle(
         "Show optimizer state",
         key=f"{P}state",
-        value=True,
         bind="query-params",
         help="Arrows for the gradient and the velocity, and the √v box of adaptive optimizers.",
     )

@@ -103,9 +103,11 @@ def sanitize(params: Iterable[Param]) -> list[str]:
                 f"showing the default, {param.default!r}."
             )
             continue
-        if canonical != raw and param.key not in st.session_state:
-            # Streamlit would drop this spelling: hand the widget the value directly.
+        if param.key not in st.session_state:
+            # Hand the widget the value directly: Streamlit's own URL seeding drops some values
+            # we accept (other spellings such as present=1, a float exactly at its minimum).
             st.session_state[param.key] = param.typed(canonical)
+        if canonical != raw:
             st.query_params[param.key] = canonical
     return notices
 
