@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.surfaces import SURFACES, SURFACES_2D
+from engine.surfaces import SURFACES_2D
 from ui.lessons import (
     MAX_STEPS,
     SurfaceRace,
@@ -13,7 +13,16 @@ from ui.lessons import (
     simulate,
     surface_for,
 )
-from ui.panels import CHART_CONFIG, downloads, lesson_start, outcome, run_panels, update_rules
+from ui.panels import (
+    CHART_CONFIG,
+    describe_surface,
+    downloads,
+    lesson_start,
+    outcome,
+    run_panels,
+    surface_picker,
+    update_rules,
+)
 from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
 
 settings = lesson_start(
@@ -31,13 +40,7 @@ settings = lesson_start(
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    surface_key = c1.selectbox(
-        "Loss surface",
-        SURFACES_2D,
-        key=f"{P}surface",
-        format_func=lambda k: SURFACES[k].name,
-        bind="query-params",
-    )
+    surface_key = surface_picker(c1, "Loss surface", SURFACES_2D, P)
     x0 = c2.number_input("Start x", key=f"{P}x0", format="%.4g", bind="query-params")
     y0 = c3.number_input("Start y", key=f"{P}y0", format="%.4g", bind="query-params")
     steps = c4.number_input("Steps", 1, MAX_STEPS, step=50, key=f"{P}steps", bind="query-params")
@@ -67,8 +70,7 @@ with st.container(border=True):
     )
 
 surface = surface_for(surface_key, condition)
-st.caption(f"**{surface.name}** — {surface.description}")
-st.latex(surface.formula)
+describe_surface(surface)
 
 runs = run_panels(P, int(n_runs), DEFAULT_RUNS, "Runner")
 start = (float(x0), float(y0))

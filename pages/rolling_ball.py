@@ -8,7 +8,16 @@ import streamlit as st
 from engine.surfaces import SURFACES, SURFACES_1D
 from ui.ball_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
 from ui.lessons import MAX_STEPS, SurfaceRace, rolling_chart, simulate
-from ui.panels import CHART_CONFIG, downloads, lesson_start, outcome, run_panels, update_rules
+from ui.panels import (
+    CHART_CONFIG,
+    describe_surface,
+    downloads,
+    lesson_start,
+    outcome,
+    run_panels,
+    surface_picker,
+    update_rules,
+)
 
 settings = lesson_start(
     "The rolling ball",
@@ -26,19 +35,12 @@ settings = lesson_start(
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    surface_key = c1.selectbox(
-        "Loss curve",
-        SURFACES_1D,
-        key=f"{P}surface",
-        format_func=lambda k: SURFACES[k].name,
-        bind="query-params",
-    )
+    surface_key = surface_picker(c1, "Loss curve", SURFACES_1D, P)
     surface = SURFACES[surface_key]
     w0 = c2.number_input("Start w", key=f"{P}w0", format="%.4g", bind="query-params")
     steps = c3.number_input("Steps", 1, MAX_STEPS, step=50, key=f"{P}steps", bind="query-params")
     n_balls = c4.number_input("Balls", 1, MAX_BALLS, key=f"{P}balls", bind="query-params")
-st.caption(f"**{surface.name}** — {surface.description}")
-st.latex(surface.formula)
+describe_surface(surface)
 
 runs = run_panels(P, int(n_balls), DEFAULT_RUNS, "Ball")
 start = (float(w0),)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine.runner import Trajectories
-from engine.surfaces import Surface
+from engine.surfaces import SURFACES, Surface
 from figures.common import standalone_html, trajectories_csv
 from ui.lessons import divergence_reasons, final_summary
 from ui.runs import RunChoice, preset_picker, run_controls
@@ -113,3 +113,18 @@ def lesson_start(
     show_notices(notices)
     preset_picker(presets, f"{prefix}preset")
     return settings
+
+
+def surface_picker(column: Any, label: str, keys: Sequence[str], prefix: str) -> str:
+    """The lesson's surface menu (bound to the URL), showing each surface by its name."""
+    key: str = column.selectbox(
+        label, keys, key=f"{prefix}surface", format_func=lambda k: SURFACES[k].name,
+        bind="query-params",
+    )  # fmt: skip
+    return key
+
+
+def describe_surface(surface: Surface) -> None:
+    """What the chosen surface teaches, and its formula."""
+    st.caption(f"**{surface.name}** — {surface.description}")
+    st.latex(surface.formula)
