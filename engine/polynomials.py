@@ -141,7 +141,12 @@ class PolyBundle:
             for index in zip(*np.nonzero(p.c), strict=True):
                 key = tuple(int(i) for i in index)
                 coefficients[exponents[key], k] = p.c[key]
-        self._coefficients = coefficients[:, :, None]
+        # Each polynomial keeps only its non-zero terms (monomial index, coefficient), in
+        # monomial order: skipping a zero term never changes a sum, so this is the dense sum.
+        self._terms = [
+            [(j, float(coefficients[j, k])) for j in range(len(monomials)) if coefficients[j, k]]
+            for k in range(self.size)
+        ]
 
     def __call__(self, *coords: Array) -> Array:
         """Every polynomial at the coordinate arrays (one array per variable, one shape):
@@ -155,13 +160,16 @@ class PolyBundle:
             table = _powers(a.reshape(-1), self._max_power[axis])[self._exponents[axis]]
             monomials = table if monomials is None else monomials * table
         assert monomials is not None
-        # A running sum over the monomials, one whole (n_polys, m) slab at a time: the same
-        # order of additions for every point (sum() may pair terms depending on the shape).
-        terms = self._coefficients * monomials[:, None, :]
-        values = terms[0].copy()
-        for term in terms[1:]:
-            values += term
-        return np.asarray(values.reshape(self.size, *shape), dtype=np.float64)
+        # A running sum over each polynomial's terms in monomial order: the same order of
+        # additions for every point (sum() may pair terms depending on the shape).
+        values = np.zeros((self.size, monomials.shape[1]))
+        scratch = np.empty(monomials.shape[1])
+        for k, terms in enumerate(self._terms):
+            row = values[k]
+            for j, coefficient in terms:
+                np.multiply(monomials[j], coefficient, out=scratch)
+                np.add(row, scratch, out=row)
+        return values.reshape(self.size, *shape)
 
 
 def _powers(x: Array, highest: int) -> Array:

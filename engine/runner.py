@@ -233,7 +233,7 @@ class _Plan:
         diverged_at = np.full(K, -1, dtype=np.intp)
         alive = np.ones(K, dtype=bool)
         rng = np.random.default_rng(seed)
-        params = self.start.copy()
+        params, spare = self.start.copy(), np.empty_like(self.start)
         steppers = [(opt.update, sl) for opt, sl in self.steppers]
         states = [opt.init(params[sl]) for opt, sl in self.steppers]
         row_of_step = {int(step): r for r, step in enumerate(rows)}
@@ -261,11 +261,10 @@ class _Plan:
             if t == T:
                 break
             batch_loss[t] = losses
-            moved = []
             for i, (update, sl) in enumerate(steppers):
                 updates, states[i] = update(grads[sl], states[i], params[sl])
-                moved.append(params[sl] + updates)  # apply_updates
-            params = np.concatenate(moved) if len(moved) > 1 else moved[0]
+                np.add(params[sl], updates, out=spare[sl])  # apply_updates
+            params, spare = spare, params  # two buffers, no allocation per step
 
         velocity, second_moment = self._stack_states(rec_states)
         if np.any(diverged_at >= 0):
