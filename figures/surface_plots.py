@@ -15,10 +15,13 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from engine.surfaces import Surface
-from figures.common import compact, finish
+from figures.common import compact, finish, typed_array
 from figures.style import INK, Style, series_style
 
 CONTOUR_RESOLUTION = 90
+PICKER_TRACE = 1  # index of the start picker in the race and rolling figures (see below)
+PICKER_POINTS_2D = 41  # per axis: a start every 1/40 of the plot's width and height
+PICKER_POINTS_1D = 161
 
 
 def surface_grid(surface: Surface, n: int = CONTOUR_RESOLUTION) -> tuple[Any, Any, Any, bool]:
@@ -182,3 +185,45 @@ def surface_3d_figure(
         "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
     }  # fmt: skip
     return finish({"data": data, "layout": layout}, style)
+
+
+def start_picker_trace(surface: Surface) -> dict[str, Any]:
+    """Invisible markers where a run could start: a grid over the plane of a 2-D surface, or
+    points along the curve of a 1-D one.
+
+    Clicking one selects it (the page then starts every run there), and hovering reads out the
+    position and its loss — the banded image under a 2-D race has no hover of its own. The
+    markers never change during the animation, so they live in ``data`` only, not in frames.
+    """
+    if surface.dim == 2:
+        axes = [np.linspace(*surface.bounds[i], PICKER_POINTS_2D) for i in range(2)]
+        grid = np.stack(np.meshgrid(*axes, indexing="xy"), axis=-1).reshape(-1, 2)
+        x, y = grid[:, 0], grid[:, 1]
+        with np.errstate(all="ignore"):
+            loss = surface.value(grid)
+        extra = {
+            "customdata": typed_array(loss),
+            "hovertemplate": "click to start here: (%{x:.3g}, %{y:.3g})<br>"
+            "loss %{customdata:.4g}<extra></extra>",
+        }
+        size = 18
+    else:
+        x = np.linspace(*surface.bounds[0], PICKER_POINTS_1D)
+        with np.errstate(all="ignore"):
+            y = surface.value(x[:, None])
+        extra = {"hovertemplate": "click to start here: w = %{x:.3g}<br>loss %{y:.4g}"
+                                  "<extra></extra>"}  # fmt: skip
+        size = 14
+    hidden = {"marker": {"opacity": 0}}
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": typed_array(x),
+        "y": typed_array(y),
+        "marker": {"size": size, "opacity": 0, "color": INK},
+        "selected": hidden,
+        "unselected": hidden,
+        "name": "start picker",
+        "showlegend": False,
+        **extra,
+    }

@@ -30,7 +30,7 @@ from figures.animation import add_playback, frame_rows
 from figures.common import as_list, compact, finish, rounded, typed_array
 from figures.raster import banded_rgb, png_data_uri
 from figures.style import SeriesStyle, Style, series_style
-from figures.surface_plots import curve_trace, minima_trace, surface_grid
+from figures.surface_plots import curve_trace, minima_trace, start_picker_trace, surface_grid
 
 MAX_FRAMES = 120
 TRAIL = 6  # recorded frames of trail behind each moving marker
@@ -88,6 +88,7 @@ def race_figure(
     show_state: bool = True,
     adaptive: Sequence[bool] = (),
     axis_titles: Sequence[str] = ("x", "y"),
+    pick_start: bool = False,
 ) -> go.Figure:
     """Animated paths of K runs on the contour of a 2-D ``surface``.
 
@@ -99,6 +100,7 @@ def race_figure(
         show_state: draw the gradient and velocity arrows and the second-moment boxes.
         adaptive: per run, whether to draw its second-moment box.
         axis_titles: names of the two coordinates (a data problem's parameters, e.g. w, b).
+        pick_start: add the invisible start picker as trace ``PICKER_TRACE``.
     """
     rows = frame_rows(len(traj.steps), MAX_FRAMES)
     params = traj.params[rows]  # (F, K, 2)
@@ -106,6 +108,8 @@ def race_figure(
     (x0, x1), (y0, y1) = surface.bounds
     span = float(max(x1 - x0, y1 - y0))
     data: list[dict[str, Any]] = [_colorbar_trace(surface, style)]
+    if pick_start:
+        data.append(start_picker_trace(surface))
     if len(surface.minima):
         data.append(minima_trace(surface.minima, surface.minima_values, style))
     for k, label in enumerate(labels):  # whole paths, faint: where each run will go
@@ -309,7 +313,10 @@ def _marker_trace(s: SeriesStyle, size: int, name: str) -> dict[str, Any]:
 def rolling_figure(
     surface: Surface, traj: Trajectories, labels: Sequence[str], style: Style
 ) -> go.Figure:
-    """Balls rolling on a 1-D loss curve, with the tangent line at each ball (slope f'(w))."""
+    """Balls rolling on a 1-D loss curve, with the tangent line at each ball (slope f'(w)).
+
+    Trace ``PICKER_TRACE`` is the start picker: points along the curve a click can select.
+    """
     rows = frame_rows(len(traj.steps), MAX_FRAMES)
     w = traj.params[rows][..., 0]  # (F, K)
     f = traj.loss[rows]
@@ -319,7 +326,7 @@ def rolling_figure(
     y_low, y_high = float(np.nanmin(curve)), float(np.nanmax(curve))
     pad = 0.08 * (y_high - y_low)
     half = 0.12 * (x1 - x0)  # tangent segments span ±half around the ball
-    data: list[dict[str, Any]] = [curve_trace(surface, style)]
+    data: list[dict[str, Any]] = [curve_trace(surface, style), start_picker_trace(surface)]
     if len(surface.minima):
         data.append(minima_trace(surface.minima, surface.minima_values, style, dim=1))
     moving: list[dict[str, Any]] = []

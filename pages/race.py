@@ -15,6 +15,7 @@ from ui.lessons import (
 )
 from ui.panels import (
     CHART_CONFIG,
+    animated_chart,
     describe_surface,
     downloads,
     lesson_start,
@@ -28,7 +29,8 @@ from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESET
 settings = lesson_start(
     "The optimizer race",
     (
-        "Pick a loss surface and a start, give each runner an optimizer, and press **Play**. "
+        "Pick a loss surface and a start (type it, or click anywhere on the map), give each "
+        "runner an optimizer, and press **Play**. "
         "Every runner starts from the same point and sees the same surface, so the paths differ "
         "only because of the update rule."
     ),
@@ -76,7 +78,7 @@ runs = run_panels(P, int(n_runs), DEFAULT_RUNS, "Runner")
 start = (float(x0), float(y0))
 race = SurfaceRace(surface_key, start, int(steps), runs, condition, float(noise), settings.seed)
 animation, loss = race_chart(race, settings.style, bool(show_state))
-st.plotly_chart(animation, key=f"{P}chart", config=CHART_CONFIG, theme=None)
+animated_chart(animation, f"{P}chart", (f"{P}x0", f"{P}y0"))
 if show_state:
     st.caption(
         "At each runner: solid arrow = −gradient, dashed arrow = velocity (momentum buffer b, "

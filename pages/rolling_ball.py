@@ -10,6 +10,7 @@ from ui.ball_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESE
 from ui.lessons import MAX_STEPS, SurfaceRace, rolling_chart, simulate
 from ui.panels import (
     CHART_CONFIG,
+    animated_chart,
     describe_surface,
     downloads,
     lesson_start,
@@ -46,10 +47,13 @@ runs = run_panels(P, int(n_balls), DEFAULT_RUNS, "Ball")
 start = (float(w0),)
 race = SurfaceRace(surface_key, start, int(steps), runs)
 figure, loss = rolling_chart(race, settings.style)
-st.plotly_chart(figure, key=f"{P}chart", config=CHART_CONFIG, theme=None)
+animated_chart(figure, f"{P}chart", (f"{P}w0",))
 traj = simulate(race)
 outcome(surface, traj, runs, "stopped")
-st.caption("The dashed line at each ball is the tangent: its slope is the derivative f′(w).")
+st.caption(
+    "The dashed line at each ball is the tangent: its slope is the derivative f′(w). "
+    "Click anywhere on the curve to drop the balls there."
+)
 st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)
 
 st.subheader("Nudge a weight and watch the loss")

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -106,3 +107,55 @@ def test_page_loads_plays_and_is_photographed(server, browser, name, path, title
     page.screenshot(path=str(_shots() / f"{name}.png"), full_page=True)
     page.close()
     assert not errors, errors
+
+
+def _plot_area(page):
+    """The first chart's plotting area (its drag layer), scrolled into view."""
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=60_000)
+    plot.scroll_into_view_if_needed()
+    time.sleep(0.5)
+    return plot.locator(".nsewdrag").first.bounding_box()
+
+
+def _wait_for_value(page, label, old):
+    field = page.get_by_label(label)
+    deadline = time.monotonic() + 20
+    while field.input_value() == old and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return float(field.input_value())
+
+
+def test_clicking_the_map_starts_the_race_there(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/race?race_surface=rosenbrock&race_x0=-1.2&race_y0=1")
+    box = _plot_area(page)  # Rosenbrock's plot spans x in [-2, 2], y in [-1, 3]
+    page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + 0.25 * box["height"])
+    x0 = _wait_for_value(page, "Start x", "-1.2")
+    y0 = float(page.get_by_label("Start y").input_value())
+    # The nearest start-picker point (a grid of step 0.1) to (1.0, 2.0), not the old start.
+    assert abs(x0 - 1.0) <= 0.1 + 1e-9 and abs(y0 - 2.0) <= 0.1 + 1e-9, (x0, y0)
+    deadline = time.monotonic() + 10
+    while "race_x0=" not in page.url and time.monotonic() < deadline:
+        time.sleep(0.2)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    assert float(query["race_x0"][0]) == x0  # the link carries the new start
+    page.close()
+
+
+def test_clicking_the_curve_drops_the_balls_there(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/rolling_ball?ball_surface=asymmetric_double_well&ball_w0=1.9")
+    box = _plot_area(page)  # the curve spans w in [-2, 2]
+    x = box["x"] + 0.3 * box["width"]  # w ≈ -0.8: find the curve's height there by hovering
+    for i in range(81):
+        page.mouse.move(x, box["y"] + box["height"] * i / 80)
+        time.sleep(0.02)
+        if page.get_by_text("click to start here").count():
+            page.mouse.click(x, box["y"] + box["height"] * i / 80)
+            break
+    else:
+        pytest.fail("no start-picker point under the curve at w ≈ -0.8")
+    w0 = _wait_for_value(page, "Start w", "1.9")
+    assert abs(w0 - (-0.8)) <= 0.05, w0
+    page.close()

@@ -12,7 +12,7 @@ from engine.surfaces import SURFACES
 from figures.animation import frame_rows
 from figures.common import compact, standalone_html, trajectories_csv, typed_array
 from figures.style import OKABE_ITO, Style, apply_layout, series_style
-from figures.surface_plots import loss_figure, surface_grid
+from figures.surface_plots import PICKER_TRACE, loss_figure, surface_grid
 from figures.trajectories import race_figure, rolling_figure
 
 SIX = [("sgd", {"lr": 1e-3}), ("sgd", {"lr": 1e-3, "momentum": 0.9}),
@@ -70,7 +70,7 @@ def test_race_of_six_runs_over_2000_steps_stays_small_and_deterministic():
     s, traj = _race()
     labels = [f"run {i}" for i in range(6)]
     adaptive = [False, False, False, True, True, True]
-    fig = race_figure(s, traj, labels, Style(), adaptive=adaptive)
+    fig = race_figure(s, traj, labels, Style(), adaptive=adaptive, pick_start=True)
     text = fig.to_json()
     assert len(text) < 600_000, len(text)
     spec = json.loads(text)
@@ -79,8 +79,32 @@ def test_race_of_six_runs_over_2000_steps_stays_small_and_deterministic():
     assert len(moving) == 6 * 4 + 3  # trail, marker, two arrows; boxes for the adaptive three
     assert all(len(f["data"]) == len(moving) for f in spec["frames"])
     assert spec["layout"]["xaxis"]["range"] == [-2.0, 2.0]
-    again = race_figure(s, traj, labels, Style(), adaptive=adaptive).to_json()
+    again = race_figure(s, traj, labels, Style(), adaptive=adaptive, pick_start=True).to_json()
     assert again == text
+
+
+def test_the_start_picker_covers_the_plot_and_stays_out_of_the_frames():
+    s, traj = _race(steps=50)
+    spec = json.loads(race_figure(s, traj, ["a"] * 6, Style(), pick_start=True).to_json())
+    picker = spec["data"][PICKER_TRACE]
+    assert picker["name"] == "start picker" and picker["marker"]["opacity"] == 0
+    x, y = decode(picker["x"]), decode(picker["y"])
+    assert x.size == y.size == 41 * 41
+    np.testing.assert_allclose([x.min(), x.max(), y.min(), y.max()], s.bounds.ravel(), rtol=1e-6)
+    np.testing.assert_allclose(np.unique(np.round(np.diff(np.unique(x)), 6)), [0.1])  # 4/40
+    exact = np.stack(np.meshgrid(*(np.linspace(lo, hi, 41) for lo, hi in s.bounds)), -1)
+    loss = decode(picker["customdata"])  # the hover readout: the loss at each point
+    np.testing.assert_allclose(loss, s.value(exact.reshape(-1, 2)), rtol=1e-6)
+    assert all(PICKER_TRACE not in f["traces"] for f in spec["frames"])
+    plain = json.loads(race_figure(s, traj, ["a"] * 6, Style()).to_json())
+    assert not [t for t in plain["data"] if t.get("name") == "start picker"]
+    ball = SURFACES["asymmetric_double_well"]
+    traj1 = run(ball, [RunGroup(OPTIMIZERS["sgd"](lr=0.01), [[1.9]])], 20)
+    spec = json.loads(rolling_figure(ball, traj1, ["b"], Style()).to_json())
+    picker = spec["data"][PICKER_TRACE]
+    w, f = decode(picker["x"]), decode(picker["y"])  # points along the curve itself
+    np.testing.assert_allclose(f, ball.value(w[:, None].astype(float)), rtol=1e-5, atol=1e-6)
+    assert all(PICKER_TRACE not in fr["traces"] for fr in spec["frames"])
 
 
 def test_a_diverged_run_is_drawn_as_a_gap():

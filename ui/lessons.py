@@ -75,7 +75,13 @@ def race_chart(race: SurfaceRace, style: Style, show_state: bool) -> tuple[go.Fi
     traj = simulate(race)
     adaptive = [r.adaptive for r in race.runs]
     figure = race_figure(
-        race.surface, traj, race.labels, style, show_state=show_state, adaptive=adaptive
+        race.surface,
+        traj,
+        race.labels,
+        style,
+        show_state=show_state,
+        adaptive=adaptive,
+        pick_start=True,
     )
     return figure, _loss(race.surface, traj, race.labels, style)
 

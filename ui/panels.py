@@ -3,7 +3,7 @@ the downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -12,6 +12,7 @@ import streamlit as st
 from engine.runner import Trajectories
 from engine.surfaces import SURFACES, Surface
 from figures.common import standalone_html, trajectories_csv
+from figures.surface_plots import PICKER_TRACE
 from ui.lessons import divergence_reasons, final_summary
 from ui.runs import RunChoice, preset_picker, run_controls
 from ui.settings import Settings, current
@@ -19,6 +20,30 @@ from ui.shell import ensure_shell
 from ui.url import Param, sanitize, show_notices
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
+
+
+def animated_chart(figure: go.Figure, key: str, start_keys: Sequence[str]) -> None:
+    """A lesson's animation; clicking a point of its start picker moves the start there.
+
+    The start picker (trace ``PICKER_TRACE``) is a set of invisible markers; a click selects
+    one, and before the rerun this copies its coordinates (to 4 significant digits) into the
+    start inputs ``start_keys`` (x, then y). Clicks on any other trace are ignored.
+    """
+    st.plotly_chart(figure, key=key, config=CHART_CONFIG, theme=None,
+                    on_select=_take_clicked_start(key, start_keys),
+                    selection_mode="points")  # fmt: skip
+
+
+def _take_clicked_start(key: str, start_keys: Sequence[str]) -> Callable[[], None]:
+    def take() -> None:
+        event = st.session_state.get(key) or {}
+        points = [p for p in event.get("selection", {}).get("points", [])
+                  if p.get("curve_number") == PICKER_TRACE]  # fmt: skip
+        if points:
+            for state_key, axis in zip(start_keys, ("x", "y"), strict=False):
+                st.session_state[state_key] = float(f"{float(points[-1][axis]):.4g}")
+
+    return take
 
 
 def run_panels(
