@@ -23,7 +23,7 @@ Contract::
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -125,6 +125,7 @@ def run(
     full_loss: bool = True,
     seed: int = 0,
     blowup: float = 1e6,
+    progress: Callable[[float], None] | None = None,
 ) -> Trajectories:
     """Run every group for ``n_steps`` optimizer steps and record what the lessons draw.
 
@@ -140,6 +141,8 @@ def run(
         full_loss: evaluate the full objective at every recorded row (else only at T).
         seed: seeds the simulated gradient noise (batches are seeded by their schedules).
         blowup: a run whose |θ| exceeds this has diverged.
+        progress: called with the fraction of steps done (0 < f ≤ 1) about every 2 % of the
+            run and after the last step (if T > 0) — for a progress bar; it must not raise.
 
     Returns:
         A ``Trajectories`` of arrays (see its docstring for shapes).
@@ -152,7 +155,7 @@ def run(
         raise ValueError(f"{objective!r} is neither a loss surface nor a data objective")
     plan = _Plan(objective, groups, int(n_steps), record_steps, data)
     with np.errstate(all="ignore"):  # divergence is data: overflow becomes inf/NaN, then frozen
-        return plan.execute(full_loss=full_loss, seed=seed, blowup=float(blowup))
+        return plan.execute(full_loss=full_loss, seed=seed, blowup=float(blowup), progress=progress)
 
 
 class _Plan:
@@ -227,8 +230,16 @@ class _Plan:
                     f"the limit is {MAX_EXAMPLE_WORK:,}. Use fewer runs, steps or a smaller batch."
                 )
 
-    def execute(self, *, full_loss: bool, seed: int, blowup: float) -> Trajectories:
+    def execute(
+        self,
+        *,
+        full_loss: bool,
+        seed: int,
+        blowup: float,
+        progress: Callable[[float], None] | None = None,
+    ) -> Trajectories:
         T, K, rows, dim = self.n_steps, self.n_runs, self.rows, self.dim
+        report_every = max(1, -(-T // 50))  # ⌈T/50⌉: at most 50 reports
         batch_loss = np.full((T, K), np.nan)
         diverged_at = np.full(K, -1, dtype=np.intp)
         alive = np.ones(K, dtype=bool)
@@ -265,6 +276,8 @@ class _Plan:
                 updates, states[i] = update(grads[sl], states[i], params[sl])
                 np.add(params[sl], updates, out=spare[sl])  # apply_updates
             params, spare = spare, params  # two buffers, no allocation per step
+            if progress is not None and ((t + 1) % report_every == 0 or t + 1 == T):
+                progress((t + 1) / T)
 
         velocity, second_moment = self._stack_states(rec_states)
         if np.any(diverged_at >= 0):

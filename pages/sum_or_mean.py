@@ -18,7 +18,7 @@ from ui.sum_mean import (
     noise_scale_along,
 )
 from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
-from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text
+from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text, ragged_batch_note
 
 settings = lesson_start("Sum or mean?", INTRO, PARAMS, PRESETS, DEFAULT_PRESET, P)
 st.session_state.setdefault(f"{P}x", X_AXES[0])
@@ -48,6 +48,10 @@ st.markdown(
     f"**{setup.steps} steps** of batch size {setup.batch} ({setup.epochs} epochs of "
     f"N = {setup.n}); {verdict}."
 )
+ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_last,
+                           (setup.red_a, setup.red_b), (setup.lr_a, setup.lr_b))  # fmt: skip
+if ragged and not diverged:
+    st.info(ragged, icon=":material/info:")
 paths = race_figure(
     problem, traj, [a_label, b_label], style, show_state=False, axis_titles=problem.param_names
 )
@@ -92,8 +96,7 @@ st.caption(
 )
 
 st.header("Which learning rate is best for each batch size?")
-with st.spinner("Running 2 reductions × every batch size × 24 learning rates…"):
-    chart = map_chart(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum, style)
+chart = map_chart(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum, style)
 st.plotly_chart(chart, key=f"{P}map",
                 config=CHART_CONFIG, theme=None)  # fmt: skip
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from engine import runner
 from engine.batching import BatchSchedule, make_batches
 from engine.optimizers import OPTIMIZERS, apply_updates
 from engine.runner import RunGroup, run
+from engine.surfaces import SURFACES
 
 
 class Bowl:
@@ -292,3 +295,19 @@ def test_compatible_groups_are_stepped_together_bit_identically():
         for field in ("params", "grads", "velocity", "second_moment", "loss"):
             np.testing.assert_array_equal(getattr(together, field)[:, cols], getattr(alone, field))
     np.testing.assert_array_equal(together.velocity[:, 4:6], 0.0)
+
+
+@pytest.mark.parametrize("steps", [1, 7, 120, 1000])
+def test_progress_reports_rising_fractions_up_to_one_without_changing_the_run(steps):
+    s = SURFACES["rosenbrock"]
+    groups = [RunGroup(OPTIMIZERS["adam"](lr=0.01), s.default_start[None])]
+    seen: list[float] = []
+    traj = run(s, groups, steps, progress=seen.append)
+    assert seen[-1] == 1.0
+    assert seen[0] > 0 and np.all(np.diff(seen) > 0)
+    every = math.ceil(steps / 50)  # about every 2 %, whatever the length of the run
+    assert len(seen) == math.ceil(steps / every) <= 50
+    np.testing.assert_array_equal(traj.params, run(s, groups, steps).params)
+    before = len(seen)
+    assert run(s, groups, 0, progress=seen.append).params.shape[0] == 1
+    assert len(seen) == before  # no steps, nothing to report

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ui.sum_mean import Setup, ab_runs, batch_lr_map, l2_norms, noise_cloud
+from ui.sum_mean_text import ragged_batch_note
 
 PAGE = "../../pages/sum_or_mean.py"
 
@@ -23,6 +24,26 @@ def test_match_makes_sum_retrace_mean_exactly():
     traj = ab_runs(_setup(momentum=0.9))
     assert np.all(traj.diverged_at == -1)
     np.testing.assert_allclose(traj.params[:, 1], traj.params[:, 0], rtol=1e-12, atol=1e-12)
+
+
+def test_a_ragged_last_batch_parts_matched_paths_and_the_page_says_why():
+    # N = 256, B = 24: ten batches of 24 and one of 16 per epoch.
+    ragged = ab_runs(_setup(batch=24, lr_b=0.1 / 24))
+    assert np.max(np.abs(ragged.params[:, 1] - ragged.params[:, 0])) > 1e-3
+    dropped = ab_runs(_setup(batch=24, lr_b=0.1 / 24, drop_last=True))
+    np.testing.assert_allclose(dropped.params[:, 1], dropped.params[:, 0], atol=1e-12)
+    note = ragged_batch_note("sgd", 256, 24, False, ("mean", "sum"), (0.1, 0.1 / 24))
+    assert note is not None and "only 16 examples" in note and "16/24" in note
+    assert ragged_batch_note("sgd", 256, 24, False, ("sum", "mean"), (0.1 / 24, 0.1)) == note
+    for silent in [("sgd", 256, 24, True, ("mean", "sum"), (0.1, 0.1 / 24)),  # drop last
+                   ("sgd", 256, 32, False, ("mean", "sum"), (0.1, 0.1 / 32)),  # B divides N
+                   ("sgd", 256, 24, False, ("mean", "sum"), (0.1, 0.1)),  # not matched
+                   ("adam", 256, 24, False, ("mean", "sum"), (0.1, 0.1 / 24)),
+                   ("sgd", 256, 24, False, ("mean", "mean"), (0.1, 0.1))]:  # fmt: skip
+        assert ragged_batch_note(*silent) is None, silent
+    at = _page({"sm_batch": "24", "sm_lr_b": str(0.1 / 24)})
+    _ok(at)
+    assert any("only 16 examples" in i.value for i in at.info)
 
 
 def test_same_lr_under_sum_takes_b_times_the_step():

@@ -137,7 +137,14 @@ def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) ->
     # Judge each run by its full-data loss averaged over the last quarter of its steps: one
     # noisy final step would make the small-batch verdicts a lottery.
     tail = np.arange(MAP_STEPS - MAP_STEPS // 4, MAP_STEPS + 1)
-    traj = run(problem, groups, MAP_STEPS, record_steps=tail, seed=seed)
+    # The bar is created here, inside the cached function, so a cache hit replays it (created,
+    # filled, removed) instead of touching a block that may no longer exist.
+    text = f"Running {2 * len(sizes) * MAP_LRS} runs (2 reductions × {len(sizes)} batch sizes × "
+    text += f"{MAP_LRS} learning rates) for {MAP_STEPS} steps…"
+    bar = st.progress(0.0, text=text)
+    traj = run(problem, groups, MAP_STEPS, record_steps=tail, seed=seed,
+               progress=lambda done: bar.progress(done, text=text))  # fmt: skip
+    bar.empty()
     final = traj.loss[-len(tail) :].mean(axis=0).reshape(2, len(sizes), MAP_LRS)
     final = np.where(np.isfinite(final) & (final < 1e6), final, np.nan)
     with np.errstate(invalid="ignore"):

@@ -93,7 +93,8 @@ def controls(seed: int) -> Setup:
         b[0].number_input("Batch size B", 1, n, key=f"{P}batch", bind="query-params")
         b[1].button("True SGD (1)", on_click=set_batch, args=(1,), width="stretch")
         b[2].button("Mini-batch (32)", on_click=set_batch, args=(32,), width="stretch")
-        b[3].button(f"Full batch ({n})", on_click=set_batch, args=(None,), width="stretch")
+        b[3].button("Full batch", on_click=set_batch, args=(None,), width="stretch",
+                    help=f"B = N = {n}")  # fmt: skip
         b[4].toggle("Reshuffle", key=f"{P}reshuffle", bind="query-params")
         b[5].toggle("Drop last", key=f"{P}drop_last", bind="query-params")
         o = st.columns([1.6, 1.2, 1.3, 1, 1.3, 1])

@@ -40,3 +40,32 @@ def effective_lr_text(name: str, optimizer: str, lr: float, batch: int, reductio
     effective = float(theory.effective_lr_of_reduction(lr, batch, reduction))
     detail = f"{lr:.4g} × B = " if reduction == "sum" else ""
     return f"**{name}** ({reduction}): effective lr **{detail}{effective:.4g}**"
+
+
+def ragged_batch_note(
+    optimizer: str,
+    n: int,
+    batch: int,
+    drop_last: bool,
+    reductions: tuple[str, str],
+    lrs: tuple[float, float],
+) -> str | None:
+    """Why a matched sum/mean pair can still part: the epoch's last, smaller batch.
+
+    With N = qB + r (0 < r < B) and the last batch kept, that batch has r examples. Matching
+    lr_sum = lr_mean / B makes the steps equal on full batches only; on the short one the sum's
+    step is r/B of the mean's. Returns the explanation when it applies (SGD, a mean run and a
+    sum run at matched learning rates, a ragged last batch), else None.
+    """
+    rest = n % batch
+    if optimizer != "sgd" or drop_last or rest == 0 or set(reductions) != {"mean", "sum"}:
+        return None
+    mean_lr, sum_lr = lrs if reductions[0] == "mean" else lrs[::-1]
+    if abs(sum_lr * batch - mean_lr) > 1e-9 * mean_lr:  # not matched: nothing to explain
+        return None
+    return (
+        f"N = {n} is not a multiple of B = {batch}: the last batch of every epoch has only "
+        f"{rest} examples. The matched learning rates make the steps equal on full batches, "
+        f"but on that short one the summed step is {rest}/{batch} of the averaged one, so the "
+        f"paths part a little each epoch. Turn on **Drop last** and they coincide."
+    )
