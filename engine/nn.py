@@ -219,14 +219,13 @@ def forward(spec: MLPSpec, params: AnyFloat, X: ArrayLike, *, keep_pre: bool = T
 
 def _dense(a: Array, W: Array, b: Array) -> Array:
     """z = a W + b for K networks: ``a (B, fan_in)`` shared or ``(K, B, fan_in)``."""
-    K, fan_in, fan_out = W.shape
+    K, _, fan_out = W.shape
     z = np.empty((K, a.shape[-2], fan_out), dtype=W.dtype)
-    if a.ndim == 2:  # shared inputs: one matrix product against every network's W at once
-        wide = a @ W.transpose(1, 0, 2).reshape(fan_in, K * fan_out)  # (B, K · fan_out)
-        np.add(wide.reshape(-1, K, fan_out).transpose(1, 0, 2), b[:, None, :], out=z)
-    else:
-        np.matmul(a, W, out=z)  # (K, B, fan_in) @ (K, fan_in, fan_out)
-        z += b[:, None, :]
+    # Shared inputs broadcast: (1, B, fan_in) @ (K, fan_in, fan_out). One product per network,
+    # written straight into z (a single wide product needed a transposing copy that cost more
+    # than the product), and a network's result cannot depend on how many share the call.
+    np.matmul(a[None] if a.ndim == 2 else a, W, out=z)
+    z += b[:, None, :]
     return z
 
 
