@@ -50,7 +50,9 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
         style: sizes (projector mode makes buttons and labels large).
 
     Returns:
-        The same dict, with ``layout.updatemenus`` and ``layout.sliders`` set.
+        The same dict, with ``layout.updatemenus`` and ``layout.sliders`` set, the bottom
+        margin made room for them, and (unless set) the height grown by that margin: the
+        controls take no space from the plot.
     """
     buttons = [
         {"label": f"▶ {name}", "method": "animate", "args": [None, _animate_args(ms)]}
@@ -65,6 +67,13 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
     )
     font = {"size": style.font, "color": INK}
     layout = fig.setdefault("layout", {})
+    # Placed in pixels below the plot area (Plotly positions them in fractions of its height):
+    # the x-axis ticks and title, then the buttons, then the slider, all inside the margin.
+    below_axis, buttons_px, slider_px = (82, 58, 110) if style.projector else (58, 44, 90)
+    margin = layout.setdefault("margin", {})
+    margin["b"] = max(margin.get("b", 0), below_axis + buttons_px + slider_px)
+    plot_px = layout.setdefault("height", style.height + margin["b"]) - margin.get("t", 70)
+    plot_px -= margin["b"]
     layout["updatemenus"] = [
         {
             "type": "buttons",
@@ -72,7 +81,7 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
             "showactive": False,
             "x": 0.0,
             "xanchor": "left",
-            "y": -0.12,
+            "y": -below_axis / plot_px,
             "yanchor": "top",
             "pad": {"r": 10, "t": 10},
             "font": font,
@@ -84,9 +93,9 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
             "active": 0,
             "x": 0.0,
             "len": 1.0,
-            "y": -0.22,
+            "y": -(below_axis + buttons_px) / plot_px,
             "yanchor": "top",
-            "pad": {"t": 30},
+            "pad": {"t": 10},
             "font": font,
             "currentvalue": {"prefix": "Step ", "font": font, "visible": True},
             "steps": [
@@ -99,6 +108,4 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
             ],
         }
     ]
-    margin = layout.setdefault("margin", {})
-    margin["b"] = max(margin.get("b", 0), 170 if style.projector else 140)
     return fig

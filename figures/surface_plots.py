@@ -22,6 +22,7 @@ CONTOUR_RESOLUTION = 90
 PICKER_TRACE = 1  # index of the start picker in the race and rolling figures (see below)
 PICKER_POINTS_2D = 41  # per axis: a start every 1/40 of the plot's width and height
 PICKER_POINTS_1D = 161
+_SYMBOLS_3D = ("circle", "square", "diamond", "cross", "x", "circle-open", "square-open")
 
 
 def surface_grid(surface: Surface, n: int = CONTOUR_RESOLUTION) -> tuple[Any, Any, Any, bool]:
@@ -122,10 +123,19 @@ def loss_figure(
             "title": {"text": "loss − minimum (log scale)" if log else "loss"},
             "type": "log" if log else "linear",
             "exponentformat": "power",
+            # Over two decades or more, label powers of ten only (Plotly adds 2s and 5s).
+            **({"dtick": 1} if log and _decades(shown) >= 2 else {}),
         },
         "legend": {"orientation": "h", "y": -0.25},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 80))
+
+
+def _decades(values: Any) -> float:
+    """How many powers of ten the positive finite ``values`` span (0 if fewer than two)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(np.log10(v.max() / v.min())) if v.size > 1 else 0.0
 
 
 def surface_3d_figure(
@@ -172,6 +182,16 @@ def surface_3d_figure(
             "z": compact(path_z[rows, k]),
             "line": {"color": s.color, "width": style.line * 3},
         })  # fmt: skip
+        if len(rows):  # where the run ended: a marker in the run's colour and symbol family
+            end = rows[-1]
+            data.append({
+                "type": "scatter3d", "mode": "markers", "showlegend": False,
+                "name": f"{label} (end)", "x": compact(path_xy[[end], k, 0]),
+                "y": compact(path_xy[[end], k, 1]), "z": compact(path_z[[end], k]),
+                "marker": {"color": s.color, "size": style.marker * 0.7,
+                           "symbol": _SYMBOLS_3D[k % len(_SYMBOLS_3D)],
+                           "line": {"color": "white", "width": 2}},
+            })  # fmt: skip
     axis = {"title": {"font": {"size": style.font}}, "tickfont": {"size": style.tick_font}}
     layout = {
         "scene": {
@@ -179,10 +199,15 @@ def surface_3d_figure(
             "yaxis": {**axis, "title": {"text": "y", "font": {"size": style.font}}},
             "zaxis": {**axis, "title": {"text": "log₁₀(loss − min)" if surface.log_color
                                         else "loss", "font": {"size": style.font}}},
-            "camera": {"eye": {"x": -0.9, "y": -1.5, "z": 1.7}},
+            # From above and close, so the paths in the valleys show; z flattened.
+            "camera": {"eye": {"x": -0.7, "y": -1.2, "z": 1.25},
+                       "center": {"x": 0, "y": 0, "z": -0.2}},
+            "aspectmode": "manual",
+            "aspectratio": {"x": 1.0, "y": 1.0, "z": 0.6},
         },
-        "legend": {"orientation": "h", "y": -0.05},
-        "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+        "margin": {"l": 0, "r": 0, "t": 40, "b": 0},
+        "height": style.height + 120,
     }  # fmt: skip
     return finish({"data": data, "layout": layout}, style)
 
