@@ -3,19 +3,20 @@
 Drives Debian's Chromium (/usr/bin/chromium) with Playwright; nothing is downloaded. Without
 Chromium the test is skipped, unless DESCENT_LAB_REQUIRE_BROWSER=1 (set by .ci/run, which
 installs it) turns the skip into a failure. Screenshots go to $DESCENT_LAB_SCREENSHOTS or a
-temporary directory.
+temporary directory. The server is started as the Docker image would start it (only the files
+the Dockerfile copies, its ENV and CMD), so these tests also prove the image's layout.
 """
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests import dockerfile
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,25 +39,19 @@ def _need_browser():
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
+    """The app as the Docker image runs it: only the files its COPY lines copy, its ENV and
+    its CMD (on a free loopback port)."""
     _need_browser()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    image = dockerfile.parse()
+    app = dockerfile.stage(image, tmp_path_factory.mktemp("image") / "app")
+    port = dockerfile.free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        dockerfile.command(image, port), cwd=app, env=dockerfile.environment(image),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
+    if not dockerfile.wait_until_healthy(url):
         process.kill()
         pytest.fail("the Streamlit server did not start within 60 s")
     yield url

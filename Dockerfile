@@ -1,0 +1,31 @@
+# Descent Lab for a class: one image, one container, 30–50 students on a 2-core server.
+#   docker build -t descent-lab .
+#   docker run --rm -p 8501:8501 descent-lab        → http://<server>:8501
+FROM python:3.11.14-slim-bookworm
+
+# One BLAS thread per computation: with many students' reruns at once, BLAS's own threads only
+# fight over the cores. No .pyc files, unbuffered logs.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    OPENBLAS_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1
+
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+
+# Only what the app runs: no tests, benchmarks or docs in the image.
+COPY app.py ./
+COPY .streamlit/ .streamlit/
+COPY engine/ engine/
+COPY figures/ figures/
+COPY ui/ ui/
+COPY pages/ pages/
+
+RUN useradd --create-home --uid 10001 lab
+USER lab
+
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
+CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
