@@ -19,6 +19,7 @@ from numpy.polynomial import polynomial as npoly
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
+_FEW_POINTS = 64  # below this many points PolyBundle sums dense slabs (see __call__)
 
 
 class Poly:
@@ -141,8 +142,9 @@ class PolyBundle:
             for index in zip(*np.nonzero(p.c), strict=True):
                 key = tuple(int(i) for i in index)
                 coefficients[exponents[key], k] = p.c[key]
-        # Each polynomial keeps only its non-zero terms (monomial index, coefficient), in
-        # monomial order: skipping a zero term never changes a sum, so this is the dense sum.
+        self._coefficients = coefficients[:, :, None]  # (n_monomials, n_polys, 1)
+        # Each polynomial's non-zero terms (monomial index, coefficient), in monomial order:
+        # skipping a zero term never changes a running sum, so both ways give the same bits.
         self._terms = [
             [(j, float(coefficients[j, k])) for j in range(len(monomials)) if coefficients[j, k]]
             for k in range(self.size)
@@ -160,13 +162,22 @@ class PolyBundle:
             table = _powers(a.reshape(-1), self._max_power[axis])[self._exponents[axis]]
             monomials = table if monomials is None else monomials * table
         assert monomials is not None
-        # A running sum over each polynomial's terms in monomial order: the same order of
-        # additions for every point (sum() may pair terms depending on the shape).
-        values = np.zeros((self.size, monomials.shape[1]))
-        scratch = np.empty(monomials.shape[1])
-        for k, terms in enumerate(self._terms):
+        # A running sum over the terms in monomial order: the same order of additions for
+        # every point (sum() may pair terms depending on the shape). Few points: one slab of
+        # all polynomials per monomial (fewest calls); many: only the non-zero terms (fewest
+        # operations). Zero terms add exactly nothing, so both give the same values.
+        m = monomials.shape[1]
+        if m <= _FEW_POINTS:
+            terms = self._coefficients * monomials[:, None, :]
+            values = terms[0].copy()
+            for term in terms[1:]:
+                values += term
+            return values.reshape(self.size, *shape)
+        values = np.zeros((self.size, m))
+        scratch = np.empty(m)
+        for k, row_terms in enumerate(self._terms):
             row = values[k]
-            for j, coefficient in terms:
+            for j, coefficient in row_terms:
                 np.multiply(monomials[j], coefficient, out=scratch)
                 np.add(row, scratch, out=row)
         return values.reshape(self.size, *shape)

@@ -28,6 +28,29 @@ INK = "#1a1a1a"
 GRID = "#d9d9d9"
 
 
+_AXIS = {"showgrid": False, "showline": True, "linecolor": INK, "ticks": "outside",
+         "zeroline": False, "automargin": True, "title": {"standoff": 15}}  # fmt: skip
+_SCENE_AXIS = {"backgroundcolor": "white", "showbackground": True, "showgrid": False,
+               "gridcolor": "rgb(232,232,232)", "gridwidth": 2, "showline": True,
+               "linecolor": INK, "ticks": "outside", "zeroline": False}  # fmt: skip
+_COLORBAR = {"outlinewidth": 1, "tickcolor": INK, "ticks": "outside"}
+# What Plotly's "simple_white" gives these figures, and nothing else. The named template is
+# 8 KB of defaults for every trace type: validating it cost ~7 ms per figure built, and
+# copying and sending it ~3 ms per chart on every rerun.
+TEMPLATE: dict[str, Any] = {
+    "layout": {
+        "colorway": list(OKABE_ITO),
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+        "scene": {"xaxis": _SCENE_AXIS, "yaxis": _SCENE_AXIS, "zaxis": _SCENE_AXIS},
+        "coloraxis": {"colorbar": _COLORBAR},
+    },
+    "data": {kind: [{"colorbar": _COLORBAR}] for kind in ("heatmap", "contour", "surface")},
+}
+
+
 @dataclass(frozen=True)
 class SeriesStyle:
     """How one run (or optimizer) is drawn: never distinguished by colour alone."""
@@ -85,7 +108,7 @@ def apply_layout(layout: dict[str, Any], style: Style) -> dict[str, Any]:
         "showline": True,
     }
     out = {
-        "template": "simple_white",
+        "template": TEMPLATE,
         "font": {"size": style.font, "color": INK, "family": "Arial, Helvetica, sans-serif"},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
