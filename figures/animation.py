@@ -54,7 +54,7 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
         margin made room for them, and (unless set) the height grown by that margin: the
         controls take no space from the plot.
     """
-    buttons = [
+    buttons: list[dict[str, Any]] = [
         {"label": f"▶ {name}", "method": "animate", "args": [None, _animate_args(ms)]}
         for name, ms in SPEEDS_MS
     ]

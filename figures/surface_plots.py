@@ -8,31 +8,58 @@ turns a figure dict into a ``go.Figure``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import plotly.graph_objects as go
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
-from engine.surfaces import Surface
 from figures.common import compact, finish, typed_array
 from figures.style import INK, Style, series_style
 
 CONTOUR_RESOLUTION = 90
+
+
+class Landscape(Protocol):
+    """What the figures read from a loss landscape: an analytic ``engine.surfaces.Surface``,
+    or a data problem's full loss over its parameters (``engine.problems.DataProblem``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def bounds(self) -> NDArray[np.float64]: ...  # (dim, 2) plotting window
+    @property
+    def minima(self) -> NDArray[np.float64]: ...  # (m, dim)
+    @property
+    def minima_values(self) -> NDArray[np.float64]: ...  # (m,)
+    @property
+    def log_color(self) -> bool: ...
+    def value(self, p: ArrayLike) -> NDArray[np.float64]: ...
+    def __hash__(self) -> int: ...  # figures cache a landscape's image by the object
+
+
+def axis_points(bounds_row: ArrayLike, n: int) -> NDArray[np.float64]:
+    """``n`` evenly spaced values from low to high of one ``bounds`` row."""
+    low, high = (float(v) for v in np.asarray(bounds_row, dtype=np.float64))
+    return np.linspace(low, high, n)
+
+
 PICKER_TRACE = 1  # index of the start picker in the race and rolling figures (see below)
 PICKER_POINTS_2D = 41  # per axis: a start every 1/40 of the plot's width and height
 PICKER_POINTS_1D = 161
 _SYMBOLS_3D = ("circle", "square", "diamond", "cross", "x", "circle-open", "square-open")
 
 
-def surface_grid(surface: Surface, n: int = CONTOUR_RESOLUTION) -> tuple[Any, Any, Any, bool]:
+def surface_grid(surface: Landscape, n: int = CONTOUR_RESOLUTION) -> tuple[Any, Any, Any, bool]:
     """Axes and values of ``surface`` over its bounds, and whether they are log-scaled.
 
     On a log colour scale the values are log₁₀(f − f_min + δ), δ a small fraction of the range,
     so the valleys of Rosenbrock or Goldstein–Price stay visible.
     """
-    xs = np.linspace(*surface.bounds[0], n)
-    ys = np.linspace(*surface.bounds[1], n)
+    xs = axis_points(surface.bounds[0], n)
+    ys = axis_points(surface.bounds[1], n)
     grid = np.stack(np.meshgrid(xs, ys, indexing="xy"), axis=-1)  # rows are y
     with np.errstate(all="ignore"):
         z = surface.value(grid)
@@ -66,9 +93,9 @@ def minima_trace(
     }
 
 
-def curve_trace(surface: Surface, style: Style, n: int = 400) -> dict[str, Any]:
+def curve_trace(surface: Landscape, style: Style, n: int = 400) -> dict[str, Any]:
     """The 1-D loss curve f(x) over the surface's bounds."""
-    xs = np.linspace(*surface.bounds[0], n)
+    xs = axis_points(surface.bounds[0], n)
     return {
         "type": "scatter",
         "mode": "lines",
@@ -139,7 +166,7 @@ def _decades(values: Any) -> float:
 
 
 def surface_3d_figure(
-    surface: Surface, params: ArrayLike, loss: ArrayLike, labels: Sequence[str], style: Style
+    surface: Landscape, params: ArrayLike, loss: ArrayLike, labels: Sequence[str], style: Style
 ) -> go.Figure:
     """A static 3-D view: the surface and every run's whole path lying on it.
 
@@ -147,8 +174,8 @@ def surface_3d_figure(
     + δ) where the contour uses a log scale, so paths and surface share one transform.
     """
     n = 70
-    xs = np.linspace(*surface.bounds[0], n)
-    ys = np.linspace(*surface.bounds[1], n)
+    xs = axis_points(surface.bounds[0], n)
+    ys = axis_points(surface.bounds[1], n)
     grid = np.stack(np.meshgrid(xs, ys, indexing="xy"), axis=-1)
     with np.errstate(all="ignore"):
         z = surface.value(grid)
@@ -212,7 +239,7 @@ def surface_3d_figure(
     return finish({"data": data, "layout": layout}, style)
 
 
-def start_picker_trace(surface: Surface) -> dict[str, Any]:
+def start_picker_trace(surface: Landscape) -> dict[str, Any]:
     """Invisible markers where a run could start: a grid over the plane of a 2-D surface, or
     points along the curve of a 1-D one.
 
@@ -221,7 +248,7 @@ def start_picker_trace(surface: Surface) -> dict[str, Any]:
     markers never change during the animation, so they live in ``data`` only, not in frames.
     """
     if surface.dim == 2:
-        axes = [np.linspace(*surface.bounds[i], PICKER_POINTS_2D) for i in range(2)]
+        axes = [axis_points(surface.bounds[i], PICKER_POINTS_2D) for i in range(2)]
         grid = np.stack(np.meshgrid(*axes, indexing="xy"), axis=-1).reshape(-1, 2)
         x, y = grid[:, 0], grid[:, 1]
         with np.errstate(all="ignore"):
@@ -233,7 +260,7 @@ def start_picker_trace(surface: Surface) -> dict[str, Any]:
         }
         size = 18
     else:
-        x = np.linspace(*surface.bounds[0], PICKER_POINTS_1D)
+        x = axis_points(surface.bounds[0], PICKER_POINTS_1D)
         with np.errstate(all="ignore"):
             y = surface.value(x[:, None])
         extra = {"hovertemplate": "click to start here: w = %{x:.3g}<br>loss %{y:.4g}"

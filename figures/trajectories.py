@@ -25,12 +25,17 @@ import plotly.graph_objects as go
 from numpy.typing import NDArray
 
 from engine.runner import Trajectories
-from engine.surfaces import Surface
 from figures.animation import add_playback, frame_rows
 from figures.common import as_list, compact, finish, rounded, typed_array
 from figures.raster import banded_rgb, png_data_uri
 from figures.style import SeriesStyle, Style, series_style
-from figures.surface_plots import curve_trace, minima_trace, start_picker_trace, surface_grid
+from figures.surface_plots import (
+    Landscape,
+    curve_trace,
+    minima_trace,
+    start_picker_trace,
+    surface_grid,
+)
 
 MAX_FRAMES = 120
 TRAIL = 6  # recorded frames of trail behind each moving marker
@@ -80,7 +85,7 @@ def _scale(vectors: NDArray[np.float64], span: float) -> float:
 
 
 def race_figure(
-    surface: Surface,
+    surface: Landscape,
     traj: Trajectories,
     labels: Sequence[str],
     style: Style,
@@ -167,9 +172,9 @@ def race_figure(
         V = _arrows(params, -traj.velocity[rows] * vel_scale, limit)
         halves = np.sqrt(np.abs(traj.second_moment[rows])) * box_scale
         B = _boxes(params, halves)
-    frames = []
+    frames: list[dict[str, Any]] = []
     for f, row in enumerate(rows):
-        frame_data = []
+        frame_data: list[dict[str, Any]] = []
         lo = max(0, f - TRAIL)
         for k in range(K):
             frame_data += [_xy(P[lo : f + 1, k]), _xy(P[f : f + 1, k])]
@@ -207,13 +212,13 @@ def race_figure(
 
 
 @functools.lru_cache(maxsize=32)
-def _surface_png(surface: Surface) -> str:
+def _surface_png(surface: Landscape) -> str:
     """The banded PNG of a surface (cached per surface object: the registry's are permanent)."""
     _, _, z, _ = surface_grid(surface, IMAGE_RESOLUTION)
     return png_data_uri(banded_rgb(z[::-1]))  # image rows run from the top (y1) down
 
 
-def _surface_image(surface: Surface) -> dict[str, Any]:
+def _surface_image(surface: Landscape) -> dict[str, Any]:
     """The surface as a banded image under the axes (see figures/raster.py for why)."""
     (x0, x1), (y0, y1) = surface.bounds
     return {
@@ -230,13 +235,13 @@ def _surface_image(surface: Surface) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=32)
-def _value_range(surface: Surface) -> tuple[float, float, bool]:
+def _value_range(surface: Landscape) -> tuple[float, float, bool]:
     _, _, z, log = surface_grid(surface, IMAGE_RESOLUTION)
     finite = z[np.isfinite(z)]
     return float(finite.min()), float(finite.max()), log
 
 
-def _colorbar_trace(surface: Surface, style: Style) -> dict[str, Any]:
+def _colorbar_trace(surface: Landscape, style: Style) -> dict[str, Any]:
     """An invisible trace that carries the image's colour bar (a scatter survives animation)."""
     low, high, log = _value_range(surface)
     return {
@@ -311,7 +316,7 @@ def _marker_trace(s: SeriesStyle, size: int, name: str) -> dict[str, Any]:
 
 
 def rolling_figure(
-    surface: Surface, traj: Trajectories, labels: Sequence[str], style: Style
+    surface: Landscape, traj: Trajectories, labels: Sequence[str], style: Style
 ) -> go.Figure:
     """Balls rolling on a 1-D loss curve, with the tangent line at each ball (slope f'(w)).
 
@@ -334,9 +339,9 @@ def rolling_figure(
         s = series_style(k)
         moving.append(_state_trace(s.color, style, "dash", f"{label} tangent"))
         moving.append(_marker_trace(s, style.marker + 10, label))
-    frames = []
+    frames: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
-        frame_data = []
+        frame_data: list[dict[str, Any]] = []
         for k in range(len(labels)):
             wk, fk, gk = w[i, k], f[i, k], slope[i, k]
             tangent = np.array([[wk - half, fk - gk * half], [wk + half, fk + gk * half]])

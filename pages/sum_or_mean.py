@@ -65,7 +65,7 @@ for k, label in enumerate((a_label, b_label)):
                    icon=":material/warning:")  # fmt: skip
 
 x_axis = st.segmented_control("Loss against", X_AXES, key=f"{P}x", required=True,
-                              bind="query-params")  # fmt: skip
+                              bind="query-params") or X_AXES[0]  # fmt: skip
 examples = traj.examples_seen[:, 0]
 x = {X_AXES[0]: traj.steps, X_AXES[1]: examples / setup.n, X_AXES[2]: examples}[x_axis]
 floor = float(problem.minima_values[0])

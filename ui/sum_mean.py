@@ -142,8 +142,11 @@ def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) ->
     text = f"Running {2 * len(sizes) * MAP_LRS} runs (2 reductions × {len(sizes)} batch sizes × "
     text += f"{MAP_LRS} learning rates) for {MAP_STEPS} steps…"
     bar = st.progress(0.0, text=text)
-    traj = run(problem, groups, MAP_STEPS, record_steps=tail, seed=seed,
-               progress=lambda done: bar.progress(done, text=text))  # fmt: skip
+
+    def report(done: float) -> None:
+        bar.progress(done, text=text)
+
+    traj = run(problem, groups, MAP_STEPS, record_steps=tail, seed=seed, progress=report)
     bar.empty()
     final = traj.loss[-len(tail) :].mean(axis=0).reshape(2, len(sizes), MAP_LRS)
     final = np.where(np.isfinite(final) & (final < 1e6), final, np.nan)
