@@ -155,3 +155,31 @@ def standalone_html(fig: go.Figure) -> str:
     """The figure as one self-contained HTML file (plotly.js embedded: works offline)."""
     html: str = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
     return html
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_axis(*values: ArrayLike) -> dict[str, Any]:
+    """A log axis whose labels all have the axis's font size, for data spanning ``values``.
+
+    Over two decades or more: powers of ten only. Under that Plotly labels the digits between
+    decades in a smaller font, unreadable on a projector; explicit ticks at 1, 2 and 5 times
+    each power of ten take their place.
+    """
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
+    flat = flat[np.isfinite(flat) & (flat > 0)]
+    if flat.size == 0 or np.log10(flat.max() / flat.min()) >= 2:
+        return {"type": "log", "dtick": 1, "exponentformat": "power"}
+    low, high = int(np.floor(np.log10(flat.min()))), int(np.ceil(np.log10(flat.max())))
+    ticks = [m * 10.0**e for e in range(low, high + 1) for m in (1, 2, 5)]
+    return {"type": "log", "tickvals": ticks, "ticktext": [_tick_text(t) for t in ticks]}
+
+
+def _tick_text(value: float) -> str:
+    """0.002, 50, 2000 — or 2×10⁻⁵ beyond four digits either way."""
+    if 1e-3 <= value < 1e4:
+        return f"{value:g}"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return power if mantissa == "1" else f"{mantissa}×{power}"

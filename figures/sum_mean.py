@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
-from figures.common import compact, finish
+from figures.common import compact, finish, log_axis
 from figures.style import INK, Style, series_style
 
 REDUCTIONS = ("mean", "sum")
@@ -161,7 +161,7 @@ def norm_figure(batch_sizes: ArrayLike, norms: ArrayLike, l2: float, style: Styl
         })  # fmt: skip
     layout = {
         "title": {"text": f"Final ‖θ‖ with L2 λ = {l2:g} added once per batch"},
-        "xaxis": {"type": "log", "title": {"text": "batch size B"}},
+        "xaxis": {**log_axis(batch_sizes), "title": {"text": "batch size B"}},
         "yaxis": {"title": {"text": "‖θ‖ at the end"}},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 100))
@@ -187,7 +187,7 @@ def curves_figure(
     layout = {
         "title": {"text": "Full-data loss above its minimum"},
         "xaxis": {"title": {"text": x_title}},
-        "yaxis": {"type": "log", "title": {"text": "loss − minimum"}, "exponentformat": "power"},
+        "yaxis": {**log_axis(values[keep]), "title": {"text": "loss − minimum"}},
         "legend": {"orientation": "h", "y": -0.25},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 80))
@@ -209,7 +209,7 @@ def noise_scale_figure(
     layout = {
         "title": {"text": "The noise scale grows as the loss falls"},
         "xaxis": {"title": {"text": "optimizer step"}},
-        "yaxis": {"type": "log", "title": {"text": "B_simple"}, "exponentformat": "power"},
+        "yaxis": {**log_axis(b_simple, [batch]), "title": {"text": "B_simple"}},
         "legend": {"orientation": "h", "y": -0.3},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 140))

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike, NDArray
 
-from figures.common import compact, finish, typed_array
+from figures.common import compact, finish, log_axis, typed_array
 from figures.style import INK, Style, series_style
 
 CONTOUR_RESOLUTION = 90
@@ -148,21 +148,11 @@ def loss_figure(
         "xaxis": {"title": {"text": "optimizer step"}},
         "yaxis": {
             "title": {"text": "loss − minimum (log scale)" if log else "loss"},
-            "type": "log" if log else "linear",
-            "exponentformat": "power",
-            # Over two decades or more, label powers of ten only (Plotly adds 2s and 5s).
-            **({"dtick": 1} if log and _decades(shown) >= 2 else {}),
+            **(log_axis(shown) if log else {"type": "linear"}),
         },
         "legend": {"orientation": "h", "y": -0.25},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 80))
-
-
-def _decades(values: Any) -> float:
-    """How many powers of ten the positive finite ``values`` span (0 if fewer than two)."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v) & (v > 0)]
-    return float(np.log10(v.max() / v.min())) if v.size > 1 else 0.0
 
 
 def surface_3d_figure(

@@ -10,7 +10,7 @@ from engine.optimizers import OPTIMIZERS
 from engine.runner import RunGroup, run
 from engine.surfaces import SURFACES
 from figures.animation import frame_rows
-from figures.common import compact, standalone_html, trajectories_csv, typed_array
+from figures.common import compact, log_axis, standalone_html, trajectories_csv, typed_array
 from figures.style import OKABE_ITO, Style, apply_layout, series_style
 from figures.surface_plots import PICKER_TRACE, loss_figure, surface_grid
 from figures.trajectories import race_figure, rolling_figure
@@ -175,3 +175,14 @@ def test_png_encoder_writes_a_valid_image():
     idat_length = struct.unpack(">I", png[33:37])[0]
     raw = zlib.decompress(png[41 : 41 + idat_length])
     assert raw == b"\x00" + rgb[0].tobytes() + b"\x00" + rgb[1].tobytes()
+
+
+def test_log_axes_label_every_tick_at_the_axis_font_size():
+    wide = log_axis([1e-3, 5.0, 20.0], [np.nan, -1.0])  # five decades; NaN and ≤ 0 ignored
+    assert wide == {"type": "log", "dtick": 1, "exponentformat": "power"}
+    narrow = log_axis([2.4, 31.0])  # 1.1 decades: explicit 1-2-5 ticks, no small digits
+    assert narrow["tickvals"] == pytest.approx([1, 2, 5, 10, 20, 50, 100, 200, 500])
+    assert narrow["ticktext"] == ["1", "2", "5", "10", "20", "50", "100", "200", "500"]
+    tiny = log_axis([3e-6, 4e-5])
+    assert tiny["ticktext"][:4] == ["10⁻⁶", "2×10⁻⁶", "5×10⁻⁶", "10⁻⁵"]
+    assert log_axis([]) == wide

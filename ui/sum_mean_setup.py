@@ -14,7 +14,7 @@ P = "sm_"
 KINDS = ("linear_regression", "logistic_regression")
 KIND_LABELS = tuple(PROBLEMS[k][0] for k in KINDS)
 OPTIMIZER_CHOICES = ("sgd", "adam", "rmsprop", "adagrad")
-OPTIMIZER_LABELS = ("SGD (+ momentum)", "Adam", "RMSprop", "Adagrad")
+OPTIMIZER_LABELS = ("SGD", "Adam", "RMSprop", "Adagrad")
 N_MAX = min(4096, MAX_EXAMPLES)
 X_AXES = ("optimizer steps", "epochs", "examples seen")
 
@@ -89,16 +89,18 @@ def controls(seed: int) -> Setup:
         n = int(s[f"{P}n"])
         if int(s[f"{P}batch"]) > n:
             s[f"{P}batch"] = n
-        b = st.columns([2, 1, 1, 1, 1, 1])
+        b = st.columns([1.6, 1.3, 1.3, 1.3])
         b[0].number_input("Batch size B", 1, n, key=f"{P}batch", bind="query-params")
         b[1].button("True SGD (1)", on_click=set_batch, args=(1,), width="stretch")
         b[2].button("Mini-batch (32)", on_click=set_batch, args=(32,), width="stretch")
         b[3].button("Full batch", on_click=set_batch, args=(None,), width="stretch",
                     help=f"B = N = {n}")  # fmt: skip
-        b[4].toggle("Reshuffle", key=f"{P}reshuffle", bind="query-params")
-        b[5].toggle("Drop last", key=f"{P}drop_last", bind="query-params")
-        o = st.columns([1.6, 1.2, 1.3, 1, 1.3, 1])
-        o[0].selectbox("Optimizer (both runs)", OPTIMIZER_CHOICES, key=f"{P}opt",
+        t = st.columns(2)
+        t[0].toggle("Reshuffle every epoch", key=f"{P}reshuffle", bind="query-params")
+        t[1].toggle("Drop the last, smaller batch", key=f"{P}drop_last", bind="query-params",
+                    help="When B does not divide N, an epoch's last batch is smaller.")  # fmt: skip
+        o = st.columns([1.3, 1.3, 1.5, 1, 1.5, 1])
+        o[0].selectbox("Optimizer", OPTIMIZER_CHOICES, key=f"{P}opt", help="For both runs.",
                        format_func=lambda k: OPTIMIZER_LABELS[OPTIMIZER_CHOICES.index(k)],
                        bind="query-params")  # fmt: skip
         o[1].slider("Momentum / β₁", 0.0, 0.99, step=0.01, key=f"{P}mom", bind="query-params")
