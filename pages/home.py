@@ -55,7 +55,7 @@ for col, (path, title, icon, question, what) in zip(columns, LESSONS, strict=Tru
         st.subheader(f"{icon} {title}")
         st.markdown(f"*{question}*")
         st.write(what)
-        st.page_link(PAGES_DIR / path, label=f"Open {title}", icon=":material/arrow_forward:")
+        st.page_link(PAGES_DIR / path, label="Open the lesson", icon=":material/arrow_forward:")
 st.caption(
     "Every setting lives in the link: copy the address bar to share exactly what you see. "
     "Projector mode (sidebar, or ?present=1 in a link) makes everything big enough for a room."

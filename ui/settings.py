@@ -21,7 +21,8 @@ PARAMS = (Param(PRESENT, "bool", False), Param(SEED, "int", 0, 0, MAX_SEED))
 PROJECTOR_CSS = """
 <style>
 .stMarkdown p, .stMarkdown li, label, label p, button, button p, input, textarea,
-[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] p {
+[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] p,
+[data-testid="stPageLink"] p, [data-testid="stSidebarNav"] span, summary p, summary span {
   font-size: 22px !important;
 }
 h1, h1 * { font-size: 52px !important; } h2, h2 * { font-size: 40px !important; }
