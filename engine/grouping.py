@@ -35,15 +35,19 @@ def merge_optimizers(
             merged.append(([opt], sl))
     out = []
     for members, sl in merged:
+        member_slices = [s for s in slices if sl.start <= s.start < sl.stop]
         if len(members) == 1:
             out.append((members[0], sl))
             continue
-        sizes = [s.stop - s.start for s in slices if sl.start <= s.start < sl.stop]
+        sizes = [s.stop - s.start for s in member_slices]
         hparams = {
             name: _concat_hparam([m.hparams[name] for m in members], sizes)
             for name in members[0].hparams
         }
-        out.append((OPTIMIZERS[members[0].key](**hparams), sl))
+        try:
+            out.append((OPTIMIZERS[members[0].key](**hparams), sl))
+        except ValueError:  # a value that must be one scalar differs (Adagrad's s₀): apart
+            out += list(zip(members, member_slices, strict=True))
     return out
 
 
@@ -71,6 +75,8 @@ def _concat_hparam(values: list[Any], sizes: list[int]) -> Any:
     """Stack per-group hyper-parameters into one ``(n, 1)`` array (tuples element-wise)."""
     if isinstance(values[0], bool):
         return values[0]
+    if all(np.ndim(v) == 0 for v in values) and len({float(v) for v in values}) == 1:
+        return values[0]  # one shared scalar stays a scalar
     if isinstance(values[0], tuple):
         return tuple(_concat_hparam([v[i] for v in values], sizes) for i in range(len(values[0])))
     return np.concatenate(

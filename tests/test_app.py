@@ -120,6 +120,18 @@ def test_race_controls_each_change_once():
     assert "Condition number" in " ".join(n.label for n in at.number_input)
 
 
+def test_every_optimizer_twice_side_by_side():
+    """Two runners with the same optimizer are stepped as one group; every kind must work."""
+    at = _page(RACE)
+    at.number_input(key="race_runs").set_value(2).run()
+    for key in ("sgd", "keras_sgd", "adagrad", "rmsprop", "adam", "adamw"):
+        for runner in (0, 1):
+            at.selectbox(key=f"race_{runner}_opt").set_value(key)
+        at.run()
+        _ok(at)
+        assert len(_figures(at)[0]["frames"]) > 1
+
+
 def test_ball_controls_each_change_once():
     at = _page(BALL)
     for change in [

@@ -297,6 +297,22 @@ def test_compatible_groups_are_stepped_together_bit_identically():
     np.testing.assert_array_equal(together.velocity[:, 4:6], 0.0)
 
 
+def test_groups_with_scalar_only_hyper_parameters_merge_or_stay_apart_correctly():
+    s = SURFACES["rosenbrock"]
+    start = s.default_start[None]
+    same = [RunGroup(OPTIMIZERS["adagrad"](lr=lr), start) for lr in (0.1, 0.5)]
+    plan = runner._Plan(s, same, 5, None, data=False)
+    assert len(plan.steppers) == 1  # one Adagrad for both: s₀ = 0 is shared, stays a scalar
+    differ = [RunGroup(OPTIMIZERS["adagrad"](lr=0.1, initial_accumulator_value=v), start)
+              for v in (0.0, 0.5)]  # fmt: skip
+    plan = runner._Plan(s, differ, 5, None, data=False)
+    assert len(plan.steppers) == 2  # s₀ must be one scalar per optimizer: stepped apart
+    for groups in (same, differ):
+        together = run(s, groups, 100)
+        for i, group in enumerate(groups):
+            np.testing.assert_array_equal(together.params[:, [i]], run(s, [group], 100).params)
+
+
 @pytest.mark.parametrize("steps", [1, 7, 120, 1000])
 def test_progress_reports_rising_fractions_up_to_one_without_changing_the_run(steps):
     s = SURFACES["rosenbrock"]

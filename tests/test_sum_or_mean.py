@@ -176,6 +176,13 @@ def test_each_control_changes_once():
     assert at.number_input(key="sm_batch").value == 1
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad"])
+def test_every_optimizer_runs_the_pair(optimizer):
+    at = _page({"sm_opt": optimizer})
+    _ok(at)
+    assert len(at.get("plotly_chart")) == 6
+
+
 def test_bad_url_values_fall_back_with_a_notice():
     at = _page({"sm_batch": "0", "sm_problem": "nope", "sm_lr_a": "-1"})
     _ok(at)
