@@ -149,7 +149,7 @@ def noise_cloud_figure(clouds: Sequence[Any], titles: Sequence[str], style: Styl
 
 
 def norm_figure(batch_sizes: ArrayLike, norms: ArrayLike, l2: float, style: Style) -> go.Figure:
-    """Final weight norm against the batch size with coupled L2, mean vs sum."""
+    """Weight norm at equilibrium against the batch size with coupled L2, mean vs sum."""
     data = []
     for i, reduction in enumerate(REDUCTIONS):
         s = series_style(i)
@@ -160,9 +160,9 @@ def norm_figure(batch_sizes: ArrayLike, norms: ArrayLike, l2: float, style: Styl
             "marker": {"symbol": s.symbol, "size": style.marker},
         })  # fmt: skip
     layout = {
-        "title": {"text": f"Final ‖θ‖ with L2 λ = {l2:g} added once per batch"},
+        "title": {"text": f"‖θ‖ at equilibrium, with L2 λ = {l2:g} added once per batch"},
         "xaxis": {**log_axis(batch_sizes), "title": {"text": "batch size B"}},
-        "yaxis": {"title": {"text": "‖θ‖ at the end"}},
+        "yaxis": {"title": {"text": "‖θ‖, averaged over the run's second half"}},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 100))
 

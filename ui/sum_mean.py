@@ -5,8 +5,8 @@ Every experiment is one engine call on a data problem with real mini-batches:
 * ``ab_runs`` — runs A and B on the same batches, differing only in the compared setting;
 * ``batch_lr_map`` — the final loss over a log grid of batch sizes × learning rates, under mean
   and under sum, with the theory's predictions at the start point;
-* ``l2_norms`` — the final weight norm against the batch size with coupled L2, mean vs sum
-  (sum uses lr/B so that only the strength of L2 differs);
+* ``l2_norms`` — the weight norm at equilibrium against the batch size with coupled L2, mean
+  vs sum (sum uses lr/B so that only the strength of L2 differs);
 * ``noise_cloud`` — real mini-batch gradients at a point of the run and their exact covariance.
 """
 
@@ -33,6 +33,7 @@ Array = NDArray[np.float64]
 MAX_STEPS = 3000
 MAP_STEPS = 150
 MAP_LRS = 24
+L2_STEPS = 600
 
 
 @dataclass(frozen=True)
@@ -168,22 +169,26 @@ def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) ->
 def l2_norms(
     kind: str, n: int, noise: float, seed: int, l2: float, lr: float
 ) -> tuple[NDArray[np.intp], Array]:
-    """Final ‖θ‖ against batch size with coupled L2 λ: row 0 mean (lr), row 1 sum (lr/B)."""
+    """‖θ‖ at equilibrium against batch size with coupled L2 λ: row 0 mean (lr), row 1 sum
+    (lr/B, so only the strength of L2 differs).
+
+    Every run takes L2_STEPS steps — enough for the deterministic part to settle at every B
+    (the contraction per step is at least γ·(λ_min(H) + λ)) — and its norm is averaged over
+    the second half, because SGD keeps jittering around its equilibrium at small B.
+    """
     problem = make_problem(ProblemConfig(kind, n, noise, seed))
     sizes = map_batch_sizes(n)
     start = problem.default_start[None]
-    epochs = 30  # capped below: the smallest batches see fewer epochs
     groups = []
     for reduction in ("mean", "sum"):
         for b in sizes:
             step = lr / b if reduction == "sum" else lr
             groups.append(RunGroup(OPTIMIZERS["sgd"](lr=step), start,
                                    BatchSchedule(n, int(b), seed=seed), reduction, l2))  # fmt: skip
-    steps = epochs * n  # every group gets at least 30 epochs (B = 1 needs N steps per epoch)
-    steps = min(steps, 1500)
-    traj = run(problem, groups, steps, record_steps=[], full_loss=False, seed=seed)
-    norms = np.linalg.norm(traj.params[-1], axis=-1).reshape(2, len(sizes))
-    return sizes, norms
+    half = np.arange(L2_STEPS // 2, L2_STEPS + 1)
+    traj = run(problem, groups, L2_STEPS, record_steps=half, full_loss=False, seed=seed)
+    norms = np.linalg.norm(traj.params[-len(half) :], axis=-1).mean(axis=0)
+    return sizes, norms.reshape(2, len(sizes))
 
 
 class Cloud(NamedTuple):
