@@ -7,7 +7,6 @@ import streamlit as st
 
 from engine import theory
 from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
-from figures.trajectories import race_figure
 from ui.panels import CHART_CONFIG, lesson_start
 from ui.sum_mean import (
     ab_runs,
@@ -16,6 +15,7 @@ from ui.sum_mean import (
     map_chart,
     noise_cloud,
     noise_scale_along,
+    paths_chart,
 )
 from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
 from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text, ragged_batch_note
@@ -52,9 +52,7 @@ ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_las
                            (setup.red_a, setup.red_b), (setup.lr_a, setup.lr_b))  # fmt: skip
 if ragged and not diverged:
     st.info(ragged, icon=":material/info:")
-paths = race_figure(
-    problem, traj, [a_label, b_label], style, show_state=False, axis_titles=problem.param_names
-)
+paths = paths_chart(setup, (a_label, b_label), style)
 st.plotly_chart(paths, key=f"{P}paths", config=CHART_CONFIG, theme=None)
 for k, label in enumerate((a_label, b_label)):
     if traj.diverged_at[k] >= 0:

@@ -28,6 +28,7 @@ from engine.problems import DataProblem, ProblemConfig, make_problem
 from engine.runner import RunGroup, Trajectories, run
 from figures.style import Style
 from figures.sum_mean import lr_map_figure, norm_figure
+from figures.trajectories import race_figure
 
 Array = NDArray[np.float64]
 MAX_STEPS = 3000
@@ -211,6 +212,15 @@ def noise_cloud(
     scale = batch if reduction == "sum" else 1.0
     return Cloud(p, scale * problem.grad(p), samples, covariance,
                  float(problem.noise_scales(p).b_simple))  # fmt: skip
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def paths_chart(setup: Setup, labels: tuple[str, str], style: Style) -> go.Figure:
+    """Runs A and B animated on the contour of the full-data loss (built once per setting,
+    so a rerun that changes nothing else — the inspected step — keeps the same figure)."""
+    problem = setup.problem
+    return race_figure(problem, ab_runs(setup), list(labels), style, show_state=False,
+                       axis_titles=problem.param_names)  # fmt: skip
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
