@@ -171,23 +171,28 @@ def curves_figure(
     x: ArrayLike, loss: ArrayLike, labels: Sequence[str], x_title: str, floor: float,
     style: Style,
 ) -> go.Figure:  # fmt: skip
-    """Full-data loss above its minimum (log) of K runs against a shared x (steps, epochs or
-    examples seen)."""
-    xs = np.asarray(x, dtype=np.float64)
+    """Full-data loss above its minimum (log) of K runs ``loss (T+1, K)`` against x — steps,
+    epochs or examples seen — shared ``(T+1,)`` or per run ``(T+1, K)``. Each run is drawn up
+    to its last finite value with at most 400 points (a run may end long before another)."""
     values = np.asarray(loss, dtype=np.float64) - floor
-    keep = np.unique(np.round(np.linspace(0, len(xs) - 1, 400)).astype(int))
-    data = []
+    xs = np.asarray(x, dtype=np.float64)
+    xs = np.repeat(xs[:, None], values.shape[1], axis=1) if xs.ndim == 1 else xs
+    data, shown = [], []
     for k, label in enumerate(labels):
         s = series_style(k)
+        finite = np.flatnonzero(np.isfinite(values[:, k]))
+        last = int(finite[-1]) if finite.size else 0
+        keep = np.unique(np.round(np.linspace(0, last, 400)).astype(int))
         with np.errstate(invalid="ignore"):
             y = np.where(values[keep, k] > 0, values[keep, k], np.nan)
-        data.append({"type": "scatter", "mode": "lines", "x": compact(xs[keep]), "y": compact(y),
-                     "name": label, "line": {"color": s.color, "dash": s.dash,
-                                             "width": style.line}})  # fmt: skip
+        shown.append(y)
+        data.append({"type": "scatter", "mode": "lines", "x": compact(xs[keep, k]),
+                     "y": compact(y), "name": label,
+                     "line": {"color": s.color, "dash": s.dash, "width": style.line}})  # fmt: skip
     layout = {
         "title": {"text": "Full-data loss above its minimum"},
         "xaxis": {"title": {"text": x_title}},
-        "yaxis": {**log_axis(values[keep]), "title": {"text": "loss − minimum"}},
+        "yaxis": {**log_axis(*shown), "title": {"text": "loss − minimum"}},
         "legend": {"orientation": "h", "y": -0.25},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 80))

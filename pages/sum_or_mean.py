@@ -12,13 +12,22 @@ from ui.sum_mean import (
     ab_runs,
     adaptive_comparison,
     l2_chart,
+    loss_curves,
     map_chart,
     noise_cloud,
     noise_scale_along,
     paths_chart,
 )
 from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
-from ui.sum_mean_text import CONCLUSION, INTRO, effective_lr_text, ragged_batch_note
+from ui.sum_mean_text import (
+    CONCLUSION,
+    INTRO,
+    different_batches_note,
+    effective_lr_text,
+    pair_verdict,
+    ragged_batch_note,
+    run_labels,
+)
 
 settings = lesson_start("Sum or mean?", INTRO, PARAMS, PRESETS, DEFAULT_PRESET, P)
 st.session_state.setdefault(f"{P}x", X_AXES[0])
@@ -26,48 +35,40 @@ style = settings.style
 setup = controls(settings.seed)
 problem = setup.problem
 
-a_label = f"A: {setup.red_a}, lr {setup.lr_a:.4g}"
-b_label = f"B: {setup.red_b}, lr {setup.lr_b:.4g}"
+a_label, b_label = run_labels(setup)
 badges = st.columns([2, 2, 1])
 badges[0].markdown(effective_lr_text("A", setup.optimizer, setup.lr_a, setup.batch, setup.red_a))
-badges[1].markdown(effective_lr_text("B", setup.optimizer, setup.lr_b, setup.batch, setup.red_b))
+badges[1].markdown(effective_lr_text("B", setup.optimizer, setup.lr_b, setup.batch_b,
+                                     setup.red_b))  # fmt: skip
 badges[2].button("Match B to A", on_click=match_lr, width="stretch",
-                 help="Sets lr B so that B's step equals A's: lr_sum = lr_mean / B.")  # fmt: skip
+                 help="Same batch size: lr_sum = lr_mean / B, and the paths coincide. Different "
+                 "batch sizes: the linear-scaling rule, effective lr ∝ B.")  # fmt: skip
 
 with st.spinner("Running A and B on the same batches…"):
     traj = ab_runs(setup)
 diverged = bool(np.any(traj.diverged_at >= 0))
-gap = float(np.max(np.abs(traj.params[:, 0] - traj.params[:, 1]))) if not diverged else np.inf
-verdict = (
-    "a run diverged, so the paths part for good"
-    if diverged
-    else f"largest difference between the two paths: **{gap:.3g}**"
-    + (" — identical up to rounding" if gap < 1e-9 else "")
-)
-st.markdown(
-    f"**{setup.steps} steps** of batch size {setup.batch} ({setup.epochs} epochs of "
-    f"N = {setup.n}); {verdict}."
-)
+st.markdown(pair_verdict(setup, traj))
 ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_last,
                            (setup.red_a, setup.red_b), (setup.lr_a, setup.lr_b))  # fmt: skip
-if ragged and not diverged:
+if ragged and not diverged and setup.batch == setup.batch_b:
     st.info(ragged, icon=":material/info:")
 paths = paths_chart(setup, (a_label, b_label), style)
 st.plotly_chart(paths, key=f"{P}paths", config=CHART_CONFIG, theme=None)
+if setup.batch != setup.batch_b:
+    st.caption(different_batches_note(setup))
 for k, label in enumerate((a_label, b_label)):
     if traj.diverged_at[k] >= 0:
         lam = float(theory.quadratic_eigs(problem.hessian(problem.default_start))[-1])
-        wall = theory.stability_limit(lam, setup.batch, setup.red_a if k == 0 else setup.red_b)
+        wall = theory.stability_limit(lam, setup.batches[k], setup.reductions[k])
         st.warning(f"**{label}** diverged at step {traj.diverged_at[k]}: for plain gradient "
                    f"descent here the largest stable lr is about {float(wall):.3g}.",
                    icon=":material/warning:")  # fmt: skip
 
 x_axis = st.segmented_control("Loss against", X_AXES, key=f"{P}x", required=True,
                               bind="query-params") or X_AXES[0]  # fmt: skip
-examples = traj.examples_seen[:, 0]
-x = {X_AXES[0]: traj.steps, X_AXES[1]: examples / setup.n, X_AXES[2]: examples}[x_axis]
+x, loss = loss_curves(setup, traj, x_axis)
 floor = float(problem.minima_values[0])
-st.plotly_chart(curves_figure(x, traj.loss, [a_label, b_label], x_axis, floor, style),
+st.plotly_chart(curves_figure(x, loss, [a_label, b_label], x_axis, floor, style),
                 key=f"{P}curves", config=CHART_CONFIG, theme=None)  # fmt: skip
 
 st.header("The noise in a mini-batch gradient")
@@ -75,12 +76,12 @@ if st.session_state.get(f"{P}inspect", 0) > setup.steps:  # a shorter run than b
     st.session_state[f"{P}inspect"] = setup.steps
 step = st.slider("Look at step", 0, setup.steps, key=f"{P}inspect")
 clouds = []
-for k, reduction in enumerate((setup.red_a, setup.red_b)):
-    point = traj.params[step, k]
+for k, (reduction, batch) in enumerate(zip(setup.reductions, setup.batches, strict=True)):
+    point = traj.params[step, k]  # a run that has ended waits at its last point
     if not np.all(np.isfinite(point)):
         point = problem.default_start
     clouds.append(noise_cloud(setup.kind, setup.n, setup.noise, setup.seed,
-                              tuple(point.tolist()), setup.batch, reduction))  # fmt: skip
+                              tuple(point.tolist()), batch, reduction))  # fmt: skip
 st.plotly_chart(noise_cloud_figure(clouds, [a_label, b_label], style), key=f"{P}cloud",
                 config=CHART_CONFIG, theme=None)  # fmt: skip
 scale_steps, scales = noise_scale_along(setup)

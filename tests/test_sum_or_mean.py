@@ -17,7 +17,9 @@ def _setup(**changes):
             "momentum": 0.0, "batch": 32, "lr_a": 0.1, "lr_b": 0.1 / 32, "red_a": "mean",
             "red_b": "sum", "l2": 0.0, "epochs": 5, "reshuffle": True,
             "drop_last": False}  # fmt: skip
-    return Setup(**(base | changes))
+    values = base | changes
+    values.setdefault("batch_b", values["batch"])  # B follows A's batch size unless told
+    return Setup(**values)
 
 
 def test_match_makes_sum_retrace_mean_exactly():
@@ -44,6 +46,37 @@ def test_a_ragged_last_batch_parts_matched_paths_and_the_page_says_why():
     at = _page({"sm_batch": "24", "sm_lr_b": str(0.1 / 24)})
     _ok(at)
     assert any("only 16 examples" in i.value for i in at.info)
+
+
+def test_a_bigger_batch_takes_fewer_steps_and_linear_scaling_catches_up():
+    same_lr = _setup(red_b="mean", batch_b=128, lr_b=0.1, epochs=10)
+    assert same_lr.run_steps == (80, 20)  # 10 epochs of 256 examples each
+    traj = ab_runs(same_lr)
+    assert traj.params.shape[0] == 81 and np.all(traj.diverged_at == -1)
+    np.testing.assert_array_equal(traj.params[20:, 1], np.repeat(traj.params[[20], 1], 61, 0))
+    np.testing.assert_array_equal(traj.examples_seen[[80, 20], [0, 1]], [2560, 2560])
+    assert np.isnan(traj.batch_loss[20:, 1]).all() and np.isfinite(traj.batch_loss[:, 0]).all()
+    floor = same_lr.problem.minima_values[0]
+    a_end = traj.loss[80, 0] - floor
+    assert traj.loss[20, 1] - floor > 3 * a_end  # same lr, 4x fewer steps: far behind
+    scaled = ab_runs(_setup(red_b="mean", batch_b=128, lr_b=0.4, epochs=10))
+    np.testing.assert_array_equal(scaled.params[:, 0], traj.params[:, 0])  # A is unchanged
+    assert abs(scaled.loss[20, 1] - floor - a_end) < 0.2 * a_end  # 4x the lr: caught up
+
+
+def test_match_uses_the_linear_scaling_rule_across_batch_sizes():
+    at = _page({"sm_own_b": "true", "sm_batch_b": "128", "sm_red_b": "mean"})
+    at.button[[b.label for b in at.button].index("Match B to A")].click().run()
+    _ok(at)
+    assert at.number_input(key="sm_lr_b").value == pytest.approx(0.1 * 128 / 32)
+    at.segmented_control(key="sm_red_b").set_value("sum").run()
+    at.button[[b.label for b in at.button].index("Match B to A")].click().run()
+    assert at.number_input(key="sm_lr_b").value == pytest.approx(0.1 * 4 / 128)
+    text = " ".join(m.value for m in at.markdown)
+    assert "The same 5 epochs of N = 256 for both" in text and "B: **10 steps**" in text
+    at.segmented_control(key="sm_x").set_value("epochs").run()
+    curves = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert [max(t["x"]) for t in curves["data"]] == pytest.approx([5.0, 5.0])
 
 
 def test_same_lr_under_sum_takes_b_times_the_step():
@@ -169,11 +202,15 @@ def test_each_control_changes_once():
         lambda: at.number_input(key="sm_lr_b").set_value(0.02),
         lambda: at.slider(key="sm_inspect").set_value(2),
         lambda: at.toggle(key="sm_adam").set_value(True),
+        lambda: at.toggle(key="sm_own_b").set_value(True),
+        lambda: at.number_input(key="sm_batch_b").set_value(16),
+        lambda: at.slider(key="sm_inspect").set_value(100),  # past B's end: B waits there
     ]:
         change()
         at.run()
         _ok(at)
     assert at.number_input(key="sm_batch").value == 1
+    assert "B=16" in json.loads(at.get("plotly_chart")[0].proto.spec)["data"][-1]["name"]
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad"])

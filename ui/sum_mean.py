@@ -48,6 +48,7 @@ class Setup:
     optimizer: str
     momentum: float
     batch: int
+    batch_b: int
     lr_a: float
     lr_b: float
     red_a: str
@@ -62,14 +63,39 @@ class Setup:
         return make_problem(ProblemConfig(self.kind, self.n, self.noise, self.seed))
 
     @property
-    def schedule(self) -> BatchSchedule:
+    def batches(self) -> tuple[int, int]:
+        """The batch sizes of runs A and B."""
+        return self.batch, self.batch_b
+
+    @property
+    def reductions(self) -> tuple[str, str]:
+        return self.red_a, self.red_b
+
+    def schedule_for(self, batch: int) -> BatchSchedule:
+        """A run's batch stream. Every stream shares the seed, so runs of one batch size see
+        exactly the same batches, and a larger batch takes the same examples in the same
+        order (each epoch's shuffle is the same), just more of them per step."""
         return BatchSchedule(
-            self.n, self.batch, reshuffle=self.reshuffle, drop_last=self.drop_last, seed=self.seed
+            self.n, batch, reshuffle=self.reshuffle, drop_last=self.drop_last, seed=self.seed
         )
 
     @property
+    def schedule(self) -> BatchSchedule:
+        return self.schedule_for(self.batch)
+
+    @property
+    def run_steps(self) -> tuple[int, int]:
+        """Steps of A and of B: the same number of epochs each (at most MAX_STEPS)."""
+        a, b = (
+            min(MAX_STEPS, max(1, self.epochs * steps_per_epoch(self.schedule_for(size))))
+            for size in self.batches
+        )
+        return a, b
+
+    @property
     def steps(self) -> int:
-        return min(MAX_STEPS, max(1, self.epochs * steps_per_epoch(self.schedule)))
+        """Steps of the longer run (both when the batch sizes are equal)."""
+        return max(self.run_steps)
 
     def optimizer_for(self, lr: float) -> Optimizer:
         return build_optimizer(self.optimizer, lr, self.momentum)
@@ -88,14 +114,41 @@ def build_optimizer(key: str, lr: float, momentum: float) -> Optimizer:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def ab_runs(setup: Setup) -> Trajectories:
-    """Runs A and B from the problem's default start, on exactly the same batches."""
-    problem, schedule = setup.problem, setup.schedule
+    """Runs A and B from the problem's default start, on the same batch stream.
+
+    With equal batch sizes they see exactly the same batches. With different ones each run
+    takes ``setup.epochs`` epochs of its own batch size; the runner steps both for the longer
+    run's steps, and the shorter run then waits at its end (see ``_stop_at``).
+    """
+    problem = setup.problem
     start = problem.default_start[None]
     groups = [
-        RunGroup(setup.optimizer_for(setup.lr_a), start, schedule, setup.red_a, setup.l2),
-        RunGroup(setup.optimizer_for(setup.lr_b), start, schedule, setup.red_b, setup.l2),
+        RunGroup(setup.optimizer_for(lr), start, setup.schedule_for(b), reduction, setup.l2)
+        for lr, b, reduction in zip(
+            (setup.lr_a, setup.lr_b), setup.batches, setup.reductions, strict=True
+        )
     ]
-    return run(problem, groups, setup.steps, seed=setup.seed)
+    traj = run(problem, groups, setup.steps, seed=setup.seed)
+    return _stop_at(traj, setup.run_steps)
+
+
+def _stop_at(traj: Trajectories, ends: tuple[int, ...]) -> Trajectories:
+    """Each run k as if it stopped after ``ends[k]`` steps (every step is a recorded row).
+
+    Later rows repeat its state at the end (its marker waits there while the other run goes
+    on), its batch losses end, its examples seen stay put, and a divergence after the end is
+    not its own.
+    """
+    fields = {name: getattr(traj, name).copy() for name in
+              ("params", "loss", "grads", "velocity", "second_moment", "batch_loss",
+               "examples_seen", "diverged_at")}  # fmt: skip
+    for k, end in enumerate(ends):
+        for name in ("params", "loss", "grads", "velocity", "second_moment", "examples_seen"):
+            fields[name][end + 1 :, k] = fields[name][end, k]
+        fields["batch_loss"][end:, k] = np.nan
+        if fields["diverged_at"][k] > end:
+            fields["diverged_at"][k] = -1
+    return traj._replace(**fields)
 
 
 class LrMap(NamedTuple):
@@ -258,7 +311,7 @@ def adaptive_comparison(setup: Setup) -> str:
     lines = []
     for name, optimizer, momentum in (("SGD", "sgd", setup.momentum), ("Adam", "adam", 0.9)):
         pair = replace(setup, optimizer=optimizer, momentum=momentum, lr_b=setup.lr_a,
-                       red_a="mean", red_b="sum")  # fmt: skip
+                       red_a="mean", red_b="sum", batch_b=setup.batch)  # fmt: skip
         traj = ab_runs(pair)
         if np.any(traj.diverged_at >= 0):
             verdict = "a run diverged — the summed gradient is B times larger"
@@ -267,3 +320,15 @@ def adaptive_comparison(setup: Setup) -> str:
             verdict = f"largest difference between the mean and sum paths **{gap:.2g}**"
         lines.append(f"- **{name}**, lr {setup.lr_a:.4g} for both: {verdict}")
     return "\n".join(lines)
+
+
+def loss_curves(setup: Setup, traj: Trajectories, x_axis: str) -> tuple[Array, Array]:
+    """x ``(T+1, 2)`` per run — optimizer steps, epochs or examples seen — and the full-data
+    loss ``(T+1, 2)``, each run's ending at its own last step."""
+    examples = traj.examples_seen
+    steps = np.repeat(traj.steps[:, None].astype(np.float64), 2, axis=1)
+    x = {"optimizer steps": steps, "epochs": examples / setup.n, "examples seen": examples}[x_axis]
+    loss = traj.loss.copy()
+    for k, end in enumerate(setup.run_steps):
+        loss[end + 1 :, k] = np.nan
+    return x, loss

@@ -22,7 +22,8 @@ X_AXES = ("optimizer steps", "epochs", "examples seen")
 def _preset(**values: Any) -> dict[str, Any]:
     base = {"problem": "linear_regression", "n": 256, "noise": 0.5, "batch": 32, "opt": "sgd",
             "mom": 0.0, "lr_a": 0.1, "lr_b": 0.1, "red_a": "mean", "red_b": "sum", "l2": 0.0,
-            "epochs": 5, "reshuffle": True, "drop_last": False}  # fmt: skip
+            "epochs": 5, "reshuffle": True, "drop_last": False, "own_b": False,
+            "batch_b": 128}  # fmt: skip
     return {f"{P}{k}": v for k, v in (base | values).items()}
 
 
@@ -37,6 +38,10 @@ PRESETS: dict[str, dict[str, Any]] = {
                                                        lr_b=0.3 / 128, epochs=40),
     "Logistic regression, mini-batches of 16": _preset(problem="logistic_regression", batch=16,
                                                        lr_a=0.5, lr_b=0.5 / 16, epochs=10),
+    "Bigger batch, same lr: fewer steps, slower per epoch": _preset(red_b="mean", own_b=True,
+                                                                    epochs=10),
+    "Linear scaling: 4× the batch, 4× the lr": _preset(red_b="mean", own_b=True, lr_b=0.4,
+                                                       epochs=10),
 }  # fmt: skip
 DEFAULT_PRESET = "Same learning rate, mean vs sum (default)"
 
@@ -45,6 +50,8 @@ PARAMS = [
     Param(f"{P}n", "int", 256, 32, N_MAX),
     Param(f"{P}noise", "float", 0.5, 0.0, 3.0),
     Param(f"{P}batch", "int", 32, 1, N_MAX),
+    Param(f"{P}own_b", "bool", False),
+    Param(f"{P}batch_b", "int", 128, 1, N_MAX),
     Param(f"{P}opt", "choice", "sgd", choices=OPTIMIZER_CHOICES, labels=OPTIMIZER_LABELS),
     Param(f"{P}mom", "float", 0.0, 0.0, 0.99),
     Param(f"{P}lr_a", "float", 0.1, 1e-7, 100.0),
@@ -67,11 +74,18 @@ def set_batch(size: int | None) -> None:
 
 
 def match_lr() -> None:
-    """Make run B's learning rate the one that reproduces run A under B's reduction."""
-    a, b = st.session_state[f"{P}red_a"], st.session_state[f"{P}red_b"]
-    batch = int(st.session_state[f"{P}batch"])
-    factor = {("mean", "sum"): 1 / batch, ("sum", "mean"): batch}.get((a, b), 1.0)
-    st.session_state[f"{P}lr_b"] = float(st.session_state[f"{P}lr_a"]) * factor
+    """Set run B's learning rate so that its step matches run A's.
+
+    Equal batch sizes: lr_sum = lr_mean / B (and back), after which the paths coincide.
+    Different ones: the linear-scaling rule — the effective lr (γ under mean, γ·B under sum)
+    grows in proportion to the batch size, for the same progress per epoch while it is small.
+    """
+    s = st.session_state
+    batch_a = int(s[f"{P}batch"])
+    batch_b = int(s[f"{P}batch_b"]) if s[f"{P}own_b"] else batch_a
+    effective_a = float(s[f"{P}lr_a"]) * (batch_a if s[f"{P}red_a"] == "sum" else 1)
+    effective_b = effective_a * batch_b / batch_a
+    s[f"{P}lr_b"] = effective_b / (batch_b if s[f"{P}red_b"] == "sum" else 1)
 
 
 def controls(seed: int) -> Setup:
@@ -95,10 +109,17 @@ def controls(seed: int) -> Setup:
         b[2].button("Mini-batch (32)", on_click=set_batch, args=(32,), width="stretch")
         b[3].button("Full batch", on_click=set_batch, args=(None,), width="stretch",
                     help=f"B = N = {n}")  # fmt: skip
-        t = st.columns(2)
+        if int(s[f"{P}batch_b"]) > n:
+            s[f"{P}batch_b"] = n
+        t = st.columns([1.1, 1.3, 1.1, 1])
         t[0].toggle("Reshuffle every epoch", key=f"{P}reshuffle", bind="query-params")
         t[1].toggle("Drop the last, smaller batch", key=f"{P}drop_last", bind="query-params",
                     help="When B does not divide N, an epoch's last batch is smaller.")  # fmt: skip
+        own_b = t[2].toggle("Run B: own batch size", key=f"{P}own_b", bind="query-params",
+                            help="Both runs then take the same number of epochs, so the one "
+                            "with larger batches takes fewer steps.")  # fmt: skip
+        if own_b:
+            t[3].number_input("Run B's batch size", 1, n, key=f"{P}batch_b", bind="query-params")
         o = st.columns([1.3, 1.3, 1.5, 1, 1.5, 1])
         o[0].selectbox("Optimizer", OPTIMIZER_CHOICES, key=f"{P}opt", help="For both runs.",
                        format_func=lambda k: OPTIMIZER_LABELS[OPTIMIZER_CHOICES.index(k)],
@@ -113,6 +134,7 @@ def controls(seed: int) -> Setup:
     return Setup(
         kind=s[f"{P}problem"], n=n, noise=float(s[f"{P}noise"]), seed=seed,
         optimizer=s[f"{P}opt"], momentum=float(s[f"{P}mom"]), batch=int(s[f"{P}batch"]),
+        batch_b=int(s[f"{P}batch_b"]) if own_b else int(s[f"{P}batch"]),
         lr_a=float(s[f"{P}lr_a"]), lr_b=float(s[f"{P}lr_b"]), red_a=s[f"{P}red_a"] or "mean",
         red_b=s[f"{P}red_b"] or "sum", l2=float(s[f"{P}l2"]), epochs=int(s[f"{P}epochs"]),
         reshuffle=bool(s[f"{P}reshuffle"]), drop_last=bool(s[f"{P}drop_last"]),

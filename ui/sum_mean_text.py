@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+
 from engine import theory
+
+if TYPE_CHECKING:
+    from engine.runner import Trajectories
+    from ui.sum_mean import Setup
 
 INTRO = (
     "A mini-batch gives one gradient per example. Before the update you combine them: **add "
@@ -69,4 +77,52 @@ def ragged_batch_note(
         f"but on that short one the summed step is {rest}/{batch} of the averaged one, so the "
         f"paths part a little each epoch. Turn on **Drop the last, smaller batch** and they "
         f"coincide."
+    )
+
+
+def run_labels(setup: Setup) -> tuple[str, str]:
+    """Legend names of runs A and B; the batch size is named when they differ."""
+    same = setup.batch == setup.batch_b
+    a, b = (
+        f"{name}: {red}{'' if same else f', B={size}'}, lr {lr:.4g}"
+        for name, red, size, lr in zip(
+            "AB", setup.reductions, setup.batches, (setup.lr_a, setup.lr_b), strict=True
+        )
+    )
+    return a, b
+
+
+def pair_verdict(setup: Setup, traj: Trajectories) -> str:
+    """One sentence on what the two runs did: how far apart their paths are (same batches), or
+    where each ended after the same epochs (different batch sizes)."""
+    steps_a, steps_b = setup.run_steps
+    diverged = bool(np.any(traj.diverged_at >= 0))
+    if setup.batch == setup.batch_b:
+        if diverged:
+            verdict = "a run diverged, so the paths part for good"
+        else:
+            gap = float(np.max(np.abs(traj.params[:, 0] - traj.params[:, 1])))
+            verdict = f"largest difference between the two paths: **{gap:.3g}**"
+            verdict += " — identical up to rounding" if gap < 1e-9 else ""
+        return (f"**{steps_a} steps** of batch size {setup.batch} ({setup.epochs} epochs of "
+                f"N = {setup.n}); {verdict}.")  # fmt: skip
+    floor = float(setup.problem.minima_values[0])
+    ends = []
+    for k, (steps, batch) in enumerate(zip((steps_a, steps_b), setup.batches, strict=True)):
+        final = float(traj.loss[steps, k]) - floor
+        state = "diverged" if traj.diverged_at[k] >= 0 else f"loss − minimum **{final:.3g}**"
+        ends.append(f"{'AB'[k]}: **{steps} steps** of batch size {batch} → {state}")
+    return (f"The same {setup.epochs} epochs of N = {setup.n} for both — " + "; ".join(ends)
+            + ". Switch the loss curves to *epochs* to compare them on the same data.")  # fmt: skip
+
+
+def different_batches_note(setup: Setup) -> str:
+    """What two batch sizes on one batch stream mean, under the paths."""
+    small, large = sorted(setup.batches)
+    steps = dict(zip(setup.batches, setup.run_steps, strict=True))
+    return (
+        f"Both runs draw the same examples in the same order; batches of {large} take them "
+        f"{large / small:.3g} times as many at a time as batches of {small}, so that run "
+        f"finishes its {setup.epochs} epochs in {steps[large]} steps instead of "
+        f"{steps[small]} — and then waits at its end while the other one goes on."
     )
