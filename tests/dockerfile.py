@@ -147,7 +147,12 @@ def main() -> int:
             if line.startswith("useradd"):  # creates the image's user; nothing to check here
                 continue
             print(f"== RUN {line}", flush=True)
-            subprocess.run(line, shell=True, cwd=app, env=env, check=True)
+            done = subprocess.run(line, shell=True, cwd=app, env=env, capture_output=True,
+                                  text=True)  # fmt: skip
+            if done.returncode:
+                print(done.stdout[-4000:], done.stderr[-4000:], file=sys.stderr)
+                print(f"The image's RUN line failed ({done.returncode})", file=sys.stderr)
+                return 1
         port = free_port()
         cmd = command(image, port, python=str(venv / "bin" / "python"))
         print(f"== CMD {' '.join(cmd)}", flush=True)
