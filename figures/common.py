@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,14 +164,15 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def log_axis(*values: ArrayLike) -> dict[str, Any]:
     """A log axis whose labels all have the axis's font size, for data spanning ``values``.
 
-    Over two decades or more: powers of ten only. Under that Plotly labels the digits between
-    decades in a smaller font, unreadable on a projector; explicit ticks at 1, 2 and 5 times
-    each power of ten take their place.
+    Over two decades or more: powers of ten only (every n-th, so about seven at most). Under
+    that Plotly labels the digits between decades in a smaller font, unreadable on a
+    projector; explicit ticks at 1, 2 and 5 times each power of ten take their place.
     """
     flat = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
     flat = flat[np.isfinite(flat) & (flat > 0)]
-    if flat.size == 0 or np.log10(flat.max() / flat.min()) >= 2:
-        return {"type": "log", "dtick": 1, "exponentformat": "power"}
+    decades = float(np.log10(flat.max() / flat.min())) if flat.size else 0.0
+    if flat.size == 0 or decades >= 2:  # at most about seven labelled powers of ten
+        return {"type": "log", "dtick": max(1, math.ceil(decades / 7)), "exponentformat": "power"}
     low, high = int(np.floor(np.log10(flat.min()))), int(np.ceil(np.log10(flat.max())))
     ticks = [m * 10.0**e for e in range(low, high + 1) for m in (1, 2, 5)]
     return {"type": "log", "tickvals": ticks, "ticktext": [_tick_text(t) for t in ticks]}

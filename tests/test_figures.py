@@ -186,3 +186,4 @@ def test_log_axes_label_every_tick_at_the_axis_font_size():
     tiny = log_axis([3e-6, 4e-5])
     assert tiny["ticktext"][:4] == ["10⁻⁶", "2×10⁻⁶", "5×10⁻⁶", "10⁻⁵"]
     assert log_axis([]) == wide
+    assert log_axis([1e-16, 10.0])["dtick"] == 3  # 17 decades: every third power of ten
