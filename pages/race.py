@@ -25,6 +25,7 @@ from ui.panels import (
     update_rules,
 )
 from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
+from ui.url import share_link
 
 settings = lesson_start(
     "The optimizer race",
@@ -97,3 +98,4 @@ st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)
 
 update_rules(runs)
 downloads(f"race_{surface_key}", runs, traj, ["x", "y"], animation)
+share_link()

@@ -19,6 +19,7 @@ from ui.panels import (
     surface_picker,
     update_rules,
 )
+from ui.url import share_link
 
 settings = lesson_start(
     "The rolling ball",
@@ -75,3 +76,4 @@ st.markdown(
 
 update_rules(runs)
 downloads(f"rolling_{surface_key}", runs, traj, ["w"], figure)
+share_link()

@@ -28,6 +28,7 @@ from ui.sum_mean_text import (
     ragged_batch_note,
     run_labels,
 )
+from ui.url import share_link
 
 settings = lesson_start("Sum or mean?", INTRO, PARAMS, PRESETS, DEFAULT_PRESET, P)
 st.session_state.setdefault(f"{P}x", X_AXES[0])
@@ -113,3 +114,4 @@ st.caption(
 )
 st.header("So: sum or mean?")
 st.markdown(CONCLUSION)
+share_link()

@@ -160,3 +160,21 @@ def test_clicking_the_curve_drops_the_balls_there(server, browser):
     # the point the hover label showed (3 digits there), which lies near the click
     assert abs(w0 - hovered) < 1e-3 and abs(w0 - (-0.8)) <= 0.1, (w0, hovered)
     page.close()
+
+
+def test_a_link_in_other_spellings_stays_in_the_address_bar_and_the_share_box(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/race?race_surface=beale&race_steps=0&present=1")
+    page.get_by_text("Link to this run").wait_for(timeout=60_000)
+    deadline = time.monotonic() + 15
+    while "Beale" not in page.url and time.monotonic() < deadline:
+        time.sleep(0.2)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    # respelled in the widgets' own form, kept; the bad value dropped with a notice
+    assert query == {"race_surface": ["Beale"], "present": ["true"]}, page.url
+    assert page.get_by_text("could not be used").count() == 1
+    assert page.get_by_text("Flat plateaus and steep walls").count() == 1  # Beale is shown
+    shown = page.locator("[data-testid=stCode]").last.text_content().strip()
+    assert urllib.parse.parse_qs(urllib.parse.urlparse(shown).query) == query
+    assert shown.startswith(f"{server}/race?")
+    page.close()

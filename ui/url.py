@@ -15,10 +15,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+_NOTICES = "_url_notices"  # notices kept across the rerun that follows a respelled link
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -87,8 +89,15 @@ class Param:
 
 
 def sanitize(params: Iterable[Param]) -> list[str]:
-    """Check the URL's values for ``params``; fix spellings, drop bad values, return notices."""
-    notices = []
+    """Check the URL's values for ``params``; fix spellings, drop bad values, return notices.
+
+    A value in another spelling (``present=1``, a choice's short name) is rewritten in the
+    form the widget reads and the script starts again before any widget exists: the widget
+    then takes its value from the URL like any other, and the address bar keeps it (a value
+    handed over through session_state instead would show, but vanish from the address bar).
+    """
+    notices = st.session_state.pop(_NOTICES, [])  # from the run that rewrote the link
+    respelled = False
     for param in params:
         if param.key not in st.query_params:
             continue
@@ -103,12 +112,16 @@ def sanitize(params: Iterable[Param]) -> list[str]:
                 f"showing the default, {param.default!r}."
             )
             continue
-        if param.key not in st.session_state:
-            # Hand the widget the value directly: Streamlit's own URL seeding drops some values
-            # we accept (other spellings such as present=1, a float exactly at its minimum).
-            st.session_state[param.key] = param.typed(canonical)
-        if canonical != raw:
+        if canonical != raw and param.key not in st.session_state:  # before its widget
             st.query_params[param.key] = canonical
+            respelled = True
+        elif param.key not in st.session_state:
+            # Hand the widget the value directly: Streamlit's own URL seeding drops a float
+            # exactly at its minimum.
+            st.session_state[param.key] = param.typed(canonical)
+    if respelled:
+        st.session_state[_NOTICES] = notices
+        st.rerun()
     return notices
 
 
@@ -121,3 +134,14 @@ def show_notices(notices: Sequence[str]) -> None:
 def _shorten(raw: str, limit: int = 40) -> str:
     text = raw.replace("`", "'")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def share_link() -> None:
+    """The link to exactly what the page shows, in a box with a copy button (for a teacher
+    preparing a lesson: the same as the address bar, without having to find it)."""
+    base = st.context.url
+    if not base:  # no browser session (tests, bare mode)
+        return
+    query = urlencode(sorted(st.query_params.to_dict().items()))
+    st.markdown("**Link to this run** — anyone who opens it sees the same settings:")
+    st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
