@@ -81,29 +81,17 @@ def main() -> None:
         y = torch.tensor(data.y_train, dtype=torch.float64)
         index = [torch.tensor(batches.batch(t)) for t in range(T)]
 
-        def torch_train() -> None:
-            for _ in range(RUNS):
-                model = torch.nn.Sequential(
-                    torch.nn.Linear(2, 16), torch.nn.ReLU(),
-                    torch.nn.Linear(16, 16), torch.nn.ReLU(),
-                    torch.nn.Linear(16, 1),
-                ).double()  # fmt: skip
-                opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-                loss_fn = torch.nn.BCEWithLogitsLoss()
-                for idx in index:
-                    opt.zero_grad()
-                    loss_fn(model(X[idx])[:, 0], y[idx]).backward()
-                    opt.step()
-
         frame_steps = {int(t) for t in result.frame_steps[:, 0]}
         X_test = torch.tensor(data.X_test, dtype=torch.float64)
         y_test = torch.tensor(data.y_test, dtype=torch.float64)
         grid = torch.tensor(grid_points(result), dtype=torch.float64)
         X_act = X[: result.activation_points.shape[0]]
+        loss_fn = torch.nn.BCEWithLogitsLoss()
 
-        def torch_train_with_frames() -> None:
-            """The engine's work: the same training plus, at each frame, train/test loss and
-            accuracy, the grid's predictions and the hidden activations (float64, no_grad)."""
+        def torch_train(with_frames: bool) -> None:
+            """The 4 networks one after another; with frames also the engine's frame work at
+            the same steps: train/test loss and accuracy, the grid's predictions and the
+            hidden activations (float64, no_grad)."""
             for _ in range(RUNS):
                 model = torch.nn.Sequential(
                     torch.nn.Linear(2, 16), torch.nn.ReLU(),
@@ -111,9 +99,8 @@ def main() -> None:
                     torch.nn.Linear(16, 1),
                 ).double()  # fmt: skip
                 opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-                loss_fn = torch.nn.BCEWithLogitsLoss()
                 for t in range(T + 1):
-                    if t in frame_steps:
+                    if with_frames and t in frame_steps:
                         with torch.no_grad():
                             for inputs, labels in ((X, y), (X_test, y_test)):
                                 logits = model(inputs)[:, 0]
@@ -127,8 +114,8 @@ def main() -> None:
                     loss_fn(model(X[index[t]])[:, 0], y[index[t]]).backward()
                     opt.step()
 
-        out["torch_s"] = round(median_time(torch_train, 2), 4)
-        out["torch_with_frames_s"] = round(median_time(torch_train_with_frames, 2), 4)
+        out["torch_s"] = round(median_time(lambda: torch_train(False), 2), 4)
+        out["torch_with_frames_s"] = round(median_time(lambda: torch_train(True), 2), 4)
         out["torch_threads"] = torch.get_num_threads()
         out["speedup_vs_torch"] = round(out["torch_s"] / out["engine_s"], 1)
         out["speedup_vs_torch_training_only"] = round(
