@@ -172,7 +172,9 @@ def log_axis(*values: ArrayLike) -> dict[str, Any]:
     flat = flat[np.isfinite(flat) & (flat > 0)]
     decades = float(np.log10(flat.max() / flat.min())) if flat.size else 0.0
     if flat.size == 0 or decades >= 2:  # at most about seven labelled powers of ten
-        return {"type": "log", "dtick": max(1, math.ceil(decades / 7)), "exponentformat": "power"}
+        plain = flat.size > 0 and flat.min() >= 1e-3 and flat.max() < 1e4  # 0.01 … 1000
+        return {"type": "log", "dtick": max(1, math.ceil(decades / 7)),
+                "exponentformat": "none" if plain else "power"}  # fmt: skip
     low, high = int(np.floor(np.log10(flat.min()))), int(np.ceil(np.log10(flat.max())))
     ticks = [m * 10.0**e for e in range(low, high + 1) for m in (1, 2, 5)]
     return {"type": "log", "tickvals": ticks, "ticktext": [_tick_text(t) for t in ticks]}
