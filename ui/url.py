@@ -21,6 +21,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 _NOTICES = "_url_notices"  # notices kept across the rerun that follows a respelled link
+_RESPELLED = "_url_respelled"  # keys already rewritten in this session
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -97,6 +98,7 @@ def sanitize(params: Iterable[Param]) -> list[str]:
     handed over through session_state instead would show, but vanish from the address bar).
     """
     notices = st.session_state.pop(_NOTICES, [])  # from the run that rewrote the link
+    respelled_before: set[str] = st.session_state.setdefault(_RESPELLED, set())
     respelled = False
     for param in params:
         if param.key not in st.query_params:
@@ -112,10 +114,12 @@ def sanitize(params: Iterable[Param]) -> list[str]:
                 f"showing the default, {param.default!r}."
             )
             continue
-        if canonical != raw and param.key not in st.session_state:  # before its widget
+        first_time = param.key not in st.session_state  # its widget does not exist yet
+        if canonical != raw and first_time and param.key not in respelled_before:
             st.query_params[param.key] = canonical
+            respelled_before.add(param.key)  # once: a second rewrite would loop
             respelled = True
-        elif param.key not in st.session_state:
+        elif first_time:
             # Hand the widget the value directly: Streamlit's own URL seeding drops a float
             # exactly at its minimum.
             st.session_state[param.key] = param.typed(canonical)
