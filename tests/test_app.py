@@ -220,3 +220,29 @@ def test_bad_url_values_fall_back_to_defaults_with_a_notice(query, bad_key):
         at.switch_page(RACE).run()
         _ok(at)
     assert at.get("plotly_chart")  # the page still works
+
+
+def _font_sizes(node, path=""):
+    """(path, size) of every font a figure spec sets, outside its template."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "template":
+                continue
+            if "font" in key.lower() and isinstance(value, dict) and "size" in value:
+                yield f"{path}.{key}", value["size"]
+            yield from _font_sizes(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _font_sizes(value, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize("path", [RACE, BALL, "../../pages/sum_or_mean.py"])
+def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
+    at = _page(path, {"present": "true", "race_3d": "true"})
+    charts = _figures(at)
+    assert len(charts) >= 2
+    for spec in charts:
+        sizes = list(_font_sizes({"layout": spec["layout"], "data": spec["data"]}))
+        assert len(sizes) > 5
+        small = [(where, size) for where, size in sizes if size < 22]
+        assert not small, small
