@@ -20,6 +20,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.seeding import BATCHES, stream
+
 Index = NDArray[np.intp]
 
 
@@ -36,7 +38,7 @@ class BatchSchedule:
             keep it (smaller batch).
         replacement: draw each batch i.i.d. uniformly with replacement; an "epoch" is then
             ceil(N / B) batches (N / B with drop_last).
-        seed: seeds ``np.random.default_rng``.
+        seed: seeds the batch order (a stream of its own, see ``engine.seeding``).
     """
 
     n_examples: int
@@ -107,7 +109,7 @@ def make_batches(schedule: BatchSchedule, n_steps: int) -> Batches:
     n, b = schedule.n_examples, schedule.batch_size
     per_epoch = steps_per_epoch(schedule)
     n_epochs = math.ceil(n_steps / per_epoch) if n_steps else 0
-    rng = np.random.default_rng(schedule.seed)
+    rng = stream(schedule.seed, BATCHES)  # not the data's own stream (engine/seeding.py)
     # Sizes of one epoch's batches: full batches, then the partial one unless dropped.
     epoch_sizes = np.full(per_epoch, b, dtype=np.intp)
     if not schedule.drop_last and n % b:

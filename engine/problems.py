@@ -38,6 +38,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from engine.seeding import MINIBATCH_SAMPLES, stream
+
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
 
@@ -326,7 +328,7 @@ class DataProblem:
         if p.shape != (self.dim,):
             raise ValueError(f"params must be one point of shape ({self.dim},), got {p.shape}")
         per_example = self.example_grads(p)  # (N, dim)
-        rng = np.random.default_rng(seed)
+        rng = stream(seed, MINIBATCH_SAMPLES)  # not the data's own stream (engine/seeding.py)
         batches = np.argsort(rng.random((n_samples, n)), axis=1)[:, :batch_size]
         sums = per_example[batches].sum(axis=1)
         return np.asarray(sums / batch_size if reduction == "mean" else sums, dtype=np.float64)

@@ -211,3 +211,17 @@ def test_bad_calls_are_refused():
         p.batch_loss_and_grad(np.zeros(2), np.array([0]), "median")
     with pytest.raises(ValueError, match="batch_size must be between 1 and 64"):
         p.minibatch_grad_covariance(np.zeros(2), 65)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sampled_minibatches_are_not_drawn_from_the_datas_own_random_numbers(seed):
+    """The data's x are the first uniforms of default_rng(seed); a sampler reusing that stream
+    made its first batch the 64 examples of smallest x, a gradient 13σ from the rest."""
+    p = make_problem(ProblemConfig("linear_regression", 256, 0.5, seed))
+    x = p.default_start
+    samples = p.sample_minibatch_grads(x, 64, 300, seed=seed)
+    cov = p.minibatch_grad_covariance(x, 64)
+    d = samples - p.grad(x)
+    mahalanobis = np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)  # χ²(2) if unbiased
+    assert mahalanobis.mean() == pytest.approx(2.0, abs=0.4)
+    assert mahalanobis.max() < 40
