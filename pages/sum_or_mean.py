@@ -75,7 +75,7 @@ st.plotly_chart(curves_figure(x, loss, [a_label, b_label], x_axis, floor, style)
 st.header("The noise in a mini-batch gradient")
 if st.session_state.get(f"{P}inspect", 0) > setup.steps:  # a shorter run than before
     st.session_state[f"{P}inspect"] = setup.steps
-step = st.slider("Look at step", 0, setup.steps, key=f"{P}inspect")
+step = st.slider("Look at step", 0, setup.steps, key=f"{P}inspect", bind="query-params")
 clouds = []
 for k, (reduction, batch) in enumerate(zip(setup.reductions, setup.batches, strict=True)):
     point = traj.params[step, k]  # a run that has ended waits at its last point

@@ -79,6 +79,37 @@ def test_match_uses_the_linear_scaling_rule_across_batch_sizes():
     assert [max(t["x"]) for t in curves["data"]] == pytest.approx([5.0, 5.0])
 
 
+def test_the_gradient_noise_presets_show_the_spread_scaling_with_the_batch():
+    start = tuple(_setup().problem.default_start.tolist())
+    n, small, large = 256, 4, 64
+    mean = [noise_cloud("linear_regression", n, 0.5, 0, start, b, "mean") for b in (small, large)]
+    total = [noise_cloud("linear_regression", n, 0.5, 0, start, b, "sum") for b in (small, large)]
+    spread = [np.trace(c.covariance) for c in mean]
+    # Σ_B = Σ/B · (N − B)/(N − 1): sixteen times the batch, 21× less variance here
+    assert spread[0] / spread[1] == pytest.approx((n - small) / small / ((n - large) / large))
+    np.testing.assert_allclose(mean[0].full_grad, mean[1].full_grad)  # same arrow
+    np.testing.assert_allclose(total[1].full_grad, 16 * total[0].full_grad)  # sum: B× arrow
+    assert np.trace(total[1].covariance) > np.trace(total[0].covariance)  # and a wider cloud
+    at = _page()
+    for name in ("Gradient noise: 16× the batch, a quarter of the spread (mean)",
+                 "Gradient noise under sum: the arrow and the cloud grow with B"):  # fmt: skip
+        at.selectbox(key="sm_preset").set_value(name).run()
+        at.button(key="sm_preset_apply").click().run()
+        _ok(at)
+        cloud = json.loads(at.get("plotly_chart")[2].proto.spec)
+        assert [a["text"] for a in cloud["layout"]["annotations"]][:2] == [
+            f"<b>{label}</b>" for label in _labels(at)
+        ]
+
+
+def _labels(at):
+    return [
+        t["name"]
+        for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+        if t.get("mode") == "markers" and t.get("name", "").startswith(("A:", "B:"))
+    ]
+
+
 def test_same_lr_under_sum_takes_b_times_the_step():
     traj = ab_runs(_setup(lr_b=0.1, epochs=1))
     assert traj.diverged_at[1] > 0 and traj.diverged_at[0] == -1
@@ -228,3 +259,12 @@ def test_bad_url_values_fall_back_with_a_notice():
         assert f"`{key}=" in notices
     assert at.number_input(key="sm_batch").value == 32
     assert at.get("plotly_chart")
+
+
+def test_the_inspected_step_is_in_the_link_and_clamped_to_the_run():
+    at = _page({"sm_inspect": "3"})
+    _ok(at)
+    assert at.slider(key="sm_inspect").value == 3
+    at = _page({"sm_inspect": "2000"})  # a valid step, beyond this 40-step run: its last step
+    _ok(at)
+    assert at.slider(key="sm_inspect").value == 40

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from engine.problems import MAX_EXAMPLES, PROBLEMS
-from ui.sum_mean import Setup
+from ui.sum_mean import MAX_STEPS, Setup
 from ui.url import Param
 
 P = "sm_"
@@ -23,7 +23,7 @@ def _preset(**values: Any) -> dict[str, Any]:
     base = {"problem": "linear_regression", "n": 256, "noise": 0.5, "batch": 32, "opt": "sgd",
             "mom": 0.0, "lr_a": 0.1, "lr_b": 0.1, "red_a": "mean", "red_b": "sum", "l2": 0.0,
             "epochs": 5, "reshuffle": True, "drop_last": False, "own_b": False,
-            "batch_b": 128}  # fmt: skip
+            "batch_b": 128, "inspect": 0}  # fmt: skip
     return {f"{P}{k}": v for k, v in (base | values).items()}
 
 
@@ -42,6 +42,11 @@ PRESETS: dict[str, dict[str, Any]] = {
                                                                     epochs=10),
     "Linear scaling: 4× the batch, 4× the lr": _preset(red_b="mean", own_b=True, lr_b=0.4,
                                                        epochs=10),
+    "Gradient noise: 16× the batch, a quarter of the spread (mean)": _preset(
+        red_b="mean", batch=4, own_b=True, batch_b=64, lr_a=0.05, lr_b=0.05, epochs=1),
+    "Gradient noise under sum: the arrow and the cloud grow with B": _preset(
+        red_a="sum", red_b="sum", batch=4, own_b=True, batch_b=64, lr_a=0.01, lr_b=0.01 / 16,
+        epochs=1),
 }  # fmt: skip
 DEFAULT_PRESET = "Same learning rate, mean vs sum (default)"
 
@@ -64,6 +69,7 @@ PARAMS = [
     Param(f"{P}drop_last", "bool", False),
     Param(f"{P}x", "choice", X_AXES[0], choices=X_AXES),
     Param(f"{P}adam", "bool", False),
+    Param(f"{P}inspect", "int", 0, 0, MAX_STEPS),
 ]
 
 
