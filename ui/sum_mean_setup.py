@@ -117,15 +117,17 @@ def controls(seed: int) -> Setup:
                     help=f"B = N = {n}")  # fmt: skip
         if int(s[f"{P}batch_b"]) > n:
             s[f"{P}batch_b"] = n
-        t = st.columns([1.1, 1.3, 1.1, 1])
-        t[0].toggle("Reshuffle every epoch", key=f"{P}reshuffle", bind="query-params")
-        t[1].toggle("Drop the last, smaller batch", key=f"{P}drop_last", bind="query-params",
+        t = st.columns([1, 1.2, 1.2, 1])
+        t[0].toggle("Reshuffle", key=f"{P}reshuffle", bind="query-params",
+                    help="A new order of the examples in every epoch.")  # fmt: skip
+        t[1].toggle("Drop short batch", key=f"{P}drop_last", bind="query-params",
                     help="When B does not divide N, an epoch's last batch is smaller.")  # fmt: skip
-        own_b = t[2].toggle("Run B: own batch size", key=f"{P}own_b", bind="query-params",
+        own_b = t[2].toggle("B: own batch size", key=f"{P}own_b", bind="query-params",
                             help="Both runs then take the same number of epochs, so the one "
                             "with larger batches takes fewer steps.")  # fmt: skip
         if own_b:
-            t[3].number_input("Run B's batch size", 1, n, key=f"{P}batch_b", bind="query-params")
+            t[3].number_input("B's batch size", 1, n, key=f"{P}batch_b", bind="query-params",
+                              help="Run B's batch size.")  # fmt: skip
         o = st.columns([1.3, 1.3, 1.5, 1, 1.5, 1])
         o[0].selectbox("Optimizer", OPTIMIZER_CHOICES, key=f"{P}opt", help="For both runs.",
                        format_func=lambda k: OPTIMIZER_LABELS[OPTIMIZER_CHOICES.index(k)],

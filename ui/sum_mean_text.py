@@ -75,7 +75,7 @@ def ragged_batch_note(
         f"N = {n} is not a multiple of B = {batch}: the last batch of every epoch has only "
         f"{rest} examples. The matched learning rates make the steps equal on full batches, "
         f"but on that short one the summed step is {rest}/{batch} of the averaged one, so the "
-        f"paths part a little each epoch. Turn on **Drop the last, smaller batch** and they "
+        f"paths part a little each epoch. Turn on **Drop short batch** and they "
         f"coincide."
     )
 
