@@ -14,8 +14,8 @@ from ui.lessons import (
     surface_for,
 )
 from ui.panels import (
-    CHART_CONFIG,
     animated_chart,
+    chart,
     describe_surface,
     downloads,
     lesson_start,
@@ -79,7 +79,8 @@ runs = run_panels(P, int(n_runs), DEFAULT_RUNS, "Runner")
 start = (float(x0), float(y0))
 race = SurfaceRace(surface_key, start, int(steps), runs, condition, float(noise), settings.seed)
 animation, loss = race_chart(race, settings.style, bool(show_state))
-animated_chart(animation, f"{P}chart", (f"{P}x0", f"{P}y0"))
+animated_chart(animation, f"{P}chart", (f"{P}x0", f"{P}y0"),
+               f"Animated paths of {len(runs)} runners on {surface.name} from {start}")  # fmt: skip
 if show_state:
     st.caption(
         "At each runner: solid arrow = −gradient, dashed arrow = velocity (momentum buffer b, "
@@ -91,10 +92,10 @@ if noise > 0:
 
 if st.toggle("Show the paths on a 3-D view of the surface", key=f"{P}3d", bind="query-params"):
     view = race_3d_chart(race, settings.style)
-    st.plotly_chart(view, key=f"{P}view3d", config=CHART_CONFIG, theme=None)
+    chart(view, f"{P}view3d", f"The runners' whole paths on a 3-D view of {surface.name}")
 traj = simulate(race)
 outcome(surface, traj, runs, "ended")
-st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)
+chart(loss, f"{P}loss", "Each runner's loss above the minimum against the optimizer step")
 
 update_rules(runs)
 downloads(f"race_{surface_key}", runs, traj, ["x", "y"], animation)

@@ -9,8 +9,8 @@ from engine.surfaces import SURFACES, SURFACES_1D
 from ui.ball_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
 from ui.lessons import MAX_STEPS, SurfaceRace, rolling_chart, simulate
 from ui.panels import (
-    CHART_CONFIG,
     animated_chart,
+    chart,
     describe_surface,
     downloads,
     lesson_start,
@@ -48,14 +48,15 @@ runs = run_panels(P, int(n_balls), DEFAULT_RUNS, "Ball")
 start = (float(w0),)
 race = SurfaceRace(surface_key, start, int(steps), runs)
 figure, loss = rolling_chart(race, settings.style)
-animated_chart(figure, f"{P}chart", (f"{P}w0",))
+animated_chart(figure, f"{P}chart", (f"{P}w0",),
+               f"{len(runs)} balls rolling on {surface.name} from w = {w0:g}")  # fmt: skip
 traj = simulate(race)
 outcome(surface, traj, runs, "stopped")
 st.caption(
     "The dashed line at each ball is the tangent: its slope is the derivative f′(w). "
     "Click anywhere on the curve to drop the balls there."
 )
-st.plotly_chart(loss, key=f"{P}loss", config=CHART_CONFIG, theme=None)
+chart(loss, f"{P}loss", "Each ball's loss above the minimum against the optimizer step")
 
 st.subheader("Nudge a weight and watch the loss")
 w_probe = 0.3

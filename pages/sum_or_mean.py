@@ -7,7 +7,7 @@ import streamlit as st
 
 from engine import theory
 from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
-from ui.panels import CHART_CONFIG, lesson_start
+from ui.panels import chart, lesson_start
 from ui.sum_mean import (
     ab_runs,
     adaptive_comparison,
@@ -54,7 +54,8 @@ ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_las
 if ragged and not diverged and setup.batch == setup.batch_b:
     st.info(ragged, icon=":material/info:")
 paths = paths_chart(setup, (a_label, b_label), style)
-st.plotly_chart(paths, key=f"{P}paths", config=CHART_CONFIG, theme=None)
+chart(paths, f"{P}paths", f"Animated paths of run {a_label} and run {b_label} on the contour "
+      "of the full-data loss")  # fmt: skip
 if setup.batch != setup.batch_b:
     st.caption(different_batches_note(setup))
 for k, label in enumerate((a_label, b_label)):
@@ -69,8 +70,8 @@ x_axis = st.segmented_control("Loss against", X_AXES, key=f"{P}x", required=True
                               bind="query-params") or X_AXES[0]  # fmt: skip
 x, loss = loss_curves(setup, traj, x_axis)
 floor = float(problem.minima_values[0])
-st.plotly_chart(curves_figure(x, loss, [a_label, b_label], x_axis, floor, style),
-                key=f"{P}curves", config=CHART_CONFIG, theme=None)  # fmt: skip
+chart(curves_figure(x, loss, [a_label, b_label], x_axis, floor, style), f"{P}curves",
+      f"Full-data loss above its minimum of runs A and B against {x_axis}")  # fmt: skip
 
 st.header("The noise in a mini-batch gradient")
 if st.session_state.get(f"{P}inspect", 0) > setup.steps:  # a shorter run than before
@@ -83,11 +84,12 @@ for k, (reduction, batch) in enumerate(zip(setup.reductions, setup.batches, stri
         point = problem.default_start
     clouds.append(noise_cloud(setup.kind, setup.n, setup.noise, setup.seed,
                               tuple(point.tolist()), batch, reduction))  # fmt: skip
-st.plotly_chart(noise_cloud_figure(clouds, [a_label, b_label], style), key=f"{P}cloud",
-                config=CHART_CONFIG, theme=None)  # fmt: skip
+chart(noise_cloud_figure(clouds, [a_label, b_label], style), f"{P}cloud",
+      f"Sampled mini-batch gradients, their 2σ ellipse and the full gradient at step {step}, "
+      "for run A and run B")  # fmt: skip
 scale_steps, scales = noise_scale_along(setup)
-st.plotly_chart(noise_scale_figure(scale_steps, scales, setup.batch, style), key=f"{P}bsimple",
-                config=CHART_CONFIG, theme=None)  # fmt: skip
+chart(noise_scale_figure(scale_steps, scales, setup.batch, style), f"{P}bsimple",
+      "The noise scale B_simple along run A, against the batch size in use")  # fmt: skip
 st.caption(
     f"Noise scale B_simple = tr Σ / |G|² at A's point: **{clouds[0].b_simple:.3g}** — batches "
     "much smaller than this are mostly noise; much larger ones mostly repeat the same "
@@ -96,15 +98,14 @@ st.caption(
 )
 
 st.header("Which learning rate is best for each batch size?")
-chart = map_chart(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum, style)
-st.plotly_chart(chart, key=f"{P}map",
-                config=CHART_CONFIG, theme=None)  # fmt: skip
+chart(map_chart(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum, style), f"{P}map",
+      "Final loss over batch sizes and learning rates under mean and under sum, with the "
+      "measured best learning rate and the theory's optimum and stability wall")  # fmt: skip
 
 st.header("L2 regularisation under sum and mean")
 lam = setup.l2 if setup.l2 > 0 else 0.5
-st.plotly_chart(l2_chart(setup.kind, setup.n, setup.noise, setup.seed, lam, style),
-                key=f"{P}norms", config=CHART_CONFIG,
-                theme=None)  # fmt: skip
+chart(l2_chart(setup.kind, setup.n, setup.noise, setup.seed, lam, style), f"{P}norms",
+      "Weight norm at equilibrium against batch size with coupled L2, mean and sum")  # fmt: skip
 st.header("Does the optimizer care?")
 if st.toggle("Run the same pair with Adam", key=f"{P}adam", bind="query-params"):
     st.markdown(adaptive_comparison(setup))

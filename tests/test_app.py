@@ -246,3 +246,11 @@ def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
         assert len(sizes) > 5
         small = [(where, size) for where, size in sizes if size < 22]
         assert not small, small
+
+
+@pytest.mark.parametrize("path", [RACE, BALL, "../../pages/sum_or_mean.py"])
+def test_every_chart_says_what_it_shows_to_screen_readers(path):
+    at = _page(path, {"race_3d": "true"})
+    alts = [chart.proto.alt for chart in at.get("plotly_chart")]
+    assert len(alts) >= 2 and all(len(alt) > 20 for alt in alts), alts
+    assert len(set(alts)) == len(alts)  # each says something of its own

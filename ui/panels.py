@@ -22,14 +22,20 @@ from ui.url import Param, sanitize, show_notices
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
 
-def animated_chart(figure: go.Figure, key: str, start_keys: Sequence[str]) -> None:
+def chart(figure: go.Figure, key: str, alt: str) -> None:
+    """A figure as the house draws it (our theme, no logo, no scroll zoom), with ``alt``: what
+    it shows, in words, for screen readers."""
+    st.plotly_chart(figure, key=key, config=CHART_CONFIG, theme=None, alt=alt)
+
+
+def animated_chart(figure: go.Figure, key: str, start_keys: Sequence[str], alt: str) -> None:
     """A lesson's animation; clicking a point of its start picker moves the start there.
 
     The start picker (trace ``PICKER_TRACE``) is a set of invisible markers; a click selects
     one, and before the rerun this copies its coordinates (to 4 significant digits) into the
     start inputs ``start_keys`` (x, then y). Clicks on any other trace are ignored.
     """
-    st.plotly_chart(figure, key=key, config=CHART_CONFIG, theme=None,
+    st.plotly_chart(figure, key=key, config=CHART_CONFIG, theme=None, alt=alt,
                     on_select=_take_clicked_start(key, start_keys),
                     selection_mode="points")  # fmt: skip
 
