@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
-from figures.common import compact, finish, log_axis
+from figures.common import compact, finish, log_axis, typed_array
 from figures.style import INK, Style, series_style
 
 REDUCTIONS = ("mean", "sum")
@@ -186,8 +186,8 @@ def curves_figure(
         with np.errstate(invalid="ignore"):
             y = np.where(values[keep, k] > 0, values[keep, k], np.nan)
         shown.append(y)
-        data.append({"type": "scatter", "mode": "lines", "x": compact(xs[keep, k]),
-                     "y": compact(y), "name": label,
+        data.append({"type": "scatter", "mode": "lines", "x": typed_array(xs[keep, k]),
+                     "y": typed_array(y), "name": label,
                      "line": {"color": s.color, "dash": s.dash, "width": style.line}})  # fmt: skip
     layout = {
         "title": {"text": "Full-data loss above its minimum"},

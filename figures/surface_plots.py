@@ -99,8 +99,8 @@ def curve_trace(surface: Landscape, style: Style, n: int = 400) -> dict[str, Any
     return {
         "type": "scatter",
         "mode": "lines",
-        "x": compact(xs),
-        "y": compact(surface.value(xs[:, None])),
+        "x": typed_array(xs),
+        "y": typed_array(surface.value(xs[:, None])),
         "line": {"color": INK, "width": style.line},
         "name": "loss f(w)",
         "hoverinfo": "skip",
@@ -137,8 +137,8 @@ def loss_figure(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": steps_arr[keep].tolist(),
-                "y": compact(shown[:, k]),
+                "x": typed_array(steps_arr[keep]),
+                "y": typed_array(shown[:, k]),
                 "name": label,
                 "line": {"color": s.color, "dash": s.dash, "width": style.line},
             }

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from engine.runner import Trajectories
 from figures.animation import add_playback, frame_rows
-from figures.common import as_list, compact, finish, rounded, typed_array
+from figures.common import as_list, finish, rounded, typed_array
 from figures.raster import banded_rgb, png_data_uri
 from figures.style import SeriesStyle, Style, series_style
 from figures.surface_plots import (
@@ -123,8 +123,8 @@ def race_figure(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": compact(params[:, k, 0]),
-                "y": compact(params[:, k, 1]),
+                "x": typed_array(params[:, k, 0]),
+                "y": typed_array(params[:, k, 1]),
                 "line": {"color": "white", "width": style.line + 1},
                 "opacity": 0.5,
                 "showlegend": False,
@@ -135,8 +135,8 @@ def race_figure(
             {
                 "type": "scatter",
                 "mode": "lines",
-                "x": compact(params[:, k, 0]),
-                "y": compact(params[:, k, 1]),
+                "x": typed_array(params[:, k, 0]),
+                "y": typed_array(params[:, k, 1]),
                 "line": {"color": s.color, "width": max(1.5, style.line * 0.6), "dash": "dot"},
                 "opacity": 0.9,
                 "name": f"{label} (path)",

@@ -14,6 +14,7 @@ from figures.common import compact, log_axis, standalone_html, trajectories_csv,
 from figures.style import OKABE_ITO, Style, apply_layout, series_style
 from figures.surface_plots import PICKER_TRACE, loss_figure, surface_grid
 from figures.trajectories import race_figure, rolling_figure
+from tests.plotly_json import decode
 
 SIX = [("sgd", {"lr": 1e-3}), ("sgd", {"lr": 1e-3, "momentum": 0.9}),
        ("sgd", {"lr": 1e-3, "momentum": 0.9, "nesterov": True}), ("adagrad", {"lr": 0.5}),
@@ -24,13 +25,6 @@ def _race(steps=2000, surface="rosenbrock"):
     s = SURFACES[surface]
     groups = [RunGroup(OPTIMIZERS[k](**hp), s.default_start[None]) for k, hp in SIX]
     return s, run(s, groups, steps)
-
-
-def decode(value):
-    """A Plotly array from JSON: a list, or the typed-array form the frames use."""
-    if isinstance(value, dict):
-        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-    return np.array([np.nan if v is None else v for v in value], dtype=float)
 
 
 def test_typed_arrays_round_trip_with_gaps():
@@ -157,7 +151,6 @@ def test_exports_csv_and_offline_html():
 
 
 def test_png_encoder_writes_a_valid_image():
-    import base64
     import struct
     import zlib
 
