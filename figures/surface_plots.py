@@ -49,6 +49,7 @@ def axis_points(bounds_row: ArrayLike, n: int) -> NDArray[np.float64]:
 PICKER_TRACE = 1  # index of the start picker in the race and rolling figures (see below)
 PICKER_POINTS_2D = 41  # per axis: a start every 1/40 of the plot's width and height
 PICKER_POINTS_1D = 161
+PICKER_ROWS_1D = 16  # rows of the 1-D picker, up the loss axis (≤ 30 px apart on screen)
 _SYMBOLS_3D = ("circle", "square", "diamond", "cross", "x", "circle-open", "square-open")
 
 
@@ -229,9 +230,12 @@ def surface_3d_figure(
     return finish({"data": data, "layout": layout}, style)
 
 
-def start_picker_trace(surface: Landscape) -> dict[str, Any]:
-    """Invisible markers where a run could start: a grid over the plane of a 2-D surface, or
-    points along the curve of a 1-D one.
+def start_picker_trace(
+    surface: Landscape, y_range: tuple[float, float] | None = None
+) -> dict[str, Any]:
+    """Invisible markers where a run could start: a grid over the plane of a 2-D surface, or,
+    for a 1-D one, a grid over the plot (w across, ``y_range`` of the loss axis up), so that a
+    click anywhere picks the w under it.
 
     Clicking one selects it (the page then starts every run there), and hovering reads out the
     position and its loss — the banded image under a 2-D race has no hover of its own. The
@@ -250,11 +254,15 @@ def start_picker_trace(surface: Landscape) -> dict[str, Any]:
         }
         size = 18
     else:
-        x = axis_points(surface.bounds[0], PICKER_POINTS_1D)
+        w = axis_points(surface.bounds[0], PICKER_POINTS_1D)
         with np.errstate(all="ignore"):
-            y = surface.value(x[:, None])
-        extra = {"hovertemplate": "click to start here: w = %{x:.3g}<br>loss %{y:.4g}"
-                                  "<extra></extra>"}  # fmt: skip
+            loss = surface.value(w[:, None])
+        low, high = y_range if y_range is not None else (float(loss.min()), float(loss.max()))
+        rows = np.linspace(low, high, PICKER_ROWS_1D)
+        x, y = np.tile(w, len(rows)), np.repeat(rows, len(w))
+        extra = {"customdata": typed_array(np.tile(loss, len(rows))),
+                 "hovertemplate": "click to start here: w = %{x:.3g}<br>"
+                                  "loss f(w) = %{customdata:.4g}<extra></extra>"}  # fmt: skip
         size = 14
     hidden = {"marker": {"opacity": 0}}
     return {

@@ -320,7 +320,7 @@ def rolling_figure(
 ) -> go.Figure:
     """Balls rolling on a 1-D loss curve, with the tangent line at each ball (slope f'(w)).
 
-    Trace ``PICKER_TRACE`` is the start picker: points along the curve a click can select.
+    Trace ``PICKER_TRACE`` is the start picker: a grid over the plot; a click picks its w.
     """
     rows = frame_rows(len(traj.steps), MAX_FRAMES)
     w = traj.params[rows][..., 0]  # (F, K)
@@ -331,7 +331,8 @@ def rolling_figure(
     y_low, y_high = float(np.nanmin(curve)), float(np.nanmax(curve))
     pad = 0.08 * (y_high - y_low)
     half = 0.12 * (x1 - x0)  # tangent segments span ±half around the ball
-    data: list[dict[str, Any]] = [curve_trace(surface, style), start_picker_trace(surface)]
+    y_range = (y_low - pad, y_high + pad)
+    data: list[dict[str, Any]] = [curve_trace(surface, style), start_picker_trace(surface, y_range)]
     if len(surface.minima):
         data.append(minima_trace(surface.minima, surface.minima_values, style, dim=1))
     moving: list[dict[str, Any]] = []
@@ -362,7 +363,7 @@ def rolling_figure(
             "title": {"text": "weight w"},
         },
         "yaxis": {
-            "range": [y_low - pad, y_high + pad],
+            "range": list(y_range),
             "autorange": False,
             "title": {"text": "loss f(w)"},
         },

@@ -54,7 +54,7 @@ traj = simulate(race)
 outcome(surface, traj, runs, "stopped")
 st.caption(
     "The dashed line at each ball is the tangent: its slope is the derivative f′(w). "
-    "Click anywhere on the curve to drop the balls there."
+    "Click anywhere on the plot to drop the balls at that w."
 )
 chart(loss, f"{P}loss", "Each ball's loss above the minimum against the optimizer step")
 

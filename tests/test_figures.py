@@ -96,8 +96,10 @@ def test_the_start_picker_covers_the_plot_and_stays_out_of_the_frames():
     traj1 = run(ball, [RunGroup(OPTIMIZERS["sgd"](lr=0.01), [[1.9]])], 20)
     spec = json.loads(rolling_figure(ball, traj1, ["b"], Style()).to_json())
     picker = spec["data"][PICKER_TRACE]
-    w, f = decode(picker["x"]), decode(picker["y"])  # points along the curve itself
-    np.testing.assert_allclose(f, ball.value(w[:, None].astype(float)), rtol=1e-5, atol=1e-6)
+    w, y, f = decode(picker["x"]), decode(picker["y"]), decode(picker["customdata"])
+    np.testing.assert_allclose(f, ball.value(w[:, None].astype(float)), rtol=1e-5, atol=1e-5)
+    assert len(np.unique(w)) == 161 and len(np.unique(y)) == 16  # a grid over the whole plot
+    np.testing.assert_allclose([y.min(), y.max()], spec["layout"]["yaxis"]["range"], rtol=1e-6)
     assert all(PICKER_TRACE not in fr["traces"] for fr in spec["frames"])
 
 
