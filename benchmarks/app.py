@@ -64,7 +64,7 @@ def bench_page(path: str, change: Callable[[AppTest, int], None]) -> dict[str, A
 
 def bench_map() -> float:
     """The default batch-size × learning-rate map, computed from scratch (median of 3)."""
-    from ui.sum_mean import batch_lr_map
+    from ui.sum_or_mean.compute import batch_lr_map
 
     compute = getattr(batch_lr_map, "__wrapped__", batch_lr_map)
     times = []

@@ -5,14 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from engine.surfaces import SURFACES_2D
-from ui.lessons import (
-    MAX_STEPS,
-    SurfaceRace,
-    race_3d_chart,
-    race_chart,
-    simulate,
-    surface_for,
-)
 from ui.panels import (
     animated_chart,
     chart,
@@ -24,7 +16,15 @@ from ui.panels import (
     surface_picker,
     update_rules,
 )
-from ui.race_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
+from ui.race.params import DEFAULT_PRESET, DEFAULT_RUNS, MAX_RUNS, PARAMS, PRESETS, P
+from ui.surface_lesson import (
+    MAX_STEPS,
+    SurfaceRace,
+    race_3d_chart,
+    race_chart,
+    simulate,
+    surface_for,
+)
 from ui.url import share_link
 
 settings = lesson_start(

@@ -6,8 +6,6 @@ import numpy as np
 import streamlit as st
 
 from engine.surfaces import SURFACES, SURFACES_1D
-from ui.ball_setup import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
-from ui.lessons import MAX_STEPS, SurfaceRace, rolling_chart, simulate
 from ui.panels import (
     animated_chart,
     chart,
@@ -19,6 +17,8 @@ from ui.panels import (
     surface_picker,
     update_rules,
 )
+from ui.rolling_ball.params import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
+from ui.surface_lesson import MAX_STEPS, SurfaceRace, rolling_chart, simulate
 from ui.url import share_link
 
 settings = lesson_start(

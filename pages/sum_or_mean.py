@@ -8,7 +8,7 @@ import streamlit as st
 from engine import theory
 from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
 from ui.panels import chart, lesson_start
-from ui.sum_mean import (
+from ui.sum_or_mean.compute import (
     ab_runs,
     adaptive_comparison,
     l2_chart,
@@ -18,8 +18,8 @@ from ui.sum_mean import (
     noise_scale_along,
     paths_chart,
 )
-from ui.sum_mean_setup import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
-from ui.sum_mean_text import (
+from ui.sum_or_mean.params import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
+from ui.sum_or_mean.text import (
     CONCLUSION,
     INTRO,
     different_batches_note,

@@ -7,8 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.plotly_json import decode
-from ui.sum_mean import Setup, ab_runs, batch_lr_map, l2_norms, noise_cloud
-from ui.sum_mean_text import ragged_batch_note
+from ui.sum_or_mean.compute import Setup, ab_runs, batch_lr_map, l2_norms, noise_cloud
+from ui.sum_or_mean.text import ragged_batch_note
 
 PAGE = "../../pages/sum_or_mean.py"
 
@@ -127,7 +127,7 @@ def test_true_sgd_and_adam_barely_care():
 
 
 def test_adaptive_comparison_says_adam_does_not_care():
-    from ui.sum_mean import adaptive_comparison
+    from ui.sum_or_mean.compute import adaptive_comparison
 
     text = adaptive_comparison(_setup(lr_a=0.05))
     sgd_line, adam_line = text.splitlines()
@@ -155,7 +155,7 @@ def test_l2_is_weaker_under_sum_as_batches_grow():
 
 
 def test_the_noise_scale_grows_as_the_run_approaches_the_minimum():
-    from ui.sum_mean import noise_scale_along
+    from ui.sum_or_mean.compute import noise_scale_along
 
     setup = _setup(lr_b=0.1 / 32, epochs=20)
     steps, scales = noise_scale_along(setup)

@@ -13,10 +13,10 @@ from engine.runner import Trajectories
 from engine.surfaces import SURFACES, Surface
 from figures.common import standalone_html, trajectories_csv
 from figures.surface_plots import PICKER_TRACE
-from ui.lessons import divergence_reasons, final_summary
 from ui.runs import RunChoice, preset_picker, run_controls
 from ui.settings import Settings, current
 from ui.shell import ensure_shell
+from ui.surface_lesson import divergence_reasons, final_summary
 from ui.url import Param, sanitize, show_notices
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from engine.surfaces import SURFACES, SURFACES_1D
-from ui.lessons import MAX_STEPS
 from ui.runs import RunChoice, run_params, run_preset_values
+from ui.surface_lesson import MAX_STEPS
 from ui.url import Param
 
 P = "ball_"

@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from engine.problems import MAX_EXAMPLES, PROBLEMS
-from ui.sum_mean import MAX_STEPS, Setup
+from ui.sum_or_mean.compute import MAX_STEPS, Setup
 from ui.url import Param
 
 P = "sm_"

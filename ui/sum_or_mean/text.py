@@ -10,7 +10,7 @@ from engine import theory
 
 if TYPE_CHECKING:
     from engine.runner import Trajectories
-    from ui.sum_mean import Setup
+    from ui.sum_or_mean.compute import Setup
 
 INTRO = (
     "A mini-batch gives one gradient per example. Before the update you combine them: **add "

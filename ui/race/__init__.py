@@ -1,0 +1,1 @@
+"""The optimizer-race lesson: its parameters and presets (``params``)."""

@@ -1,0 +1,1 @@
+"""The rolling-ball lesson: its parameters and presets (``params``)."""

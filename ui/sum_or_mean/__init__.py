@@ -1,0 +1,2 @@
+"""The "Sum or mean?" lesson: its parameters and presets (``params``), cached computations
+(``compute``) and words (``text``)."""
