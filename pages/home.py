@@ -6,9 +6,12 @@ import streamlit as st
 
 from engine.optimizers import OPTIMIZERS
 from engine.surfaces import SURFACES, SURFACES_1D, SURFACES_2D
-from ui.shell import PAGES_DIR, ensure_shell
+from ui.params import Lesson
+from ui.shell import PAGES_DIR, open_page
+from ui.url import show_notices
 
-ensure_shell()
+HOME = Lesson("home", ())  # the home page has no settings of its own
+notices = open_page(HOME)
 
 LESSONS = [
     (
@@ -39,6 +42,7 @@ LESSONS = [
 ]
 
 st.title("Descent Lab")
+show_notices(notices)
 st.markdown(
     "**See how neural networks are trained.** Training is a loop: draw a batch of examples, "
     "run them through the model, measure the loss, follow the chain rule back to every weight, "

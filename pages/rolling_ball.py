@@ -5,57 +5,57 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine.surfaces import SURFACES, SURFACES_1D
+from engine.surfaces import SURFACES
 from ui.panels import (
     animated_chart,
     chart,
     describe_surface,
     downloads,
     lesson_start,
+    link_box,
     outcome,
     run_panels,
+    stage,
     surface_picker,
     update_rules,
 )
-from ui.rolling_ball.params import DEFAULT_PRESET, DEFAULT_RUNS, MAX_BALLS, PARAMS, PRESETS, P
-from ui.surface_lesson import MAX_STEPS, SurfaceRace, rolling_chart, simulate
-from ui.url import share_link
+from ui.rolling_ball.params import LESSON, P
+from ui.runs import preset_picker
+from ui.surface_lesson import SurfaceRace, rolling_chart, simulate
+from ui.widgets import draw
 
 settings = lesson_start(
     "The rolling ball",
-    (
-        "Training moves a weight downhill on the loss. **Gradient descent** takes a step "
-        "against the slope: w ← w − γ·f′(w). A small step stops in the first valley it meets. "
-        "**Momentum** keeps a running velocity, like a ball that builds up speed on the way "
-        "down — enough, sometimes, to roll through a shallow valley and on to a deeper one."
-    ),
-    PARAMS,
-    PRESETS,
-    DEFAULT_PRESET,
-    P,
+    "Gradient descent steps against the slope, w ← w − γ·f′(w), and stops in the first valley "
+    "it meets. **Momentum** keeps a velocity, like a ball gathering speed downhill — sometimes "
+    "enough to roll through a shallow valley to a deeper one.",
+    LESSON,
 )
+param = LESSON.param
+controls, main = stage()
+with controls:
+    preset_picker(LESSON)
+    surface_key = surface_picker(LESSON, f"{P}surface")
+    c1, c2, c3 = st.columns(3)
+    w0 = draw(param(f"{P}w0"), c1)
+    steps = draw(param(f"{P}steps"), c2)
+    n_balls = draw(param(f"{P}balls"), c3)
+    runs = run_panels(LESSON, P, int(n_balls), "Ball")
 
-with st.container(border=True):
-    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    surface_key = surface_picker(c1, "Loss curve", SURFACES_1D, P)
-    surface = SURFACES[surface_key]
-    w0 = c2.number_input("Start w", key=f"{P}w0", format="%.4g", bind="query-params")
-    steps = c3.number_input("Steps", 1, MAX_STEPS, step=50, key=f"{P}steps", bind="query-params")
-    n_balls = c4.number_input("Balls", 1, MAX_BALLS, key=f"{P}balls", bind="query-params")
-describe_surface(surface)
-
-runs = run_panels(P, int(n_balls), DEFAULT_RUNS, "Ball")
+surface = SURFACES[surface_key]
 start = (float(w0),)
 race = SurfaceRace(surface_key, start, int(steps), runs)
 figure, loss = rolling_chart(race, settings.style)
-animated_chart(figure, f"{P}chart", (f"{P}w0",),
-               f"{len(runs)} balls rolling on {surface.name} from w = {w0:g}")  # fmt: skip
 traj = simulate(race)
-outcome(surface, traj, runs, "stopped")
-st.caption(
-    "The dashed line at each ball is the tangent: its slope is the derivative f′(w). "
-    "Click anywhere on the plot to drop the balls at that w."
-)
+with main:
+    animated_chart(figure, f"{P}chart", (f"{P}w0",),
+                   f"{len(runs)} balls rolling on {surface.name} from w = {w0:g}")  # fmt: skip
+    st.caption(
+        "The dashed line at each ball is the tangent: its slope is the derivative f′(w). "
+        "Click anywhere on the plot to drop the balls at that w."
+    )
+    outcome(surface, traj, runs, "stopped")
+describe_surface(surface)
 chart(loss, f"{P}loss", "Each ball's loss above the minimum against the optimizer step")
 
 st.subheader("Nudge a weight and watch the loss")
@@ -77,4 +77,4 @@ st.markdown(
 
 update_rules(runs)
 downloads(f"rolling_{surface_key}", runs, traj, ["w"], figure)
-share_link()
+link_box(LESSON)

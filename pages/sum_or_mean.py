@@ -7,7 +7,8 @@ import streamlit as st
 
 from engine import theory
 from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
-from ui.panels import chart, lesson_start
+from ui.panels import chart, lesson_start, link_box, stage
+from ui.runs import preset_picker
 from ui.sum_or_mean.compute import (
     ab_runs,
     adaptive_comparison,
@@ -18,7 +19,14 @@ from ui.sum_or_mean.compute import (
     noise_scale_along,
     paths_chart,
 )
-from ui.sum_or_mean.params import DEFAULT_PRESET, PARAMS, PRESETS, X_AXES, P, controls, match_lr
+from ui.sum_or_mean.params import (
+    LESSON,
+    MATCH_NOTICE,
+    P,
+    more_controls,
+    setup_from,
+    stage_controls,
+)
 from ui.sum_or_mean.text import (
     CONCLUSION,
     INTRO,
@@ -28,55 +36,58 @@ from ui.sum_or_mean.text import (
     ragged_batch_note,
     run_labels,
 )
-from ui.url import share_link
+from ui.url import values
+from ui.widgets import draw
 
-settings = lesson_start("Sum or mean?", INTRO, PARAMS, PRESETS, DEFAULT_PRESET, P)
-st.session_state.setdefault(f"{P}x", X_AXES[0])
+settings = lesson_start("Sum or mean?", INTRO, LESSON)
 style = settings.style
-setup = controls(settings.seed)
+param = LESSON.param
+controls, main = stage(1.0, 2.0)
+with controls:
+    preset_picker(LESSON)
+    stage_controls()
+    more_controls()
+    if MATCH_NOTICE in st.session_state:
+        st.info(st.session_state.pop(MATCH_NOTICE), icon=":material/info:")
+setup = setup_from(values(LESSON), settings.seed)
 problem = setup.problem
-
 a_label, b_label = run_labels(setup)
-badges = st.columns([2, 2, 1])
-badges[0].markdown(effective_lr_text("A", setup.optimizer, setup.lr_a, setup.batch, setup.red_a))
-badges[1].markdown(effective_lr_text("B", setup.optimizer, setup.lr_b, setup.batch_b,
-                                     setup.red_b))  # fmt: skip
-badges[2].button("Match B to A", on_click=match_lr, width="stretch",
-                 help="Same batch size: lr_sum = lr_mean / B, and the paths coincide. Different "
-                 "batch sizes: the linear-scaling rule, effective lr ∝ B.")  # fmt: skip
 
-with st.spinner("Running A and B on the same batches…"):
-    traj = ab_runs(setup)
-diverged = bool(np.any(traj.diverged_at >= 0))
-st.markdown(pair_verdict(setup, traj))
-ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_last,
-                           (setup.red_a, setup.red_b), (setup.lr_a, setup.lr_b))  # fmt: skip
-if ragged and not diverged and setup.batch == setup.batch_b:
-    st.info(ragged, icon=":material/info:")
-paths = paths_chart(setup, (a_label, b_label), style)
-chart(paths, f"{P}paths", f"Animated paths of run {a_label} and run {b_label} on the contour "
-      "of the full-data loss")  # fmt: skip
-if setup.batch != setup.batch_b:
-    st.caption(different_batches_note(setup))
-for k, label in enumerate((a_label, b_label)):
-    if traj.diverged_at[k] >= 0:
-        lam = float(theory.quadratic_eigs(problem.hessian(problem.default_start))[-1])
-        wall = theory.stability_limit(lam, setup.batches[k], setup.reductions[k])
-        st.warning(f"**{label}** diverged at step {traj.diverged_at[k]}: for plain gradient "
-                   f"descent here the largest stable lr is about {float(wall):.3g}.",
-                   icon=":material/warning:")  # fmt: skip
+with main:
+    badges = st.columns(2)
+    badges[0].markdown(effective_lr_text("A", setup.optimizer, setup.lr_a, setup.batch,
+                                         setup.red_a))  # fmt: skip
+    badges[1].markdown(effective_lr_text("B", setup.optimizer, setup.lr_b, setup.batch_b,
+                                         setup.red_b))  # fmt: skip
+    with st.spinner("Running A and B on the same batches…"):
+        traj = ab_runs(setup)
+    paths = paths_chart(setup, (a_label, b_label), style)
+    chart(paths, f"{P}paths", f"Animated paths of run {a_label} and run {b_label} on the "
+          "contour of the full-data loss")  # fmt: skip
+    diverged = bool(np.any(traj.diverged_at >= 0))
+    st.markdown(pair_verdict(setup, traj))
+    ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_last,
+                               (setup.red_a, setup.red_b), (setup.lr_a, setup.lr_b))  # fmt: skip
+    if ragged and not diverged and setup.batch == setup.batch_b:
+        st.info(ragged, icon=":material/info:")
+    if setup.batch != setup.batch_b:
+        st.caption(different_batches_note(setup))
+    for k, label in enumerate((a_label, b_label)):
+        if traj.diverged_at[k] >= 0:
+            lam = float(theory.quadratic_eigs(problem.hessian(problem.default_start))[-1])
+            wall = theory.stability_limit(lam, setup.batches[k], setup.reductions[k])
+            st.warning(f"**{label}** diverged at step {traj.diverged_at[k]}: for plain "
+                       f"gradient descent here the largest stable lr is about "
+                       f"{float(wall):.3g}.", icon=":material/warning:")  # fmt: skip
 
-x_axis = st.segmented_control("Loss against", X_AXES, key=f"{P}x", required=True,
-                              bind="query-params") or X_AXES[0]  # fmt: skip
+x_axis = draw(param(f"{P}x"))
 x, loss = loss_curves(setup, traj, x_axis)
 floor = float(problem.minima_values[0])
 chart(curves_figure(x, loss, [a_label, b_label], x_axis, floor, style), f"{P}curves",
       f"Full-data loss above its minimum of runs A and B against {x_axis}")  # fmt: skip
 
 st.header("The noise in a mini-batch gradient")
-if st.session_state.get(f"{P}inspect", 0) > setup.steps:  # a shorter run than before
-    st.session_state[f"{P}inspect"] = setup.steps
-step = st.slider("Look at step", 0, setup.steps, key=f"{P}inspect", bind="query-params")
+step = int(draw(param(f"{P}inspect"), high=setup.steps))
 clouds = []
 for k, (reduction, batch) in enumerate(zip(setup.reductions, setup.batches, strict=True)):
     point = traj.params[step, k]  # a run that has ended waits at its last point
@@ -107,7 +118,7 @@ lam = setup.l2 if setup.l2 > 0 else 0.5
 chart(l2_chart(setup.kind, setup.n, setup.noise, setup.seed, lam, style), f"{P}norms",
       "Weight norm at equilibrium against batch size with coupled L2, mean and sum")  # fmt: skip
 st.header("Does the optimizer care?")
-if st.toggle("Run the same pair with Adam", key=f"{P}adam", bind="query-params"):
+if draw(param(f"{P}adam")):
     st.markdown(adaptive_comparison(setup))
 st.caption(
     "Adaptive optimizers divide each step by a running size of the gradient, so multiplying "
@@ -115,4 +126,4 @@ st.caption(
 )
 st.header("So: sum or mean?")
 st.markdown(CONCLUSION)
-share_link()
+link_box(LESSON)

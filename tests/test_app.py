@@ -4,36 +4,23 @@ The shell is started from tests/harness/entry.py (see ui/shell.py for why), so a
 goes through st.navigation exactly as in the browser and the shared sidebar stays.
 """
 
-import json
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-ENTRY = "harness/entry.py"  # relative to this file
-RACE, BALL = "../../pages/race.py", "../../pages/rolling_ball.py"
+from tests.apptest import figures, link, notices, ok, open_link
+
+RACE, BALL = "race", "rolling_ball"
 BUDGET = 600_000  # bytes of figure JSON for a lesson's default settings
 
 
 def _app(query=None):
-    at = AppTest.from_file(ENTRY, default_timeout=90)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return open_link(None, query)
 
 
 def _page(path, query=None):
-    at = _app(query)
-    at.switch_page(path).run()
-    return at
+    return open_link(path, query)
 
 
-def _figures(at):
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def _ok(at):
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+_figures, _ok = figures, ok
 
 
 def test_home_presents_the_lessons():
@@ -73,7 +60,7 @@ def test_shared_settings_survive_a_page_switch_and_drive_projector_mode():
     assert at.toggle(key="present").value is True
     assert at.number_input(key="seed").value == 7
     for path in (RACE, BALL):
-        at.switch_page(path).run()
+        at.switch_page(f"../../pages/{path}.py").run()
         _ok(at)
         assert at.toggle(key="present").value is True
         assert at.number_input(key="seed").value == 7
@@ -103,7 +90,7 @@ def test_race_controls_each_change_once():
         lambda: at.number_input(key="race_runs").set_value(6),
         lambda: at.number_input(key="race_noise").set_value(0.5),
         lambda: at.selectbox(key="race_0_opt").set_value("keras_sgd"),
-        lambda: at.number_input(key="race_0_lr").set_value(0.002),
+        lambda: at.select_slider(key="race_0_lr").set_value(0.002),
         lambda: at.slider(key="race_0_mom").set_value(0.5),
         lambda: at.checkbox(key="race_0_nest").check(),
         lambda: at.toggle(key="race_state").set_value(False),
@@ -140,7 +127,7 @@ def test_ball_controls_each_change_once():
         lambda: at.number_input(key="ball_steps").set_value(100),
         lambda: at.number_input(key="ball_balls").set_value(4),
         lambda: at.selectbox(key="ball_1_opt").set_value("rmsprop"),
-        lambda: at.number_input(key="ball_1_lr").set_value(0.02),
+        lambda: at.select_slider(key="ball_1_lr").set_value(0.02),
     ]:
         change()
         at.run()
@@ -151,7 +138,7 @@ def test_ball_controls_each_change_once():
 @pytest.mark.parametrize("path", [RACE, BALL])
 def test_every_preset_applies(path):
     at = _page(path)
-    key = "race_preset" if path == RACE else "ball_preset"
+    key = f"{path}_preset"
     for name in at.selectbox(key=key).options:
         at.selectbox(key=key).set_value(name).run()  # re-read: the tree is new each run
         at.button(key=f"{key}_apply").click().run()
@@ -213,11 +200,13 @@ def test_bad_url_values_fall_back_to_defaults_with_a_notice(query, bad_key):
     shared = bad_key in ("present", "seed")  # checked by the shell, on whichever page opens
     at = _app(query) if shared else _page(RACE, query)
     _ok(at)
-    notices = " ".join(w.value for w in at.warning)
-    assert f"`{bad_key}=" in notices and "showing the default" in notices
-    assert bad_key not in at.query_params
+    text = notices(at)
+    assert f"`{bad_key}` = " in text and "showing the default" in text
+    defaults = {"race_steps": "600", "race_surface": "rosenbrock", "race_0_lr": "0.001",
+                "race_runs": "4", "present": "false", "seed": "0", "race_x0": "-1.2"}  # fmt: skip
+    assert link(at)[bad_key] == defaults[bad_key]  # the default is what is shown and linked
     if shared:
-        at.switch_page(RACE).run()
+        at.switch_page("../../pages/race.py").run()
         _ok(at)
     assert at.get("plotly_chart")  # the page still works
 
@@ -236,7 +225,7 @@ def _font_sizes(node, path=""):
             yield from _font_sizes(value, f"{path}[{i}]")
 
 
-@pytest.mark.parametrize("path", [RACE, BALL, "../../pages/sum_or_mean.py"])
+@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean"])
 def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
     at = _page(path, {"present": "true", "race_3d": "true"})
     charts = _figures(at)
@@ -248,7 +237,7 @@ def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
         assert not small, small
 
 
-@pytest.mark.parametrize("path", [RACE, BALL, "../../pages/sum_or_mean.py"])
+@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean"])
 def test_every_chart_says_what_it_shows_to_screen_readers(path):
     at = _page(path, {"race_3d": "true"})
     alts = [chart.proto.alt for chart in at.get("plotly_chart")]

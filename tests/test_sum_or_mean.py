@@ -1,16 +1,19 @@
-"""The "Sum or mean?" lesson: its experiments are real, and the page works as a learner uses it."""
+"""The "Sum or mean?" lesson: its experiments are real; see also test_app_sum_or_mean."""
 
 import json
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests.apptest import ok as _ok
+from tests.apptest import open_link
 from tests.plotly_json import decode
 from ui.sum_or_mean.compute import Setup, ab_runs, batch_lr_map, l2_norms, noise_cloud
 from ui.sum_or_mean.text import ragged_batch_note
 
-PAGE = "../../pages/sum_or_mean.py"
+
+def _page(query=None):
+    return open_link("sum_or_mean", query)
 
 
 def _setup(**changes):
@@ -94,8 +97,8 @@ def test_the_gradient_noise_presets_show_the_spread_scaling_with_the_batch():
     at = _page()
     for name in ("Gradient noise: 16× the batch, a quarter of the spread (mean)",
                  "Gradient noise under sum: the arrow and the cloud grow with B"):  # fmt: skip
-        at.selectbox(key="sm_preset").set_value(name).run()
-        at.button(key="sm_preset_apply").click().run()
+        at.selectbox(key="sum_or_mean_preset").set_value(name).run()
+        at.button(key="sum_or_mean_preset_apply").click().run()
         _ok(at)
         cloud = json.loads(at.get("plotly_chart")[2].proto.spec)
         assert [a["text"] for a in cloud["layout"]["annotations"]][:2] == [
@@ -173,99 +176,3 @@ def test_the_noise_cloud_is_real_and_scales_with_the_reduction():
     np.testing.assert_allclose(summed.full_grad, 64 * large.full_grad)
     empirical = np.cov(small.samples.T)
     np.testing.assert_allclose(np.trace(empirical), np.trace(small.covariance), rtol=0.2)
-
-
-# ------------------------------------------------------------------ the page in AppTest
-
-
-def _page(query=None):
-    at = AppTest.from_file("harness/entry.py", default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    return at
-
-
-def _ok(at):
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-
-
-def test_default_page_shows_the_experiments():
-    at = _page()
-    _ok(at)
-    text = " ".join(m.value for m in at.markdown)
-    assert "effective lr **0.1 × B = 3.2**" in text and "a run diverged" in text
-    assert len(at.get("plotly_chart")) == 6  # paths, curves, cloud, B_simple, map, L2
-    paths = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert len(paths["frames"]) <= 120
-    assert len(at.get("plotly_chart")[0].proto.spec) < 600_000
-    assert "Average." in text
-
-
-def test_match_button_and_presets():
-    at = _page()
-    at.button[[b.label for b in at.button].index("Match B to A")].click().run()
-    _ok(at)
-    assert at.number_input(key="sm_lr_b").value == pytest.approx(0.1 / 32)
-    assert "identical up to rounding" in " ".join(m.value for m in at.markdown)
-    for name in at.selectbox(key="sm_preset").options:
-        at.selectbox(key="sm_preset").set_value(name).run()  # re-read: the tree is new each run
-        at.button(key="sm_preset_apply").click().run()
-        _ok(at)
-
-
-def test_each_control_changes_once():
-    at = _page()
-    for change in [
-        lambda: at.selectbox(key="sm_problem").set_value("logistic_regression"),
-        lambda: at.number_input(key="sm_n").set_value(128),
-        lambda: at.number_input(key="sm_noise").set_value(1.0),
-        lambda: at.number_input(key="sm_epochs").set_value(3),
-        lambda: at.number_input(key="sm_l2").set_value(0.2),
-        lambda: at.number_input(key="sm_batch").set_value(8),
-        lambda: at.button[[b.label for b in at.button].index("True SGD (1)")].click(),
-        lambda: at.toggle(key="sm_reshuffle").set_value(False),
-        lambda: at.toggle(key="sm_drop_last").set_value(True),
-        lambda: at.selectbox(key="sm_opt").set_value("adam"),
-        lambda: at.slider(key="sm_mom").set_value(0.5),
-        lambda: at.number_input(key="sm_lr_a").set_value(0.02),
-        lambda: at.number_input(key="sm_lr_b").set_value(0.02),
-        lambda: at.slider(key="sm_inspect").set_value(2),
-        lambda: at.toggle(key="sm_adam").set_value(True),
-        lambda: at.toggle(key="sm_own_b").set_value(True),
-        lambda: at.number_input(key="sm_batch_b").set_value(16),
-        lambda: at.slider(key="sm_inspect").set_value(100),  # past B's end: B waits there
-    ]:
-        change()
-        at.run()
-        _ok(at)
-    assert at.number_input(key="sm_batch").value == 1
-    assert "B=16" in json.loads(at.get("plotly_chart")[0].proto.spec)["data"][-1]["name"]
-
-
-@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "adagrad"])
-def test_every_optimizer_runs_the_pair(optimizer):
-    at = _page({"sm_opt": optimizer})
-    _ok(at)
-    assert len(at.get("plotly_chart")) == 6
-
-
-def test_bad_url_values_fall_back_with_a_notice():
-    at = _page({"sm_batch": "0", "sm_problem": "nope", "sm_lr_a": "-1"})
-    _ok(at)
-    notices = " ".join(w.value for w in at.warning)
-    for key in ("sm_batch", "sm_problem", "sm_lr_a"):
-        assert f"`{key}=" in notices
-    assert at.number_input(key="sm_batch").value == 32
-    assert at.get("plotly_chart")
-
-
-def test_the_inspected_step_is_in_the_link_and_clamped_to_the_run():
-    at = _page({"sm_inspect": "3"})
-    _ok(at)
-    assert at.slider(key="sm_inspect").value == 3
-    at = _page({"sm_inspect": "2000"})  # a valid step, beyond this 40-step run: its last step
-    _ok(at)
-    assert at.slider(key="sm_inspect").value == 40

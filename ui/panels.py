@@ -3,21 +3,22 @@ the downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from engine.runner import Trajectories
-from engine.surfaces import SURFACES, Surface
+from engine.surfaces import Surface
 from figures.common import standalone_html, trajectories_csv
 from figures.surface_plots import PICKER_TRACE
-from ui.runs import RunChoice, preset_picker, run_controls
-from ui.settings import Settings, current
-from ui.shell import ensure_shell
-from ui.surface_lesson import divergence_reasons, final_summary
-from ui.url import Param, sanitize, show_notices
+from ui.params import Lesson
+from ui.runs import RunChoice, run_choice, run_controls
+from ui.settings import SHARED, Settings, current
+from ui.shell import open_page
+from ui.surface_lesson import divergence_reasons, final_summary, surface_for
+from ui.url import share_link, show_notices, values
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
@@ -52,16 +53,16 @@ def _take_clicked_start(key: str, start_keys: Sequence[str]) -> Callable[[], Non
     return take
 
 
-def run_panels(
-    prefix: str, count: int, defaults: Sequence[RunChoice], noun: str
-) -> tuple[RunChoice, ...]:
-    """One bordered column of controls per run; stops the page with a message if a run's
-    settings are invalid (the engine's own message, naming the run)."""
+def run_panels(lesson: Lesson, prefix: str, count: int, noun: str) -> tuple[RunChoice, ...]:
+    """One folding panel of controls per run (the first two open), in the current column;
+    stops the page with a message if a run's settings are invalid (the engine's own message,
+    naming the run)."""
     choices = []
-    for i, col in enumerate(st.columns(count)):
-        with col, st.container(border=True):
-            st.markdown(f"**{noun} {i + 1}**")
-            choices.append(run_controls(prefix, i, defaults[i]))
+    for i in range(count):
+        shown = run_choice(prefix, i, values(lesson))
+        with st.expander(f"{noun} {i + 1}: {shown.label}", expanded=i < 2,
+                         key=f"{prefix}{i}_panel"):  # fmt: skip
+            choices.append(run_controls(lesson, prefix, i))
     problems = []
     for i, choice in enumerate(choices):
         try:
@@ -124,35 +125,35 @@ def downloads(
     )
 
 
-def lesson_start(
-    title: str,
-    intro: str,
-    params: Sequence[Param],
-    presets: Mapping[str, Mapping[str, Any]],
-    default_preset: str,
-    prefix: str,
-) -> Settings:
-    """The top of every lesson: check the link's values, seed the controls with the default
-    preset, the title and introduction, any notice about the link, and the preset menu."""
-    ensure_shell()
-    settings = current()
-    notices = sanitize(params)
-    for name, value in presets[default_preset].items():
-        st.session_state.setdefault(name, value)
+def lesson_start(title: str, intro: str, lesson: Lesson) -> Settings:
+    """The top of every lesson: bring its parameters in from the link (or the session), the
+    title and a short introduction, and one box with every notice about the link."""
+    notices = open_page(lesson)
     st.title(title)
     st.markdown(intro)
     show_notices(notices)
-    preset_picker(presets, f"{prefix}preset")
-    return settings
+    return current()
 
 
-def surface_picker(column: Any, label: str, keys: Sequence[str], prefix: str) -> str:
-    """The lesson's surface menu (bound to the URL), showing each surface by its name."""
-    key: str = column.selectbox(
-        label, keys, key=f"{prefix}surface", format_func=lambda k: SURFACES[k].name,
-        bind="query-params",
-    )  # fmt: skip
-    return key
+def link_box(lesson: Lesson) -> None:
+    """The end of every lesson: the link that reopens exactly this run."""
+    share_link(SHARED, lesson)
+
+
+def stage(controls_width: float = 1.0, chart_width: float = 2.3) -> tuple[Any, Any]:
+    """The two columns of a lesson's first screen: the controls that matter most on the left,
+    the main animated chart and its playback on the right (both visible without scrolling on
+    a laptop and on a projector)."""
+    left, right = st.columns([controls_width, chart_width], gap="medium")
+    return left, right
+
+
+def surface_picker(lesson: Lesson, key: str, condition: float | None = None) -> str:
+    """The lesson's surface menu, showing each surface by its name (and the κ in use)."""
+    param = lesson.param(key)
+    names = {k: surface_for(k, condition).name for k in param.choices}
+    chosen: str = st.selectbox(param.label, param.choices, key=key, format_func=names.__getitem__)
+    return chosen
 
 
 def describe_surface(surface: Surface) -> None:

@@ -7,14 +7,16 @@ optimizer; the engine's own validation produces the message the page shows if th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from engine.optimizers import OPTIMIZERS, Optimizer
-from ui.url import Param
+from ui.params import Lesson, Param
+from ui.url import set_values
+from ui.widgets import draw
 
 CHOICES = ("sgd", "keras_sgd", "adagrad", "rmsprop", "adam", "adamw")
 LR_MIN, LR_MAX = 1e-6, 10.0
@@ -60,68 +62,55 @@ class RunChoice:
         return OPTIMIZERS[key](lr=self.lr)
 
 
-def run_params(prefix: str, count: int) -> list[Param]:
-    """URL parameters of ``count`` runs."""
+def run_params(prefix: str, defaults: Sequence[RunChoice]) -> list[Param]:
+    """The declared parameters of one run per entry of ``defaults`` (its defaults)."""
     params = []
-    for i in range(count):
+    for i, d in enumerate(defaults):
         params += [
-            Param(f"{prefix}{i}_opt", "choice", "sgd", choices=CHOICES, labels=LABELS),
-            Param(f"{prefix}{i}_lr", "float", 0.01, LR_MIN, LR_MAX),
-            Param(f"{prefix}{i}_mom", "float", 0.0, 0.0, MOMENTUM_MAX),
-            Param(f"{prefix}{i}_nest", "bool", False),
-        ]
+            Param(f"{prefix}{i}_opt", "choice", d.optimizer, choices=CHOICES, labels=LABELS,
+                  label="Optimizer"),
+            Param(f"{prefix}{i}_lr", "float", d.lr, LR_MIN, LR_MAX, label="Learning rate γ",
+                  widget="log_slider",
+                  help="A log scale: each notch is about a quarter of a factor 2."),
+            Param(f"{prefix}{i}_mom", "float", d.momentum, 0.0, MOMENTUM_MAX,
+                  label="Momentum μ", widget="slider", step=0.01),
+            Param(f"{prefix}{i}_nest", "bool", d.nesterov, label="Nesterov", widget="checkbox"),
+        ]  # fmt: skip
     return params
 
 
-def run_controls(prefix: str, i: int, defaults: RunChoice) -> RunChoice:
-    """The four widgets of run ``i`` (seeded from ``defaults`` the first time)."""
-    keys = {name: f"{prefix}{i}_{name}" for name in ("opt", "lr", "mom", "nest")}
-    initial = {"opt": defaults.optimizer, "lr": defaults.lr, "mom": defaults.momentum,
-               "nest": defaults.nesterov}  # fmt: skip
-    for name, key in keys.items():
-        st.session_state.setdefault(key, initial[name])
-    optimizer = st.selectbox(
-        "Optimizer",
-        CHOICES,
-        key=keys["opt"],
-        format_func=lambda k: OPTIMIZERS[k].name,
-        bind="query-params",
+def run_choice(prefix: str, i: int, values: Mapping[str, Any]) -> RunChoice:
+    """Run ``i`` as ``values`` (a lesson's current values) describe it."""
+    return RunChoice(
+        str(values[f"{prefix}{i}_opt"]),
+        float(values[f"{prefix}{i}_lr"]),
+        float(values[f"{prefix}{i}_mom"]),
+        bool(values[f"{prefix}{i}_nest"]),
     )
-    lr = st.number_input(
-        "Learning rate γ",
-        min_value=LR_MIN,
-        max_value=LR_MAX,
-        format="%.6g",
-        key=keys["lr"],
-        bind="query-params",
-    )
+
+
+def run_controls(lesson: Lesson, prefix: str, i: int) -> RunChoice:
+    """The four widgets of run ``i``; returns what they are set to."""
+    key = f"{prefix}{i}_"
+    optimizer = draw(lesson.param(key + "opt"))
+    draw(lesson.param(key + "lr"))
     beta = optimizer in ("adam", "adamw")
-    st.slider(
-        "β₁ (first-moment decay)" if beta else "Momentum μ",
-        0.0,
-        MOMENTUM_MAX,
-        step=0.01,
-        key=keys["mom"],
-        bind="query-params",
+    draw(
+        lesson.param(key + "mom"),
+        label="β₁ (first-moment decay)" if beta else "Momentum μ",
         disabled=optimizer == "adagrad",
         help="Adam's β₁ plays the role of momentum." if beta else None,
     )
-    st.checkbox(
-        "Nesterov",
-        key=keys["nest"],
-        bind="query-params",
-        disabled=optimizer not in ("sgd", "keras_sgd"),
-    )
-    return RunChoice(
-        optimizer,
-        float(lr),
-        float(st.session_state[keys["mom"]]),
-        bool(st.session_state[keys["nest"]]),
+    draw(lesson.param(key + "nest"), disabled=optimizer not in ("sgd", "keras_sgd"))
+    return run_choice(
+        prefix,
+        i,
+        {k: st.session_state[k] for k in (key + "opt", key + "lr", key + "mom", key + "nest")},
     )
 
 
 def run_preset_values(prefix: str, runs: list[RunChoice]) -> dict[str, Any]:
-    """Session-state values that set runs 0 … n−1 to ``runs``."""
+    """Parameter values that set runs 0 … n−1 to ``runs``."""
     values: dict[str, Any] = {}
     for i, r in enumerate(runs):
         values |= {f"{prefix}{i}_opt": r.optimizer, f"{prefix}{i}_lr": r.lr,
@@ -129,17 +118,15 @@ def run_preset_values(prefix: str, runs: list[RunChoice]) -> dict[str, Any]:
     return values
 
 
-def preset_picker(
-    presets: Mapping[str, Mapping[str, Any]], key: str, on_apply: Callable[[], None] | None = None
-) -> None:
-    """A preset menu and an Apply button that sets every listed control at once."""
+def preset_picker(lesson: Lesson, where: Any = st) -> None:
+    """A preset menu and an Apply button that sets every parameter of the lesson at once
+    (the ones the preset does not name to their defaults), so a preset is one exact run."""
+    key = f"{lesson.name}_preset"
 
     def apply() -> None:
-        for name, value in presets[st.session_state[key]].items():
-            st.session_state[name] = value
-        if on_apply is not None:
-            on_apply()
+        set_values(lesson, lesson.preset_values(st.session_state[key]))
 
-    cols = st.columns([3, 1], vertical_alignment="bottom")
-    cols[0].selectbox("Preset", list(presets), key=key)
-    cols[1].button("Apply preset", key=f"{key}_apply", on_click=apply, width="stretch")
+    cols = where.columns([3, 1.2], vertical_alignment="bottom")
+    cols[0].selectbox("Preset", list(lesson.presets), key=key)
+    cols[1].button("Apply", key=f"{key}_apply", on_click=apply, width="stretch",
+                   help="Set every control of this lesson to the chosen preset.")  # fmt: skip

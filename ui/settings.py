@@ -12,11 +12,23 @@ from dataclasses import dataclass
 import streamlit as st
 
 from figures.style import Style
-from ui.url import Param, sanitize
+from ui.params import Lesson, Param
+from ui.url import sync
+from ui.widgets import draw
 
 PRESENT, SEED = "present", "seed"
 MAX_SEED = 9999
-PARAMS = (Param(PRESENT, "bool", False), Param(SEED, "int", 0, 0, MAX_SEED))
+SHARED = Lesson(
+    "shared",
+    (
+        Param(PRESENT, "bool", False, label="Projector mode",
+              help="Large fonts, thick lines and big markers for a classroom projector "
+              "(also in a link: ?present=true)."),
+        Param(SEED, "int", 0, 0, MAX_SEED, label="Random seed",
+              help="Seeds every random choice (noise, batches), so a link reproduces a run."),
+    ),
+    keep_unlinked=True,
+)  # fmt: skip
 
 PROJECTOR_CSS = """
 <style>
@@ -41,27 +53,15 @@ class Settings:
         return Style.projector_mode() if self.projector else Style()
 
 
-def render_shared_settings() -> tuple[Settings, list[str]]:
-    """Draw the shared settings in the sidebar; return them and any URL notices."""
-    notices = sanitize(PARAMS)
+def render_shared_settings(from_link: bool) -> tuple[Settings, list[str]]:
+    """Draw the shared settings in the sidebar; return them and any URL notices. A page's first
+    run in a session (``from_link``) takes the link's values."""
+    # Every page's own keys are reported by that page; here only the shared ones are read.
+    notices = sync(SHARED, from_link, report_unknown=False)
     with st.sidebar:
         st.markdown("### Settings for every page")
-        st.toggle(
-            "Projector mode",
-            key=PRESENT,
-            bind="query-params",
-            help="Large fonts, thick lines and big markers for a classroom projector "
-            "(also in a link: ?present=1).",
-        )
-        st.number_input(
-            "Random seed",
-            min_value=0,
-            max_value=MAX_SEED,
-            step=1,
-            key=SEED,
-            bind="query-params",
-            help="Seeds every random choice (noise, batches), so a link reproduces a run.",
-        )
+        for param in SHARED.params:
+            draw(param)
     settings = current()
     if settings.projector:
         st.html(PROJECTOR_CSS)

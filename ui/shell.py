@@ -11,8 +11,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.settings import render_shared_settings
-from ui.url import show_notices
+from ui.params import Lesson
+from ui.settings import SHARED, render_shared_settings
+from ui.url import publish, sync
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES_DIR = ROOT / "pages"
@@ -45,14 +46,17 @@ def pages() -> list[st.Page]:
 
 
 _INSIDE = "_descent_lab_inside_shell"
+_LOADED = "_pages_loaded"  # pages whose first run in this session has read the link
+_SHARED_NOTICES = "_shared_notices"  # this run's notices about the shared settings' link values
 
 
 def main() -> None:
     """Configure the page, draw the shared settings in the sidebar, run the chosen page."""
     st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
     navigation = st.navigation(pages())
-    _, notices = render_shared_settings()
-    show_notices(notices)
+    first_run = (navigation.url_path or "home") not in st.session_state.get(_LOADED, set())
+    _, notices = render_shared_settings(first_run)
+    st.session_state[_SHARED_NOTICES] = notices
     st.session_state[_INSIDE] = True
     try:
         navigation.run()
@@ -68,3 +72,26 @@ def ensure_shell() -> None:
     if not st.session_state.get(_INSIDE, False):
         main()
         st.stop()
+
+
+def open_page(lesson: Lesson) -> list[str]:
+    """Start a page inside the shell: bring its parameters in from the link or the session,
+    write the whole state (shared settings and the page's) into the URL, and return every
+    notice about the link for the page to show under its title."""
+    ensure_shell()
+    loaded: set[str] = st.session_state.setdefault(_LOADED, set())
+    notices = list(st.session_state.pop(_SHARED_NOTICES, []))
+    notices += sync(lesson, lesson.name not in loaded, known=every_key())
+    loaded.add(lesson.name)
+    publish(SHARED, lesson)
+    return notices
+
+
+def every_key() -> set[str]:
+    """The parameter keys of every page: a link may carry another page's (ignored quietly);
+    anything else is reported as unknown."""
+    from ui.race.params import LESSON as RACE  # imported here: these import the shell's users
+    from ui.rolling_ball.params import LESSON as BALL
+    from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
+
+    return {k for lesson in (SHARED, RACE, BALL, SUM_OR_MEAN) for k in lesson.keys}

@@ -1,151 +1,153 @@
-"""Shareable links: every setting that changes what a page shows lives in the URL.
+"""Shareable links: the URL holds every value of the page's parameters, always.
 
-Widgets are bound with Streamlit's ``bind="query-params"``, which seeds them from the URL and
-writes changes back. Streamlit silently drops a URL value it cannot use; a teacher who mistypes
-a link deserves to know, so each page first passes its parameters through ``sanitize``: a value
-that does not parse or is out of range is removed (the widget falls back to its default) and a
-visible notice says so; a valid value in another spelling (``present=1``) is rewritten in the
-form the widget understands (``present=true``). Nothing from the URL is ever evaluated as code.
+Streamlit's own ``bind="query-params"`` leaves a value out of the URL when it equals the
+*widget's* default, so a link reopened a different run whenever a preset had set another one.
+Here the lesson's declaration (``ui.params.Lesson``) is the only source: on the first run of a
+page in a session its values come from the link (or the declared defaults); after that from the
+widgets; and after every run the whole set is written back into the URL — default or not, in one
+canonical spelling — the way TensorFlow Playground serialises its state. A link therefore always
+reopens exactly the same run, whatever its defaults are.
+
+A value the link gets wrong is never used: the declared default is, and a notice says which value
+was refused and why. Repeated keys, unknown keys and values cut to fit other settings are named
+too. Text from the URL is quoted literally (escaped, inside code spans), never rendered as
+Markdown or HTML, and nothing from it is ever evaluated.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-_NOTICES = "_url_notices"  # notices kept across the rerun that follows a respelled link
-_RESPELLED = "_url_respelled"  # keys already rewritten in this session
-TRUE = {"1", "true", "yes", "on"}
-FALSE = {"0", "false", "no", "off"}
+from ui.params import MAX_RAW, Lesson, Values
+
+_STORE = "_lesson_values"  # key → value of every parameter of every page seen in this session
 
 
-@dataclass(frozen=True)
-class Param:
-    """One URL parameter bound to a widget of the same key.
-
-    Attributes:
-        key: the widget key and the URL parameter name.
-        kind: "float", "int", "bool" or "choice".
-        default: the widget's default (quoted in the notice).
-        low, high: inclusive range for numbers.
-        choices: allowed widget values for "choice".
-        labels: how a selectbox shows each choice (its ``format_func``); Streamlit writes the
-            label into the URL, and a link may use either the label or the short value.
-    """
-
-    key: str
-    kind: str
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    choices: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()
-
-    def typed(self, canonical: str) -> Any:
-        """The widget value of a canonical URL string."""
-        if self.kind == "bool":
-            return canonical == "true"
-        if self.kind == "float":
-            return float(canonical)
-        if self.kind == "int":
-            return int(canonical)
-        return self.choices[(self.labels or self.choices).index(canonical)]
-
-    def parse(self, raw: str) -> str:
-        """The canonical URL form of ``raw``, or ValueError saying why it is unusable."""
-        text = raw.strip()
-        if self.kind == "bool":
-            if text.lower() in TRUE:
-                return "true"
-            if text.lower() in FALSE:
-                return "false"
-            raise ValueError("expected true or false")
-        if self.kind == "choice":
-            labels = self.labels or self.choices
-            if text in labels:
-                return text
-            if text in self.choices:
-                return labels[self.choices.index(text)]
-            raise ValueError(f"expected one of {', '.join(self.choices)}")
-        try:
-            number = float(text) if self.kind == "float" else int(text)
-        except ValueError:
-            raise ValueError(
-                f"expected {'a number' if self.kind == 'float' else 'an integer'}"
-            ) from None
-        if not math.isfinite(number):
-            raise ValueError("expected a finite number")
-        if (self.low is not None and number < self.low) or (
-            self.high is not None and number > self.high
-        ):
-            raise ValueError(f"expected a value between {self.low:g} and {self.high:g}")
-        return text
+def literal(raw: str, limit: int = MAX_RAW) -> str:
+    """``raw`` as inert text inside a Markdown code span: control characters, line breaks and
+    non-ASCII are escaped (``\\n``, ``\\u0663``), backticks replaced, the length capped."""
+    escaped = raw.encode("unicode_escape").decode("ascii").replace("`", "'")
+    if len(escaped) > limit:
+        escaped = escaped[: limit - 1] + "…"
+    return f"`{escaped}`"
 
 
-def sanitize(params: Iterable[Param]) -> list[str]:
-    """Check the URL's values for ``params``; fix spellings, drop bad values, return notices.
+def _store() -> Values:
+    store: Values = st.session_state.setdefault(_STORE, {})
+    return store
 
-    A value in another spelling (``present=1``, a choice's short name) is rewritten in the
-    form the widget reads and the script starts again before any widget exists: the widget
-    then takes its value from the URL like any other, and the address bar keeps it (a value
-    handed over through session_state instead would show, but vanish from the address bar).
-    """
-    notices = st.session_state.pop(_NOTICES, [])  # from the run that rewrote the link
-    respelled_before: set[str] = st.session_state.setdefault(_RESPELLED, set())
-    respelled = False
-    for param in params:
-        if param.key not in st.query_params:
+
+def read_link(lesson: Lesson, known: Iterable[str] = (), report_unknown: bool = True) -> tuple[
+    Values, list[str]
+]:  # fmt: skip
+    """The values the link gives for ``lesson``, and a notice for everything it gets wrong."""
+    values: Values = {}
+    notices: list[str] = []
+    params = {p.key: p for p in lesson.params}
+    known_keys = set(known)
+    for key in st.query_params:
+        if key not in params:
+            if report_unknown and key not in known_keys:
+                notices.append(f"The link's {literal(key)} is not a setting of this page; "
+                               "it was ignored.")  # fmt: skip
             continue
-        raw = st.query_params[param.key]
+        raws = st.query_params.get_all(key)
+        raw = raws[-1]
+        param = params[key]
+        if len(raws) > 1:
+            notices.append(f"The link gives {literal(key)} {len(raws)} times; the last one, "
+                           f"{literal(raw)}, was used.")  # fmt: skip
         try:
-            canonical = param.parse(raw)
+            values[key] = param.parse(raw)
         except ValueError as reason:
-            with contextlib.suppress(StreamlitAPIException):  # bound: Streamlit clears it
-                del st.query_params[param.key]
             notices.append(
-                f"The link's `{param.key}={_shorten(raw)}` could not be used ({reason}); "
-                f"showing the default, {param.default!r}."
+                f"The link's {literal(key)} = {literal(raw)} could not be used ({reason}); "
+                f"showing the default, {literal(param.shown(param.default))}."
             )
-            continue
-        first_time = param.key not in st.session_state  # its widget does not exist yet
-        if canonical != raw and first_time and param.key not in respelled_before:
-            st.query_params[param.key] = canonical
-            respelled_before.add(param.key)  # once: a second rewrite would loop
-            respelled = True
-        elif first_time:
-            # Hand the widget the value directly: Streamlit's own URL seeding drops a float
-            # exactly at its minimum.
-            st.session_state[param.key] = param.typed(canonical)
-    if respelled:
-        st.session_state[_NOTICES] = notices
-        st.rerun()
+    return values, notices
+
+
+def sync(lesson: Lesson, from_link: bool, known: Iterable[str] = (),
+         report_unknown: bool = True) -> list[str]:  # fmt: skip
+    """Bring ``lesson``'s values into session state before its widgets are drawn.
+
+    On a page's first run in a session (``from_link``) they come from the link, or the declared
+    defaults where it gives none (the shared settings keep their session values instead); on
+    later runs from the widgets and callbacks, or — for a widget not drawn in the last run,
+    whose value Streamlit discards — from the values kept for this session. Every value is then
+    set through session state, which also stops Streamlit from discarding it after this run.
+    Returns the notices about the link and about values cut to fit each other.
+    """
+    state = st.session_state
+    store = _store()
+    notices: list[str] = []
+    for p in lesson.params:
+        if p.key in state and state[p.key] is not None:
+            store[p.key] = state[p.key]
+        store.setdefault(p.key, p.coerce(p.default))
+    if from_link:
+        given, notices = read_link(lesson, known, report_unknown)
+        for p in lesson.params:
+            if p.key in given:
+                store[p.key] = given[p.key]
+            elif not lesson.keep_unlinked:
+                store[p.key] = p.coerce(p.default)
+    if lesson.constrain is not None:
+        notices += lesson.constrain(store)
+    for p in lesson.params:
+        state[p.key] = store[p.key]
     return notices
 
 
+def values(lesson: Lesson) -> Values:
+    """The current values of ``lesson``'s parameters (defaults before the first ``sync``)."""
+    store = _store()
+    return {p.key: store.get(p.key, p.coerce(p.default)) for p in lesson.params}
+
+
+def set_values(lesson: Lesson, new: Values) -> None:
+    """Set parameters from a callback (presets, buttons): the widgets and the kept values."""
+    store = _store()
+    for key, value in new.items():
+        lesson.param(key)  # KeyError for an undeclared key
+        store[key] = value
+        st.session_state[key] = value
+
+
+def publish(*lessons: Lesson) -> None:
+    """Write every value of ``lessons`` into the URL (replacing whatever else was there)."""
+    query: dict[str, str] = {}
+    for lesson in lessons:
+        query |= lesson.encode(values(lesson))
+    if query != st.query_params.to_dict():
+        st.query_params.from_dict(query)
+
+
 def show_notices(notices: Sequence[str]) -> None:
-    """One warning box listing every rejected URL value."""
+    """One warning box listing every notice about the link."""
     if notices:
-        st.warning("\n\n".join(notices), icon="🔗")
+        st.warning("\n\n".join(notices), icon=":material/link_off:")
 
 
-def _shorten(raw: str, limit: int = 40) -> str:
-    text = raw.replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def link_query(*lessons: Lesson) -> str:
+    """The query string of the current run (what the address bar holds)."""
+    query: dict[str, Any] = {}
+    for lesson in lessons:
+        query |= lesson.encode(values(lesson))
+    return urlencode(query)
 
 
-def share_link() -> None:
+def share_link(*lessons: Lesson) -> None:
     """The link to exactly what the page shows, in a box with a copy button (for a teacher
     preparing a lesson: the same as the address bar, without having to find it)."""
     base = st.context.url
     if not base:  # no browser session (tests, bare mode)
         return
-    query = urlencode(sorted(st.query_params.to_dict().items()))
+    query = link_query(*lessons)
+    base = base.split("?")[0]
     st.markdown("**Link to this run** — anyone who opens it sees the same settings:")
     st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)

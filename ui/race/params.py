@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine.surfaces import SURFACES, SURFACES_2D
+from ui.params import Lesson, Param
 from ui.runs import RunChoice, run_params, run_preset_values
 from ui.surface_lesson import MAX_STEPS
-from ui.url import Param
 
 P = "race_"
 MAX_RUNS = 6
@@ -20,11 +22,11 @@ DEFAULT_RUNS = [
 ]
 
 
-def _start_values(key: str, x: float, y: float) -> dict[str, object]:
+def _start_values(key: str, x: float, y: float) -> dict[str, Any]:
     return {f"{P}surface": key, f"{P}x0": x, f"{P}y0": y}
 
 
-PRESETS: dict[str, dict[str, object]] = {
+PRESETS: dict[str, dict[str, Any]] = {
     "Rosenbrock: four optimizers (default)": {
         **_start_values("rosenbrock", -1.2, 1.0), f"{P}steps": 600, f"{P}runs": 4,
         f"{P}noise": 0.0, **run_preset_values(P, DEFAULT_RUNS[:4]),
@@ -72,23 +74,31 @@ PRESETS: dict[str, dict[str, object]] = {
     },
 }  # fmt: skip
 
-PARAMS = [
-    Param(
-        f"{P}surface",
-        "choice",
-        "rosenbrock",
-        choices=SURFACES_2D,
-        labels=tuple(SURFACES[k].name for k in SURFACES_2D),
-    ),
-    Param(f"{P}x0", "float", -1.2, -1e3, 1e3),
-    Param(f"{P}y0", "float", 1.0, -1e3, 1e3),
-    Param(f"{P}steps", "int", 600, 1, MAX_STEPS),
-    Param(f"{P}runs", "int", 4, 1, MAX_RUNS),
-    Param(f"{P}noise", "float", 0.0, 0.0, 100.0),
-    Param(f"{P}kappa", "float", 25.0, 1.0, 1000.0),
-    Param(f"{P}state", "bool", True),
-    Param(f"{P}3d", "bool", False),
-    *run_params(P, MAX_RUNS),
-]
-
 DEFAULT_PRESET = "Rosenbrock: four optimizers (default)"
+START_LIMIT = 1e3  # |x₀|, |y₀|: the widgets and the links accept the same range
+
+LESSON = Lesson(
+    "race",
+    (
+        Param(f"{P}surface", "choice", "rosenbrock", choices=SURFACES_2D,
+              labels=tuple(SURFACES[k].name for k in SURFACES_2D), label="Loss surface"),
+        Param(f"{P}x0", "float", -1.2, -START_LIMIT, START_LIMIT, label="Start x", step=0.1,
+              format="%.4g"),
+        Param(f"{P}y0", "float", 1.0, -START_LIMIT, START_LIMIT, label="Start y", step=0.1,
+              format="%.4g"),
+        Param(f"{P}steps", "int", 600, 1, MAX_STEPS, label="Steps", step=50),
+        Param(f"{P}runs", "int", 4, 1, MAX_RUNS, label="Runners"),
+        Param(f"{P}noise", "float", 0.0, 0.0, 100.0, label="Simulated gradient noise σ",
+              step=0.1, help="Adds Gaussian noise N(0, σ²) to every gradient — a stand-in for "
+              "mini-batch noise (simulated, not from data; the Sum-or-mean lesson uses real "
+              "mini-batches)."),
+        Param(f"{P}kappa", "float", 25.0, 1.0, 1000.0, label="Condition number κ", step=1.0),
+        Param(f"{P}state", "bool", True, label="Show optimizer state",
+              help="Arrows for the gradient and the velocity, and the √v box of adaptive "
+              "optimizers."),
+        Param(f"{P}3d", "bool", False, label="Show the paths on a 3-D view of the surface"),
+        *run_params(P, DEFAULT_RUNS),
+    ),
+    PRESETS,
+    DEFAULT_PRESET,
+)  # fmt: skip

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine.surfaces import SURFACES, SURFACES_1D
+from ui.params import Lesson, Param
 from ui.runs import RunChoice, run_params, run_preset_values
 from ui.surface_lesson import MAX_STEPS
-from ui.url import Param
 
 P = "ball_"
 MAX_BALLS = 4
@@ -15,7 +17,7 @@ DEFAULT_RUNS = [
     RunChoice("adam", 0.05, 0.9, False),
     RunChoice("sgd", 0.01, 0.9, True),
 ]
-PRESETS: dict[str, dict[str, object]] = {
+PRESETS: dict[str, dict[str, Any]] = {
     "Momentum rolls out of a local minimum (default)": {
         f"{P}surface": "asymmetric_double_well", f"{P}w0": 1.9, f"{P}steps": 300, f"{P}balls": 2,
         **run_preset_values(P, DEFAULT_RUNS[:2]),
@@ -46,18 +48,20 @@ PRESETS: dict[str, dict[str, object]] = {
         ]),
     },
 }  # fmt: skip
-PARAMS = [
-    Param(
-        f"{P}surface",
-        "choice",
-        "asymmetric_double_well",
-        choices=SURFACES_1D,
-        labels=tuple(SURFACES[k].name for k in SURFACES_1D),
-    ),
-    Param(f"{P}w0", "float", 1.9, -1e3, 1e3),
-    Param(f"{P}steps", "int", 300, 1, MAX_STEPS),
-    Param(f"{P}balls", "int", 2, 1, MAX_BALLS),
-    *run_params(P, MAX_BALLS),
-]
-
 DEFAULT_PRESET = "Momentum rolls out of a local minimum (default)"
+START_LIMIT = 1e3  # |w₀|: the widget and the links accept the same range
+
+LESSON = Lesson(
+    "rolling_ball",
+    (
+        Param(f"{P}surface", "choice", "asymmetric_double_well", choices=SURFACES_1D,
+              labels=tuple(SURFACES[k].name for k in SURFACES_1D), label="Loss curve"),
+        Param(f"{P}w0", "float", 1.9, -START_LIMIT, START_LIMIT, label="Start w", step=0.1,
+              format="%.4g"),
+        Param(f"{P}steps", "int", 300, 1, MAX_STEPS, label="Steps", step=50),
+        Param(f"{P}balls", "int", 2, 1, MAX_BALLS, label="Balls"),
+        *run_params(P, DEFAULT_RUNS),
+    ),
+    PRESETS,
+    DEFAULT_PRESET,
+)  # fmt: skip

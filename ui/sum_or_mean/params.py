@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
 
 from engine.problems import MAX_EXAMPLES, PROBLEMS
+from ui.params import Lesson, Param
 from ui.sum_or_mean.compute import MAX_STEPS, Setup
-from ui.url import Param
+from ui.url import set_values
+from ui.widgets import draw
 
 P = "sm_"
 KINDS = ("linear_regression", "logistic_regression")
@@ -50,33 +53,72 @@ PRESETS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 DEFAULT_PRESET = "Same learning rate, mean vs sum (default)"
 
-PARAMS = [
-    Param(f"{P}problem", "choice", "linear_regression", choices=KINDS, labels=KIND_LABELS),
-    Param(f"{P}n", "int", 256, 32, N_MAX),
-    Param(f"{P}noise", "float", 0.5, 0.0, 3.0),
-    Param(f"{P}batch", "int", 32, 1, N_MAX),
-    Param(f"{P}own_b", "bool", False),
-    Param(f"{P}batch_b", "int", 128, 1, N_MAX),
-    Param(f"{P}opt", "choice", "sgd", choices=OPTIMIZER_CHOICES, labels=OPTIMIZER_LABELS),
-    Param(f"{P}mom", "float", 0.0, 0.0, 0.99),
-    Param(f"{P}lr_a", "float", 0.1, 1e-7, 100.0),
-    Param(f"{P}lr_b", "float", 0.1, 1e-7, 100.0),
-    Param(f"{P}red_a", "choice", "mean", choices=("mean", "sum")),
-    Param(f"{P}red_b", "choice", "sum", choices=("mean", "sum")),
-    Param(f"{P}l2", "float", 0.0, 0.0, 10.0),
-    Param(f"{P}epochs", "int", 5, 1, 200),
-    Param(f"{P}reshuffle", "bool", True),
-    Param(f"{P}drop_last", "bool", False),
-    Param(f"{P}x", "choice", X_AXES[0], choices=X_AXES),
-    Param(f"{P}adam", "bool", False),
-    Param(f"{P}inspect", "int", 0, 0, MAX_STEPS),
-]
+LR_MIN, LR_MAX = 1e-7, 100.0
+
+LESSON_PARAMS = (
+    Param(f"{P}problem", "choice", "linear_regression", choices=KINDS, labels=KIND_LABELS,
+          label="Problem"),
+    Param(f"{P}n", "int", 256, 32, N_MAX, label="Examples N", step=32),
+    Param(f"{P}noise", "float", 0.5, 0.0, 3.0, label="Noise", step=0.1),
+    Param(f"{P}batch", "int", 32, 1, N_MAX, label="Batch size B"),
+    Param(f"{P}own_b", "bool", False, label="B: own batch size",
+          help="Both runs then take the same number of epochs, so the one with larger batches "
+          "takes fewer steps."),
+    Param(f"{P}batch_b", "int", 128, 1, N_MAX, label="B's batch size", help="Run B's batch size."),
+    Param(f"{P}opt", "choice", "sgd", choices=OPTIMIZER_CHOICES, labels=OPTIMIZER_LABELS,
+          label="Optimizer", help="For both runs."),
+    Param(f"{P}mom", "float", 0.0, 0.0, 0.99, label="Momentum / β₁", widget="slider", step=0.01),
+    Param(f"{P}lr_a", "float", 0.1, LR_MIN, LR_MAX, label="lr A", widget="log_slider"),
+    Param(f"{P}lr_b", "float", 0.1, LR_MIN, LR_MAX, label="lr B", widget="log_slider"),
+    Param(f"{P}red_a", "choice", "mean", choices=("mean", "sum"), label="Run A",
+          widget="segmented"),
+    Param(f"{P}red_b", "choice", "sum", choices=("mean", "sum"), label="Run B",
+          widget="segmented"),
+    Param(f"{P}l2", "float", 0.0, 0.0, 10.0, label="L2 λ", step=0.1,
+          help="Coupled L2, (λ/2)‖θ‖², added once per batch."),
+    Param(f"{P}epochs", "int", 5, 1, 200, label="Epochs"),
+    Param(f"{P}reshuffle", "bool", True, label="Reshuffle",
+          help="A new order of the examples in every epoch."),
+    Param(f"{P}drop_last", "bool", False, label="Drop short batch",
+          help="When B does not divide N, an epoch's last batch is smaller."),
+    Param(f"{P}x", "choice", X_AXES[0], choices=X_AXES, label="Loss against",
+          widget="segmented"),
+    Param(f"{P}adam", "bool", False, label="Run the same pair with Adam"),
+    Param(f"{P}inspect", "int", 0, 0, MAX_STEPS, label="Look at step", widget="slider"),
+)  # fmt: skip
+
+
+def run_steps(values: Mapping[str, Any]) -> int:
+    """Steps of the longer of runs A and B for these values (what the step slider spans)."""
+    return setup_from(values, seed=0).steps
+
+
+def constrain(values: dict[str, Any]) -> list[str]:
+    """Cut the batch sizes to N and the inspected step to the run, saying so."""
+    notices = []
+    n = int(values[f"{P}n"])
+    for key, name in ((f"{P}batch", "The batch size B"), (f"{P}batch_b", "Run B's batch size")):
+        if int(values[key]) > n:
+            notices.append(f"{name} {values[key]} is larger than N = {n}; using {n}.")
+            values[key] = n
+    steps = run_steps(values)
+    if int(values[f"{P}inspect"]) > steps:
+        notices.append(f"Step {values[f'{P}inspect']} is beyond this run's {steps} steps; "
+                       f"looking at step {steps}.")  # fmt: skip
+        values[f"{P}inspect"] = steps
+    return notices
+
+
+LESSON = Lesson("sum_or_mean", LESSON_PARAMS, PRESETS, DEFAULT_PRESET, constrain)
 
 
 def set_batch(size: int | None) -> None:
     """Quick batch-size buttons: 1 (true SGD), 32 (mini-batch), None (the full batch)."""
     n = int(st.session_state[f"{P}n"])
-    st.session_state[f"{P}batch"] = n if size is None else min(size, n)
+    set_values(LESSON, {f"{P}batch": n if size is None else min(size, n)})
+
+
+MATCH_NOTICE = "_sm_match_notice"
 
 
 def match_lr() -> None:
@@ -85,65 +127,71 @@ def match_lr() -> None:
     Equal batch sizes: lr_sum = lr_mean / B (and back), after which the paths coincide.
     Different ones: the linear-scaling rule — the effective lr (γ under mean, γ·B under sum)
     grows in proportion to the batch size, for the same progress per epoch while it is small.
+    The result is cut to the lr range [1e-7, 100], and then the page says so.
     """
     s = st.session_state
     batch_a = int(s[f"{P}batch"])
     batch_b = int(s[f"{P}batch_b"]) if s[f"{P}own_b"] else batch_a
     effective_a = float(s[f"{P}lr_a"]) * (batch_a if s[f"{P}red_a"] == "sum" else 1)
     effective_b = effective_a * batch_b / batch_a
-    s[f"{P}lr_b"] = effective_b / (batch_b if s[f"{P}red_b"] == "sum" else 1)
+    wanted = effective_b / (batch_b if s[f"{P}red_b"] == "sum" else 1)
+    lr_b = float(f"{min(max(wanted, LR_MIN), LR_MAX):.12g}")
+    if lr_b != float(f"{wanted:.12g}"):
+        s[MATCH_NOTICE] = (f"Matching needs lr B = {wanted:.4g}, outside the range "
+                           f"{LR_MIN:g}–{LR_MAX:g}; lr B is set to {lr_b:g} instead.")  # fmt: skip
+    set_values(LESSON, {f"{P}lr_b": lr_b})
 
 
-def controls(seed: int) -> Setup:
-    """Draw the problem, batching and A/B controls; return the setup they describe."""
-    s = st.session_state
-    with st.container(border=True):
-        c = st.columns([2, 1, 1, 1, 1])
-        c[0].selectbox("Problem", KINDS, key=f"{P}problem", bind="query-params",
-                       format_func=lambda k: PROBLEMS[k][0])  # fmt: skip
-        c[1].number_input("Examples N", 32, N_MAX, step=32, key=f"{P}n", bind="query-params")
-        c[2].number_input("Noise", 0.0, 3.0, step=0.1, key=f"{P}noise", bind="query-params")
-        c[3].number_input("Epochs", 1, 200, key=f"{P}epochs", bind="query-params")
-        c[4].number_input("L2 λ", 0.0, 10.0, step=0.1, key=f"{P}l2", bind="query-params",
-                          help="Coupled L2, (λ/2)‖θ‖², added once per batch.")  # fmt: skip
-        n = int(s[f"{P}n"])
-        if int(s[f"{P}batch"]) > n:
-            s[f"{P}batch"] = n
-        b = st.columns([1.6, 1.3, 1.3, 1.3])
-        b[0].number_input("Batch size B", 1, n, key=f"{P}batch", bind="query-params")
-        b[1].button("True SGD (1)", on_click=set_batch, args=(1,), width="stretch")
-        b[2].button("Mini-batch (32)", on_click=set_batch, args=(32,), width="stretch")
-        b[3].button("Full batch", on_click=set_batch, args=(None,), width="stretch",
-                    help=f"B = N = {n}")  # fmt: skip
-        if int(s[f"{P}batch_b"]) > n:
-            s[f"{P}batch_b"] = n
-        t = st.columns([1, 1.2, 1.2, 1])
-        t[0].toggle("Reshuffle", key=f"{P}reshuffle", bind="query-params",
-                    help="A new order of the examples in every epoch.")  # fmt: skip
-        t[1].toggle("Drop short batch", key=f"{P}drop_last", bind="query-params",
-                    help="When B does not divide N, an epoch's last batch is smaller.")  # fmt: skip
-        own_b = t[2].toggle("B: own batch size", key=f"{P}own_b", bind="query-params",
-                            help="Both runs then take the same number of epochs, so the one "
-                            "with larger batches takes fewer steps.")  # fmt: skip
-        if own_b:
-            t[3].number_input("B's batch size", 1, n, key=f"{P}batch_b", bind="query-params",
-                              help="Run B's batch size.")  # fmt: skip
-        o = st.columns([1.3, 1.3, 1.5, 1, 1.5, 1])
-        o[0].selectbox("Optimizer", OPTIMIZER_CHOICES, key=f"{P}opt", help="For both runs.",
-                       format_func=lambda k: OPTIMIZER_LABELS[OPTIMIZER_CHOICES.index(k)],
-                       bind="query-params")  # fmt: skip
-        o[1].slider("Momentum / β₁", 0.0, 0.99, step=0.01, key=f"{P}mom", bind="query-params")
-        o[2].segmented_control("Run A", ("mean", "sum"), key=f"{P}red_a", required=True,
-                               bind="query-params")  # fmt: skip
-        o[3].number_input("lr A", 1e-7, 100.0, format="%.4g", key=f"{P}lr_a", bind="query-params")
-        o[4].segmented_control("Run B", ("mean", "sum"), key=f"{P}red_b", required=True,
-                               bind="query-params")  # fmt: skip
-        o[5].number_input("lr B", 1e-7, 100.0, format="%.4g", key=f"{P}lr_b", bind="query-params")
+def setup_from(values: Mapping[str, Any], seed: int) -> Setup:
+    """The runs' setup that ``values`` (the lesson's parameters) describe."""
+    v = values
+    own_b = bool(v[f"{P}own_b"])
     return Setup(
-        kind=s[f"{P}problem"], n=n, noise=float(s[f"{P}noise"]), seed=seed,
-        optimizer=s[f"{P}opt"], momentum=float(s[f"{P}mom"]), batch=int(s[f"{P}batch"]),
-        batch_b=int(s[f"{P}batch_b"]) if own_b else int(s[f"{P}batch"]),
-        lr_a=float(s[f"{P}lr_a"]), lr_b=float(s[f"{P}lr_b"]), red_a=s[f"{P}red_a"] or "mean",
-        red_b=s[f"{P}red_b"] or "sum", l2=float(s[f"{P}l2"]), epochs=int(s[f"{P}epochs"]),
-        reshuffle=bool(s[f"{P}reshuffle"]), drop_last=bool(s[f"{P}drop_last"]),
+        kind=v[f"{P}problem"], n=int(v[f"{P}n"]), noise=float(v[f"{P}noise"]), seed=seed,
+        optimizer=v[f"{P}opt"], momentum=float(v[f"{P}mom"]), batch=int(v[f"{P}batch"]),
+        batch_b=int(v[f"{P}batch_b"]) if own_b else int(v[f"{P}batch"]),
+        lr_a=float(v[f"{P}lr_a"]), lr_b=float(v[f"{P}lr_b"]), red_a=v[f"{P}red_a"],
+        red_b=v[f"{P}red_b"], l2=float(v[f"{P}l2"]), epochs=int(v[f"{P}epochs"]),
+        reshuffle=bool(v[f"{P}reshuffle"]), drop_last=bool(v[f"{P}drop_last"]),
     )  # fmt: skip
+
+
+def stage_controls() -> None:
+    """The controls that matter most, beside the chart: the batch size, and runs A and B."""
+    p = LESSON.param
+    n = int(st.session_state[f"{P}n"])
+    draw(p(f"{P}batch"), high=n)
+    b = st.columns(3)
+    b[0].button("1", on_click=set_batch, args=(1,), width="stretch",
+                help="True SGD: one example per step.")  # fmt: skip
+    b[1].button("32", on_click=set_batch, args=(32,), width="stretch",
+                help="A mini-batch of 32.")  # fmt: skip
+    b[2].button("N", on_click=set_batch, args=(None,), width="stretch",
+                help=f"The full batch, B = N = {n}.")  # fmt: skip
+    for run in ("a", "b"):
+        c = st.columns([1, 1.6], vertical_alignment="bottom")
+        draw(p(f"{P}red_{run}"), c[0])
+        draw(p(f"{P}lr_{run}"), c[1])
+    st.button("Match B to A", on_click=match_lr, width="stretch",
+              help="Same batch size: lr_sum = lr_mean / B, and the paths coincide. Different "
+              "batch sizes: the linear-scaling rule, effective lr ∝ B.")  # fmt: skip
+
+
+def more_controls() -> None:
+    """The problem, the data and the optimizer, folded away under the stage controls."""
+    p = LESSON.param
+    n = int(st.session_state[f"{P}n"])
+    with st.expander("Problem, data and optimizer"):
+        draw(p(f"{P}problem"))
+        c = st.columns(2)
+        draw(p(f"{P}n"), c[0])
+        draw(p(f"{P}epochs"), c[1])
+        c = st.columns(2)
+        draw(p(f"{P}noise"), c[0])
+        draw(p(f"{P}l2"), c[1])
+        draw(p(f"{P}opt"))
+        draw(p(f"{P}mom"))
+        draw(p(f"{P}reshuffle"))
+        draw(p(f"{P}drop_last"))
+        if draw(p(f"{P}own_b")):
+            draw(p(f"{P}batch_b"), high=n)
