@@ -7,7 +7,9 @@ feature vector φᵢ and a target yᵢ, its score is sᵢ = θ·φᵢ and its lo
 * ``linear_regression`` — y ≈ w·x + b, θ = (w, b), φᵢ = (xᵢ, 1), ℓ = ½(s − y)².
 * ``line_through_origin`` — y ≈ w·x, θ = (w,), φᵢ = (xᵢ,), ℓ = ½(s − y)².
 * ``logistic_regression`` — two weights on 2-D points, no bias, θ = (w₁, w₂), φᵢ = zᵢ,
-  labels y ∈ {0, 1}, ℓ = log(1 + eˢ) − y·s (binary cross-entropy on the logit).
+  labels y ∈ {0, 1}, ℓ = log(1 + eˢ) − y·s (binary cross-entropy on the logit). With the
+  margin t = (1 − 2y)·s this is softplus(t) = log(1 + eᵗ), computed without cancellation, so a
+  well-classified example's tiny loss keeps its digits; ℓ' = (1 − 2y)·σ(t).
 
 So ∇ℓᵢ = ℓ'(sᵢ)·φᵢ and ∇²ℓᵢ = ℓ''(sᵢ)·φᵢφᵢᵀ, which is all the module needs.
 
@@ -21,7 +23,10 @@ a framework. Under mean its strength relative to the data term is λ whatever B 
 the data term grows with B while the penalty does not, so its relative strength is λ/B.
 
 The full objective ``value``/``grad``/``hessian`` is the mean loss over all N examples without
-L2 (the surface the lessons draw). It evaluates a plot grid ``(H, W, dim)`` in one call.
+L2 (the surface the lessons draw). It evaluates a plot grid ``(H, W, dim)`` in one call, at a
+cost that does not grow with N for the squared loss (an exact quadratic form around the
+minimizer) and in cache-sized blocks for the logistic loss. ``loss_table`` tabulates it for a
+contour or image whose resolution should not multiply that cost.
 
 Noise (REFERENCE.md §2): with G the full gradient, H the Hessian and Σ the covariance of the
 per-example gradients, the mean mini-batch gradient drawn without replacement has covariance
@@ -47,6 +52,8 @@ MIN_EXAMPLES = 2
 MAX_EXAMPLES = 16_384
 MAX_NOISE = 10.0
 _CHUNK_ELEMENTS = 1 << 21  # bound on the (points × examples) block evaluated at once
+_VALUE_BLOCK = 1 << 15  # (points × examples) per block of ``value``: 256 KB, stays in cache
+_EMPTY = np.empty(0)
 
 
 @dataclass(frozen=True)
@@ -103,16 +110,29 @@ def _sigmoid(s: Array) -> Array:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * s)), dtype=np.float64)  # no overflow
 
 
-def _squared(s: Array, y: Array) -> tuple[Array, Array, Array]:
-    """ℓ = ½(s − y)², ℓ' = s − y, ℓ'' = 1."""
+def _squared(s: Array, y: Array, order: int = 2) -> tuple[Array, Array, Array]:
+    """ℓ = ½(s − y)², ℓ' = s − y, ℓ'' = 1 (derivatives above ``order`` left empty)."""
     r = s - y
-    return 0.5 * r * r, r, np.ones_like(r)
+    return 0.5 * r * r, r, np.ones_like(r) if order >= 2 else _EMPTY
 
 
-def _logistic(s: Array, y: Array) -> tuple[Array, Array, Array]:
-    """ℓ = log(1 + eˢ) − y·s (stable), ℓ' = σ(s) − y, ℓ'' = σ(s)(1 − σ(s))."""
-    p = _sigmoid(s)
-    return np.logaddexp(0.0, s) - y * s, p - y, p * (1.0 - p)
+def _softplus(t: Array) -> tuple[Array, Array]:
+    """(log(1 + eᵗ), e^{−|t|}) without overflow or cancellation."""
+    e = np.exp(-np.abs(t))
+    return np.maximum(t, 0.0) + np.log1p(e), e
+
+
+def _logistic(s: Array, y: Array, order: int = 2) -> tuple[Array, Array, Array]:
+    """ℓ = softplus(t) with t = (1 − 2y)·s (= log(1 + eˢ) − y·s for y ∈ {0, 1}),
+    ℓ' = σ(s) − y = (1 − 2y)·σ(t), ℓ'' = σ(t)(1 − σ(t)); σ(t) from e^{−|t|}, accurate in
+    relative terms even where it is tiny."""
+    sign = 1.0 - 2.0 * y
+    t = sign * s
+    loss, e = _softplus(t)
+    if order == 0:
+        return loss, _EMPTY, _EMPTY
+    sig = np.where(t >= 0, 1.0, e) / (1.0 + e)
+    return loss, sign * sig, sig * (1.0 - sig) if order >= 2 else _EMPTY
 
 
 LOSSES = {"squared": _squared, "logistic": _logistic}
@@ -135,7 +155,8 @@ class DataProblem:
         minima: ``(m, dim)`` the minimizer of the full loss (m = 0 if there is none).
         minima_values: ``(m,)``.
         default_start: ``(dim,)``.
-        log_color: the contour needs a log colour scale.
+        log_color: the contour is coloured by log₁₀(loss − minimum): True exactly when the
+            problem has a minimum (without one there is nothing to subtract).
     """
 
     key: str
@@ -162,6 +183,13 @@ class DataProblem:
     def n_examples(self) -> int:
         return int(self.features.shape[0])
 
+    @property
+    def loss_floor(self) -> float | None:
+        """The full loss at its minimizer, or None when it has none (separable logistic data:
+        the loss falls towards 0 for ever as ‖θ‖ grows). Figures then draw the loss itself
+        where they would draw loss − minimum."""
+        return float(self.minima_values[0]) if len(self.minima_values) else None
+
     # ------------------------------------------------------------------ per example
 
     def _params(self, params: ArrayLike) -> Array:
@@ -182,11 +210,14 @@ class DataProblem:
             raise ValueError(f"idx must lie in [0, {self.n_examples}), got {index!r}")
         return index.astype(np.intp, copy=False)
 
-    def _terms(self, params: ArrayLike, idx: ArrayLike | None) -> tuple[Array, Array, Array, Array]:
-        """(φ_𝓑 (B, dim), ℓ, ℓ', ℓ'') with the last three ``(..., B)``."""
+    def _terms(
+        self, params: ArrayLike, idx: ArrayLike | None, order: int = 2
+    ) -> tuple[Array, Array, Array, Array]:
+        """(φ_𝓑 (B, dim), ℓ, ℓ', ℓ'') with the last three ``(..., B)``; derivatives above
+        ``order`` are not computed (empty)."""
         p, index = self._params(params), self._index(idx)
         phi = self.features[index]
-        loss, d1, d2 = LOSSES[self.loss_kind](p @ phi.T, self.targets[index])
+        loss, d1, d2 = LOSSES[self.loss_kind](p @ phi.T, self.targets[index], order)
         return phi, loss, d1, d2
 
     def example_losses(self, params: ArrayLike, idx: ArrayLike | None = None) -> Array:
@@ -208,7 +239,7 @@ class DataProblem:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         p = self._params(params)
-        phi, loss, d1, _ = self._terms(p, idx)
+        phi, loss, d1, _ = self._terms(p, idx, order=1)
         scale = 1.0 / len(phi) if reduction == "mean" else 1.0
         batch_loss = scale * loss.sum(axis=-1)
         grad = scale * (d1 @ phi)
@@ -227,14 +258,45 @@ class DataProblem:
     def value(self, params: ArrayLike) -> Array:
         """Full-data mean loss (1/N) Σ ℓᵢ(θ), no L2: ``(..., dim)`` → ``(...)``.
 
-        Memory is bounded: the examples are processed in chunks, so a 200 × 200 plot grid over
-        thousands of examples is one call.
+        Squared loss: L(θ) = L* + ½(θ − θ*)ᵀA(θ − θ*) with A = (1/N) Σ φᵢφᵢᵀ — exact, since
+        the normal equations cancel the cross term — so a point costs O(dim²), not O(N), and
+        loss − minimum keeps its digits near the minimum. Logistic loss: blocks of points ×
+        all examples small enough to stay in the CPU cache (memory bounded, ~10× faster than
+        one large block), so a 200 × 200 plot grid over thousands of examples is one call.
         """
         p = self._params(params)
-        total = np.zeros(p.shape[:-1])
-        for chunk in self._chunks(p):
-            total = total + self._terms(p, np.arange(chunk.start, chunk.stop))[1].sum(axis=-1)
-        return np.asarray(total / self.n_examples, dtype=np.float64)
+        if self.loss_kind == "squared" and len(self.minima):
+            hess, centre, floor = self._quadratic
+            d = p - centre
+            return np.asarray(floor + 0.5 * np.einsum("...i,ij,...j->...", d, hess, d))
+        flat = p.reshape(-1, self.dim)
+        out = np.empty(len(flat))
+        rows = max(1, _VALUE_BLOCK // self.n_examples)
+        logistic = self.loss_kind == "logistic"
+        for a in range(0, len(flat), rows):
+            block = flat[a : a + rows]
+            if logistic:  # softplus of the margins, in place: (rows, N)
+                t = block @ self._margin_features.T
+                e = np.abs(t)
+                np.exp(np.negative(e, out=e), out=e)
+                t = np.add(np.maximum(t, 0.0, out=t), np.log1p(e, out=e), out=t)
+            else:
+                t = LOSSES[self.loss_kind](block @ self.features.T, self.targets, 0)[0]
+            out[a : a + rows] = t.sum(axis=-1)
+        return np.asarray(out.reshape(p.shape[:-1]) / self.n_examples, dtype=np.float64)
+
+    @functools.cached_property
+    def _margin_features(self) -> Array:
+        """(1 − 2yᵢ)·φᵢ ``(N, dim)``: θ·ψᵢ is example i's margin t (logistic loss)."""
+        return np.asarray(self.features * (1.0 - 2.0 * self.targets)[:, None])
+
+    @functools.cached_property
+    def _quadratic(self) -> tuple[Array, Array, float]:
+        """(A, θ*, L*) of a squared loss with a minimizer θ* (see ``value``); L* summed
+        directly over the examples."""
+        centre = self.minima[0]
+        floor = float(self._terms(centre, None, order=0)[1].mean())
+        return self.features.T @ self.features / self.n_examples, centre, floor
 
     def grad(self, params: ArrayLike) -> Array:
         """Full gradient G = (1/N) Σ ∇ℓᵢ(θ): ``(..., dim)`` → ``(..., dim)``."""
@@ -396,6 +458,7 @@ def _generate(config: ProblemConfig) -> DataProblem:
         inputs, loss_kind = features, "logistic"
     minima = _minimize(features, targets, loss_kind)
     centre = minima[0] if len(minima) else np.zeros(len(true))
+    has_minimum = bool(len(minima))
     bounds, start = _window(centre)
     problem = DataProblem(
         key=config.kind,
@@ -412,7 +475,9 @@ def _generate(config: ProblemConfig) -> DataProblem:
         minima=_frozen(minima),
         minima_values=np.empty(0),
         default_start=_frozen(start),
-        log_color=True,  # a long, flat valley: only a log scale shows its floor
+        # A long, flat valley: only a log scale of loss − minimum shows its floor. Without a
+        # minimum there is nothing to subtract: the colours are the loss itself.
+        log_color=has_minimum,
     )
     values = problem.value(minima) if len(minima) else np.empty(0)
     object.__setattr__(problem, "minima_values", _frozen(values))

@@ -163,10 +163,30 @@ def quadratic_eigs(hessian: ArrayLike) -> Array:
 
 
 def divergence_explanation(
-    lr: float, lam_max: float, momentum: float = 0.0, lam_min: float | None = None
+    lr: float,
+    lam_max: float,
+    momentum: float = 0.0,
+    lam_min: float | None = None,
+    *,
+    noise: float = 0.0,
+    grad_norm: float | None = None,
 ) -> str:
-    """A sentence saying why a gradient-descent run diverged where the Hessian has extreme
-    eigenvalues ``lam_min`` ≤ ``lam_max`` (or that this curvature alone does not explain it)."""
+    """A sentence saying why a gradient-descent run diverged from a point where the Hessian has
+    extreme eigenvalues ``lam_min`` ≤ ``lam_max`` (or that this curvature alone does not
+    explain it).
+
+    Quote the last point before the blow-up: where a run already flew off, the curvature is
+    huge and explains nothing. With simulated gradient noise of σ = ``noise`` larger than the
+    true gradient's norm ``grad_norm`` there, the steps were mostly noise, and the sentence
+    blames the noise instead (each step then kicks the run by about lr·σ at random).
+    """
+    if noise > 0 and grad_norm is not None and noise > grad_norm:
+        return (
+            f"the simulated gradient noise σ = {noise:.3g} was larger than the gradient itself "
+            f"(|∇f| = {grad_norm:.3g}), so the steps followed the noise, not the slope: each "
+            f"kicked the run about lr·σ = {lr * noise:.3g} in a random direction, and the "
+            "kicks carried it off to where it blew up."
+        )
     limit = 2.0 + 2.0 * momentum
     product = lr * lam_max
     rule = "2" if momentum == 0 else f"2 + 2μ = {limit:.3g}"

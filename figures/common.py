@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike, NDArray
 
+from figures.animation import PLAYBACK_GUARD_JS
 from figures.style import Style, apply_layout
 
 SIGNIFICANT = 4  # digits kept in the JSON: 1 part in 10⁴, finer than a screen's pixels
@@ -153,8 +154,11 @@ def trajectories_csv(
 
 
 def standalone_html(fig: go.Figure) -> str:
-    """The figure as one self-contained HTML file (plotly.js embedded: works offline)."""
-    html: str = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+    """The figure as one self-contained HTML file (plotly.js embedded: works offline), with the
+    playback guard that keeps Pause from raising a page error (``PLAYBACK_GUARD_JS``)."""
+    html: str = fig.to_html(
+        include_plotlyjs=True, full_html=True, auto_play=False, post_script=PLAYBACK_GUARD_JS
+    )
     return html
 
 

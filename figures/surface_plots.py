@@ -53,6 +53,17 @@ PICKER_ROWS_1D = 16  # rows of the 1-D picker, up the loss axis (≤ 30 px apart
 _SYMBOLS_3D = ("circle", "square", "diamond", "cross", "x", "circle-open", "square-open")
 
 
+def value_floor(values: ArrayLike, minima_values: ArrayLike) -> float:
+    """The lowest of ``values`` (NaN ignored) and of the known minimum values, if any.
+
+    A surface may know no minimum (a saddle, a data problem without a closed form): then the
+    floor is the lowest value seen.
+    """
+    floor = float(np.nanmin(np.asarray(values, dtype=np.float64)))
+    known = np.asarray(minima_values, dtype=np.float64).ravel()
+    return min(floor, float(known.min())) if known.size else floor
+
+
 def surface_grid(surface: Landscape, n: int = CONTOUR_RESOLUTION) -> tuple[Any, Any, Any, bool]:
     """Axes and values of ``surface`` over its bounds, and whether they are log-scaled.
 
@@ -65,7 +76,7 @@ def surface_grid(surface: Landscape, n: int = CONTOUR_RESOLUTION) -> tuple[Any, 
     with np.errstate(all="ignore"):
         z = surface.value(grid)
         if surface.log_color:
-            floor = min(float(np.nanmin(z)), *surface.minima_values.tolist())
+            floor = value_floor(z, surface.minima_values)
             delta = 1e-4 * max(float(np.nanmax(z)) - floor, 1e-12)
             z = np.log10(z - floor + delta)
     return xs, ys, z, surface.log_color
@@ -94,9 +105,14 @@ def minima_trace(
     }
 
 
-def curve_trace(surface: Landscape, style: Style, n: int = 400) -> dict[str, Any]:
-    """The 1-D loss curve f(x) over the surface's bounds."""
-    xs = axis_points(surface.bounds[0], n)
+def curve_trace(
+    surface: Landscape,
+    style: Style,
+    n: int = 400,
+    x_range: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """The 1-D loss curve f(x) over ``x_range`` (default: the surface's bounds)."""
+    xs = axis_points(surface.bounds[0] if x_range is None else x_range, n)
     return {
         "type": "scatter",
         "mode": "lines",
@@ -162,15 +178,21 @@ def surface_3d_figure(
     """A static 3-D view: the surface and every run's whole path lying on it.
 
     ``params (R, K, 2)`` and ``loss (R, K)`` are the recorded rows. Heights are log₁₀(f − f_min
-    + δ) where the contour uses a log scale, so paths and surface share one transform.
+    + δ) where the contour uses a log scale, so paths and surface share one transform; f_min is
+    the lowest known minimum or, on a surface without one (a saddle), the lowest value drawn.
+
+    Raises:
+        ValueError: when ``surface`` is not 2-D.
     """
+    if surface.dim != 2:
+        raise ValueError(f"a 3-D view needs a 2-D surface; {surface.name} has dim {surface.dim}")
     n = 70
     xs = axis_points(surface.bounds[0], n)
     ys = axis_points(surface.bounds[1], n)
     grid = np.stack(np.meshgrid(xs, ys, indexing="xy"), axis=-1)
     with np.errstate(all="ignore"):
         z = surface.value(grid)
-        floor = min(float(np.nanmin(z)), *surface.minima_values.tolist())
+        floor = value_floor(z, surface.minima_values)
         delta = 1e-4 * max(float(np.nanmax(z)) - floor, 1e-12)
 
         def height(v: Any) -> Any:
@@ -231,11 +253,13 @@ def surface_3d_figure(
 
 
 def start_picker_trace(
-    surface: Landscape, y_range: tuple[float, float] | None = None
+    surface: Landscape,
+    y_range: tuple[float, float] | None = None,
+    x_range: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Invisible markers where a run could start: a grid over the plane of a 2-D surface, or,
-    for a 1-D one, a grid over the plot (w across, ``y_range`` of the loss axis up), so that a
-    click anywhere picks the w under it.
+    for a 1-D one, a grid over the plot (w across ``x_range``, default the bounds; ``y_range``
+    of the loss axis up), so that a click anywhere picks the w under it.
 
     Clicking one selects it (the page then starts every run there), and hovering reads out the
     position and its loss — the banded image under a 2-D race has no hover of its own. The
@@ -254,7 +278,7 @@ def start_picker_trace(
         }
         size = 18
     else:
-        w = axis_points(surface.bounds[0], PICKER_POINTS_1D)
+        w = axis_points(surface.bounds[0] if x_range is None else x_range, PICKER_POINTS_1D)
         with np.errstate(all="ignore"):
             loss = surface.value(w[:, None])
         low, high = y_range if y_range is not None else (float(loss.min()), float(loss.max()))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from engine.runner import Trajectories
 from figures.animation import add_playback, frame_rows
@@ -42,6 +42,8 @@ TRAIL = 6  # recorded frames of trail behind each moving marker
 ARROW_FRACTION = 0.12  # the median gradient arrow is this fraction of the plot's width
 ARROW_MAX = 0.3  # no arrow longer than this fraction (a huge early gradient stays on screen)
 IMAGE_RESOLUTION = 180
+REACH = 2.0  # the 1-D plot follows a path this many window widths beyond the window, no further
+W_MARGIN = 0.05  # fraction of the plotted width added on a side widened to hold the runs
 
 
 def _arrows(
@@ -315,24 +317,53 @@ def _marker_trace(s: SeriesStyle, size: int, name: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def w_range(bounds_row: ArrayLike, path: ArrayLike) -> tuple[float, float]:
+    """The w range a 1-D plot shows: the surface's window widened to hold the runs.
+
+    Args:
+        bounds_row: ``(2,)`` the surface's plotting window for w.
+        path: ``(R, K)`` every recorded w of K runs, row 0 their starts (NaN after divergence).
+
+    Returns:
+        ``(low, high)``: the window, widened to every start and every finite w of the paths
+        that lies within ``REACH`` widths of it (a diverging run flying further off leaves the
+        chart instead of shrinking the curve to a line), plus ``W_MARGIN`` on a widened side.
+    """
+    low, high = (float(v) for v in np.asarray(bounds_row, dtype=np.float64))
+    w = np.asarray(path, dtype=np.float64)
+    starts = w[:1][np.isfinite(w[:1])]
+    lo, hi = float(np.min(starts, initial=low)), float(np.max(starts, initial=high))
+    reach = REACH * (hi - lo)
+    seen = w[np.isfinite(w) & (w >= lo - reach) & (w <= hi + reach)]
+    lo, hi = float(np.min(seen, initial=lo)), float(np.max(seen, initial=hi))
+    pad = W_MARGIN * (hi - lo)
+    return (lo - pad if lo < low else low), (hi + pad if hi > high else high)
+
+
 def rolling_figure(
     surface: Landscape, traj: Trajectories, labels: Sequence[str], style: Style
 ) -> go.Figure:
     """Balls rolling on a 1-D loss curve, with the tangent line at each ball (slope f'(w)).
 
-    Trace ``PICKER_TRACE`` is the start picker: a grid over the plot; a click picks its w.
+    The w axis is the surface's window widened to the start and the paths (``w_range``); the
+    curve, the start picker and both axis ranges are fixed for every frame. Trace
+    ``PICKER_TRACE`` is the start picker: a grid over the plot; a click picks its w.
     """
     rows = frame_rows(len(traj.steps), MAX_FRAMES)
     w = traj.params[rows][..., 0]  # (F, K)
     f = traj.loss[rows]
     slope = traj.grads[rows][..., 0]
-    (x0, x1) = surface.bounds[0]
-    curve = surface.value(np.linspace(x0, x1, 400)[:, None])
+    x0, x1 = w_range(surface.bounds[0], traj.params[..., 0])  # every recorded row, not frames
+    with np.errstate(all="ignore"):
+        curve = surface.value(np.linspace(x0, x1, 400)[:, None])
     y_low, y_high = float(np.nanmin(curve)), float(np.nanmax(curve))
     pad = 0.08 * (y_high - y_low)
     half = 0.12 * (x1 - x0)  # tangent segments span ±half around the ball
     y_range = (y_low - pad, y_high + pad)
-    data: list[dict[str, Any]] = [curve_trace(surface, style), start_picker_trace(surface, y_range)]
+    data: list[dict[str, Any]] = [
+        curve_trace(surface, style, x_range=(x0, x1)),
+        start_picker_trace(surface, y_range, x_range=(x0, x1)),
+    ]
     if len(surface.minima):
         data.append(minima_trace(surface.minima, surface.minima_values, style, dim=1))
     moving: list[dict[str, Any]] = []

@@ -72,10 +72,10 @@ def test_match_uses_the_linear_scaling_rule_across_batch_sizes():
     at = _page({"sm_own_b": "true", "sm_batch_b": "128", "sm_red_b": "mean"})
     at.button[[b.label for b in at.button].index("Match B to A")].click().run()
     _ok(at)
-    assert at.number_input(key="sm_lr_b").value == pytest.approx(0.1 * 128 / 32)
+    assert at.select_slider(key="sm_lr_b").value == pytest.approx(0.1 * 128 / 32)
     at.segmented_control(key="sm_red_b").set_value("sum").run()
     at.button[[b.label for b in at.button].index("Match B to A")].click().run()
-    assert at.number_input(key="sm_lr_b").value == pytest.approx(0.1 * 4 / 128)
+    assert at.select_slider(key="sm_lr_b").value == pytest.approx(0.1 * 4 / 128)
     text = " ".join(m.value for m in at.markdown)
     assert "The same 5 epochs of N = 256 for both" in text and "B: **10 steps**" in text
     at.segmented_control(key="sm_x").set_value("epochs").run()

@@ -9,6 +9,7 @@ limit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,13 +26,21 @@ from figures.trajectories import race_figure, rolling_figure
 from ui.runs import RunChoice
 
 MAX_STEPS = 2000
+MODERATE = 10.0  # a loss within this factor of the start's (in size, or of 1) has not blown up
 
 
+@functools.lru_cache(maxsize=64)  # the same κ gives the same object: figure caches keep hitting
 def surface_for(key: str, condition: float | None = None) -> Surface:
     """The registry surface, or the ill-conditioned valley with the chosen condition number."""
     if key == "ill_conditioned" and condition is not None:
         return ill_conditioned_quadratic(condition=condition)
     return SURFACES[key]
+
+
+def surface_label(key: str, condition: float | None = None) -> str:
+    """The surface menu's label for ``key``: its name, with the κ in use for the
+    ill-conditioned valley (the registry's entry says κ = 25 whatever the control is set to)."""
+    return surface_for(key, condition).name
 
 
 @dataclass(frozen=True)
@@ -106,25 +115,54 @@ def _loss(surface: Surface, traj: Trajectories, labels: Sequence[str], style: St
     return loss_figure(labels, traj.steps, traj.loss, style, floor=floor)
 
 
+def last_moderate_row(traj: Trajectories, k: int) -> int:
+    """The last recorded row of run ``k`` before its blow-up: finite, recorded before the step
+    it diverged at, and with |loss| ≤ ``MODERATE`` · max(|loss at the start|, 1) (row 0 if no
+    row qualifies). For a run that did not diverge, its last row."""
+    t = int(traj.diverged_at[k])
+    before = np.flatnonzero(traj.steps < t) if t >= 0 else np.arange(len(traj.steps))
+    if len(before) == 0:
+        return 0
+    loss = traj.loss[before, k]
+    start = float(loss[0]) if np.isfinite(loss[0]) else 0.0
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(loss) & (np.abs(loss) <= MODERATE * max(abs(start), 1.0))
+    ok &= np.all(np.isfinite(traj.params[before, k]), axis=-1)
+    return int(before[np.flatnonzero(ok)[-1]]) if ok.any() else 0
+
+
 def divergence_reasons(
-    surface: Surface, traj: Trajectories, runs: Sequence[RunChoice]
+    surface: Surface, traj: Trajectories, runs: Sequence[RunChoice], *, noise: float = 0.0
 ) -> list[str]:
-    """A sentence per diverged run saying why, from the curvature where it last was."""
+    """A sentence per diverged run saying why, from the last point before its blow-up.
+
+    There (``last_moderate_row``) the curvature is the one that made the steps grow, not the
+    astronomical one of where the run had already flown. When the simulated gradient noise
+    σ = ``noise`` exceeds the true gradient's norm there, the sentence blames the noise.
+    """
     out = []
     for k, r in enumerate(runs):
         t = int(traj.diverged_at[k])
         if t < 0:
             continue
-        last = traj.params[max(t - 1, 0), k]
-        eigs = theory.quadratic_eigs(surface.hessian(last))
-        if r.optimizer in ("sgd", "keras_sgd"):
-            why = theory.divergence_explanation(r.lr, float(eigs[-1]), r.momentum, float(eigs[0]))
+        row = last_moderate_row(traj, k)
+        point = traj.params[row, k]
+        eigs = theory.quadratic_eigs(surface.hessian(point))
+        grad_norm = float(np.linalg.norm(surface.grad(point)))
+        if r.optimizer in ("sgd", "keras_sgd") or (noise > grad_norm):
+            why = theory.divergence_explanation(
+                r.lr, float(eigs[-1]), r.momentum, float(eigs[0]), noise=noise, grad_norm=grad_norm
+            )
         else:
             why = (
                 "an adaptive optimizer's step is about lr per coordinate whatever the gradient, "
                 f"so with lr = {r.lr:g} it jumped off this steep ground."
             )
-        out.append(f"**{r.label}** diverged at step {t}: {why}")
+        where = ", ".join(f"{v:.3g}" for v in point)
+        out.append(
+            f"**{r.label}** diverged at step {t}. At step {int(traj.steps[row])}, the last "
+            f"point before the blow-up (at ({where}), loss {traj.loss[row, k]:.3g}): {why}"
+        )
     return out
 
 
