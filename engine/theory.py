@@ -182,9 +182,9 @@ def divergence_explanation(
     """
     if noise > 0 and grad_norm is not None and noise > grad_norm:
         return (
-            f"the simulated gradient noise σ = {noise:.3g} was larger than the gradient itself "
-            f"(|∇f| = {grad_norm:.3g}), so the steps followed the noise, not the slope: each "
-            f"kicked the run about lr·σ = {lr * noise:.3g} in a random direction, and the "
+            f"the simulated gradient noise σ = {_number(noise)} was larger than the gradient "
+            f"itself (|∇f| = {_number(grad_norm)}), so the steps followed the noise, not the "
+            f"slope: each kicked the run about lr·σ = {_number(lr * noise)} at random, and the "
             "kicks carried it off to where it blew up."
         )
     limit = 2.0 + 2.0 * momentum
@@ -192,7 +192,7 @@ def divergence_explanation(
     rule = "2" if momentum == 0 else f"2 + 2μ = {limit:.3g}"
     if lam_max > 0 and product >= limit:
         return (
-            f"lr × λmax = {lr:.3g} × {lam_max:.3g} = {product:.3g} > {rule} — each step "
+            f"lr × λmax = {lr:.3g} × {_number(lam_max)} = {_number(product)} > {rule} — each step "
             "overshoots the valley by more than it corrects, so the error grows every step."
         )
     if (lam_min is not None and lam_min < 0) or lam_max <= 0:
@@ -201,6 +201,14 @@ def divergence_explanation(
             "no bottom, so the run slides away faster and faster."
         )
     return (
-        f"lr × λmax = {product:.3g} < {rule}: stable near this point; the blow-up came "
+        f"lr × λmax = {_number(product)} < {rule}: stable near this point; the blow-up came "
         "from steeper ground further out."
     )
+
+
+def _number(value: float) -> str:
+    """Three significant digits, but whole numbers from 1,000 to 999,999 written out (1440,
+    not 1.44e+03): the sentences are read aloud in class."""
+    if np.isfinite(value) and 1e3 <= abs(value) < 1e6:
+        return f"{value:.0f}"
+    return f"{value:.3g}"
