@@ -71,7 +71,8 @@ def run_params(prefix: str, defaults: Sequence[RunChoice]) -> list[Param]:
                   label="Optimizer"),
             Param(f"{prefix}{i}_lr", "float", d.lr, LR_MIN, LR_MAX, label="Learning rate γ",
                   widget="log_slider",
-                  help="A log scale: ten notches per factor of 10 (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8)."),
+                  help="A log scale: ten notches per factor of 10 "
+                  "(1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8)."),
             Param(f"{prefix}{i}_mom", "float", d.momentum, 0.0, MOMENTUM_MAX,
                   label="Momentum μ", widget="slider", step=0.01),
             Param(f"{prefix}{i}_nest", "bool", d.nesterov, label="Nesterov", widget="checkbox"),
