@@ -14,6 +14,7 @@ from ui.panels import (
     outcome,
     run_panels,
     stage,
+    stage_style,
     surface_picker,
     update_rules,
 )
@@ -24,9 +25,8 @@ from ui.widgets import draw
 
 settings = lesson_start(
     "The optimizer race",
-    "Every runner starts from the same point on the same surface, so the paths differ only "
-    "because of the update rule. Pick a surface, click the map to choose the start, and press "
-    "**Play**.",
+    "Every runner starts from the same point, so the paths differ only by the update rule. "
+    "Click the map to move the start; press **Play**.",
     LESSON,
 )
 param = LESSON.param
@@ -51,7 +51,7 @@ with controls:
 surface = surface_for(surface_key, condition)
 start = (float(x0), float(y0))
 race = SurfaceRace(surface_key, start, int(steps), runs, condition, float(noise), settings.seed)
-animation, loss = race_chart(race, settings.style, bool(show_state))
+animation, loss = race_chart(race, stage_style(settings), bool(show_state))
 traj = simulate(race)
 with main:
     alt = f"Animated paths of {len(runs)} runners on {surface.name} from {start}"

@@ -16,6 +16,7 @@ from ui.panels import (
     outcome,
     run_panels,
     stage,
+    stage_style,
     surface_picker,
     update_rules,
 )
@@ -45,7 +46,7 @@ with controls:
 surface = SURFACES[surface_key]
 start = (float(w0),)
 race = SurfaceRace(surface_key, start, int(steps), runs)
-figure, loss = rolling_chart(race, settings.style)
+figure, loss = rolling_chart(race, stage_style(settings))
 traj = simulate(race)
 with main:
     animated_chart(figure, f"{P}chart", (f"{P}w0",),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from engine import theory
 from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
-from ui.panels import chart, lesson_start, link_box, stage
+from ui.panels import chart, lesson_start, link_box, stage, stage_style
 from ui.runs import preset_picker
 from ui.sum_or_mean.compute import (
     ab_runs,
@@ -52,16 +52,14 @@ with controls:
 setup = setup_from(values(LESSON), settings.seed)
 problem = setup.problem
 a_label, b_label = run_labels(setup)
+with controls:
+    st.markdown(effective_lr_text("A", setup.optimizer, setup.lr_a, setup.batch, setup.red_a))
+    st.markdown(effective_lr_text("B", setup.optimizer, setup.lr_b, setup.batch_b, setup.red_b))
 
 with main:
-    badges = st.columns(2)
-    badges[0].markdown(effective_lr_text("A", setup.optimizer, setup.lr_a, setup.batch,
-                                         setup.red_a))  # fmt: skip
-    badges[1].markdown(effective_lr_text("B", setup.optimizer, setup.lr_b, setup.batch_b,
-                                         setup.red_b))  # fmt: skip
     with st.spinner("Running A and B on the same batches…"):
         traj = ab_runs(setup)
-    paths = paths_chart(setup, (a_label, b_label), style)
+    paths = paths_chart(setup, (a_label, b_label), stage_style(settings))
     chart(paths, f"{P}paths", f"Animated paths of run {a_label} and run {b_label} on the "
           "contour of the full-data loss")  # fmt: skip
     diverged = bool(np.any(traj.diverged_at >= 0))

@@ -12,6 +12,7 @@ import streamlit as st
 from engine.runner import Trajectories
 from engine.surfaces import Surface
 from figures.common import standalone_html, trajectories_csv
+from figures.style import Style
 from figures.surface_plots import PICKER_TRACE
 from ui.params import Lesson
 from ui.runs import RunChoice, run_choice, run_controls
@@ -138,6 +139,16 @@ def lesson_start(title: str, intro: str, lesson: Lesson) -> Settings:
 def link_box(lesson: Lesson) -> None:
     """The end of every lesson: the link that reopens exactly this run."""
     share_link(SHARED, lesson)
+
+
+STAGE_HEIGHT = 470  # px of a stage chart's plot on a laptop: with its playback it fits 768 px
+
+
+def stage_style(settings: Settings) -> Style:
+    """The style of a lesson's main chart: on a laptop a little shorter than other charts, so
+    the chart and its Play button fit the first screen of 1366×768 (a projector has room)."""
+    style = settings.style
+    return style if settings.projector else style.with_height(STAGE_HEIGHT)
 
 
 def stage(controls_width: float = 1.0, chart_width: float = 2.3) -> tuple[Any, Any]:

@@ -127,7 +127,6 @@ def preset_picker(lesson: Lesson, where: Any = st) -> None:
     def apply() -> None:
         set_values(lesson, lesson.preset_values(st.session_state[key]))
 
-    cols = where.columns([3, 1.2], vertical_alignment="bottom")
-    cols[0].selectbox("Preset", list(lesson.presets), key=key)
-    cols[1].button("Apply", key=f"{key}_apply", on_click=apply, width="stretch",
-                   help="Set every control of this lesson to the chosen preset.")  # fmt: skip
+    where.selectbox("Preset", list(lesson.presets), key=key)
+    where.button("Apply preset", key=f"{key}_apply", on_click=apply, icon=":material/tune:",
+                 help="Set every control of this lesson to the chosen preset.")  # fmt: skip

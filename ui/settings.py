@@ -30,6 +30,15 @@ SHARED = Lesson(
     keep_unlinked=True,
 )  # fmt: skip
 
+# Every mode: the page starts near the top (Streamlit leaves 6rem), so the stage — the controls
+# and the main chart with its playback — fits the first screen of a 1366×768 laptop.
+BASE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 3rem; }
+[data-testid="stMainBlockContainer"] h1 { padding-top: 0; padding-bottom: 0.25rem; }
+</style>
+"""
+
 PROJECTOR_CSS = """
 <style>
 .stMarkdown p, .stMarkdown li, label, label p, button, button p, input, textarea,
@@ -59,6 +68,7 @@ def render_shared_settings(from_link: bool) -> tuple[Settings, list[str]]:
     # Every page's own keys are reported by that page; here only the shared ones are read.
     notices = sync(SHARED, from_link, report_unknown=False)
     with st.sidebar:
+        st.html(BASE_CSS)  # in the sidebar: a style element in the main column adds a gap
         st.markdown("### Settings for every page")
         for param in SHARED.params:
             draw(param)

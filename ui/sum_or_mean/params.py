@@ -169,9 +169,9 @@ def stage_controls() -> None:
     b[2].button("N", on_click=set_batch, args=(None,), width="stretch",
                 help=f"The full batch, B = N = {n}.")  # fmt: skip
     for run in ("a", "b"):
-        c = st.columns([1, 1.6], vertical_alignment="bottom")
-        draw(p(f"{P}red_{run}"), c[0])
-        draw(p(f"{P}lr_{run}"), c[1])
+        with st.container(border=True):
+            draw(p(f"{P}red_{run}"))
+            draw(p(f"{P}lr_{run}"))
     st.button("Match B to A", on_click=match_lr, width="stretch",
               help="Same batch size: lr_sum = lr_mean / B, and the paths coincide. Different "
               "batch sizes: the linear-scaling rule, effective lr ∝ B.")  # fmt: skip
