@@ -43,7 +43,8 @@ ARROW_FRACTION = 0.12  # the median gradient arrow is this fraction of the plot'
 ARROW_MAX = 0.3  # no arrow longer than this fraction (a huge early gradient stays on screen)
 IMAGE_RESOLUTION = 180
 REACH = 2.0  # the 1-D plot follows a path this many window widths beyond the window, no further
-W_MARGIN = 0.05  # fraction of the plotted width added on a side widened to hold the runs
+EDGE = 0.02  # a start or path point nearer an edge than this fraction of the window widens it
+W_MARGIN = 0.05  # ... so that the point sits this fraction of the plotted width inside
 
 
 def _arrows(
@@ -318,16 +319,18 @@ def _marker_trace(s: SeriesStyle, size: int, name: str) -> dict[str, Any]:
 
 
 def w_range(bounds_row: ArrayLike, path: ArrayLike) -> tuple[float, float]:
-    """The w range a 1-D plot shows: the surface's window widened to hold the runs.
+    """The w range a 1-D plot shows: the surface's window, widened to hold the runs.
 
     Args:
         bounds_row: ``(2,)`` the surface's plotting window for w.
         path: ``(R, K)`` every recorded w of K runs, row 0 their starts (NaN after divergence).
 
     Returns:
-        ``(low, high)``: the window, widened to every start and every finite w of the paths
-        that lies within ``REACH`` widths of it (a diverging run flying further off leaves the
-        chart instead of shrinking the curve to a line), plus ``W_MARGIN`` on a widened side.
+        ``(low, high)``: the window, widened on a side where a start or a finite w of the paths
+        lies beyond it or within ``EDGE`` of its edge, so that the farthest such point sits
+        ``W_MARGIN`` of the plotted width inside. Points more than ``REACH`` window widths
+        beyond the starts are left out: a diverging run flies off the chart instead of
+        shrinking the curve to a line.
     """
     low, high = (float(v) for v in np.asarray(bounds_row, dtype=np.float64))
     w = np.asarray(path, dtype=np.float64)
@@ -335,9 +338,14 @@ def w_range(bounds_row: ArrayLike, path: ArrayLike) -> tuple[float, float]:
     lo, hi = float(np.min(starts, initial=low)), float(np.max(starts, initial=high))
     reach = REACH * (hi - lo)
     seen = w[np.isfinite(w) & (w >= lo - reach) & (w <= hi + reach)]
-    lo, hi = float(np.min(seen, initial=lo)), float(np.max(seen, initial=hi))
-    pad = W_MARGIN * (hi - lo)
-    return (lo - pad if lo < low else low), (hi + pad if hi > high else high)
+    p_lo, p_hi = float(np.min(seen, initial=np.inf)), float(np.max(seen, initial=-np.inf))
+    edge = EDGE * (high - low)
+    widen_low, widen_high = p_lo < low + edge, p_hi > high - edge
+    span = max(high, p_hi) - min(low, p_lo)
+    pad = W_MARGIN * span / (1 - W_MARGIN * (widen_low + widen_high))  # of the final width
+    x0 = min(low, p_lo - pad) if widen_low else low
+    x1 = max(high, p_hi + pad) if widen_high else high
+    return x0, x1
 
 
 def rolling_figure(

@@ -65,7 +65,7 @@ with main:
     if noise > 0:
         st.caption(f"Gradients carry simulated Gaussian noise, σ = {noise:g} "
                    f"(seed {settings.seed}).")  # fmt: skip
-    outcome(surface, traj, runs, "ended")
+    outcome(surface, traj, runs, "ended", float(noise))
 
 describe_surface(surface)
 chart(loss, f"{P}loss", "Each runner's loss above the minimum against the optimizer step")

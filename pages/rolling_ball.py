@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from engine.surfaces import SURFACES
@@ -20,6 +19,7 @@ from ui.panels import (
     surface_picker,
     update_rules,
 )
+from ui.rolling_ball.nudge import nudge_panel
 from ui.rolling_ball.params import LESSON, P
 from ui.runs import preset_picker
 from ui.surface_lesson import SurfaceRace, rolling_chart, simulate
@@ -59,22 +59,7 @@ with main:
 describe_surface(surface)
 chart(loss, f"{P}loss", "Each ball's loss above the minimum against the optimizer step")
 
-st.subheader("Nudge a weight and watch the loss")
-w_probe = 0.3
-probe = np.array([[w_probe - 0.05], [w_probe], [w_probe + 0.05]])
-f_left, f_mid, f_right = (float(v) for v in surface.value(probe))
-slope = float(surface.grad(np.array([w_probe]))[0])
-m1, m2, m3 = st.columns(3)
-m1.metric("loss at w = 0.25", f"{f_left:.4f}", f"{f_left - f_mid:+.4f}", delta_color="inverse")
-m2.metric("loss at w = 0.30", f"{f_mid:.4f}")
-m3.metric("loss at w = 0.35", f"{f_right:.4f}", f"{f_right - f_mid:+.4f}", delta_color="inverse")
-downhill = "left (smaller w)" if slope > 0 else "right (larger w)"
-st.markdown(
-    f"Trying both nudges costs two extra evaluations of the loss — per weight, and a network "
-    f"has millions. The derivative gives the same answer in one computation: "
-    f"f′(0.30) = {slope:.4f}, so the loss falls to the **{downhill}**, and a step of "
-    f"γ·f′(w) goes that way. Backpropagation computes this derivative for every weight at once."
-)
+nudge_panel(surface, float(w0))
 
 update_rules(runs)
 downloads(f"rolling_{surface_key}", runs, traj, ["w"], figure)

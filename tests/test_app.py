@@ -81,6 +81,14 @@ def test_shared_settings_survive_a_page_switch_and_drive_projector_mode():
     assert _figures(at)[0]["layout"]["font"]["size"] < 22
 
 
+def test_the_surface_menu_shows_the_condition_number_in_use():
+    at = _page(RACE, {"race_surface": "ill_conditioned", "race_kappa": "1000"})
+    _ok(at)
+    menu = at.selectbox(key="race_surface")
+    assert "Ill-conditioned valley (κ = 1000)" in menu.options
+    assert "Ill-conditioned valley (κ = 25)" not in menu.options
+
+
 def test_race_controls_each_change_once():
     at = _page(RACE)
     changes = [
@@ -151,12 +159,19 @@ def test_the_rolling_ball_story_and_the_nudge():
     text = " ".join(m.value for m in at.markdown)
     assert "GD, lr 0.01**: loss -0.7059" in text and "a local minimum at (0.96)" in text
     assert "Momentum 0.9, lr 0.01**: loss -1.305" in text and "global minimum at (-1.04)" in text
-    assert "f′(0.30) = -0.7920" in text
+    assert "f′(1.9) = 20.14" in text and "falls to the **left (smaller w)**" in text
+    assert [m.label for m in at.metric] == [
+        "loss at w = 1.85",
+        "loss at w = 1.9",
+        "loss at w = 1.95",
+    ]
+    at.number_input(key="ball_w0").set_value(0.3).run()  # the nudge follows the ball's start
     assert [m.label for m in at.metric] == [
         "loss at w = 0.25",
-        "loss at w = 0.30",
+        "loss at w = 0.3",
         "loss at w = 0.35",
     ]
+    assert "f′(0.3) = -0.792" in " ".join(m.value for m in at.markdown)
 
 
 def test_divergence_is_explained_in_words():

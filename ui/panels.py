@@ -76,9 +76,12 @@ def run_panels(lesson: Lesson, prefix: str, count: int, noun: str) -> tuple[RunC
     return tuple(choices)
 
 
-def outcome(surface: Surface, traj: Trajectories, runs: Sequence[RunChoice], verb: str) -> None:
-    """Why any run diverged, and where the others ended."""
-    reasons = divergence_reasons(surface, traj, runs)
+def outcome(
+    surface: Surface, traj: Trajectories, runs: Sequence[RunChoice], verb: str, noise: float = 0.0
+) -> None:
+    """Why any run diverged (from the last point before its blow-up, or the simulated noise σ
+    when it dominated the gradient there), and where the others ended."""
+    reasons = divergence_reasons(surface, traj, runs, noise=noise)
     if reasons:
         st.warning("\n\n".join(reasons), icon=":material/warning:")
     summary = final_summary(surface, traj, runs)

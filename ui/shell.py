@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from figures.animation import PLAYBACK_GUARD_JS
 from ui.params import Lesson
 from ui.settings import SHARED, render_shared_settings
 from ui.url import publish, sync
@@ -56,6 +57,10 @@ def main() -> None:
     navigation = st.navigation(pages())
     first_run = (navigation.url_path or "home") not in st.session_state.get(_LOADED, set())
     _, notices = render_shared_settings(first_run)
+    # Plotly's Pause rejects the interrupted Play's promise with no reason; without this the
+    # browser reports an "undefined" page error (figures.animation.PLAYBACK_GUARD_JS).
+    with st.sidebar:
+        st.html(f"<script>{PLAYBACK_GUARD_JS}</script>", unsafe_allow_javascript=True)
     st.session_state[_SHARED_NOTICES] = notices
     st.session_state[_INSIDE] = True
     try:

@@ -147,6 +147,9 @@ def divergence_reasons(
             continue
         row = last_moderate_row(traj, k)
         point = traj.params[row, k]
+        if not np.all(np.isfinite(point)):  # unusable from the start: nothing to measure
+            out.append(f"**{r.label}** diverged at step {t}: its start is already out of range.")
+            continue
         eigs = theory.quadratic_eigs(surface.hessian(point))
         grad_norm = float(np.linalg.norm(surface.grad(point)))
         if r.optimizer in ("sgd", "keras_sgd") or (noise > grad_norm):
@@ -167,7 +170,8 @@ def divergence_reasons(
 
 
 def final_summary(surface: Surface, traj: Trajectories, runs: Sequence[RunChoice]) -> list[str]:
-    """Where each run ended: its loss and the nearest known minimum."""
+    """Where each run ended: its loss and, on a surface that knows its minima, the nearest one
+    (a saddle knows none: the loss alone)."""
     lines = []
     for k, r in enumerate(runs):
         if traj.diverged_at[k] >= 0:

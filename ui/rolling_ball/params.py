@@ -36,15 +36,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         ]),
     },
     "Flat bottom: GD crawls, Adam keeps its pace": {
-        f"{P}surface": "quartic_1d", f"{P}w0": 1.5, f"{P}steps": 200, f"{P}balls": 2,
+        f"{P}surface": "quartic_1d", f"{P}w0": 1.0, f"{P}steps": 200, f"{P}balls": 2,
         **run_preset_values(P, [
             RunChoice("sgd", 0.05, 0.0, False), RunChoice("adam", 0.05, 0.9, False),
         ]),
     },
     "Bumpy bowl: momentum hops over bumps": {
-        f"{P}surface": "rastrigin_1d", f"{P}w0": 3.2, f"{P}steps": 200, f"{P}balls": 2,
+        f"{P}surface": "rastrigin_1d", f"{P}w0": 3.4, f"{P}steps": 300, f"{P}balls": 2,
         **run_preset_values(P, [
-            RunChoice("sgd", 0.002, 0.0, False), RunChoice("sgd", 0.002, 0.95, False),
+            RunChoice("sgd", 0.002, 0.0, False), RunChoice("sgd", 0.002, 0.97, False),
         ]),
     },
 }  # fmt: skip
