@@ -12,6 +12,7 @@ from ui.panels import (
     lesson_start,
     link_box,
     outcome,
+    refresh_link,
     run_panels,
     stage,
     stage_style,
@@ -69,9 +70,18 @@ with main:
 
 describe_surface(surface)
 chart(loss, f"{P}loss", "Each runner's loss above the minimum against the optimizer step")
-if draw(param(f"{P}3d")):
-    view = race_3d_chart(race, settings.style)
-    chart(view, f"{P}view3d", f"The runners' whole paths on a 3-D view of {surface.name}")
+
+
+@st.fragment
+def view_3d() -> None:
+    """The 3-D view: its toggle reruns only this part of the page."""
+    if draw(param(f"{P}3d")):
+        view = race_3d_chart(race, settings.style)
+        chart(view, f"{P}view3d", f"The runners' whole paths on a 3-D view of {surface.name}")
+    refresh_link(LESSON)
+
+
+view_3d()
 
 update_rules(runs)
 downloads(f"race_{surface_key}", runs, traj, ["x", "y"], animation)

@@ -19,7 +19,7 @@ from ui.runs import RunChoice, run_choice, run_controls
 from ui.settings import SHARED, Settings, current
 from ui.shell import open_page
 from ui.surface_lesson import divergence_reasons, final_summary, surface_for
-from ui.url import share_link, show_notices, values
+from ui.url import keep, publish, share_link, show_notices, values
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
 
@@ -137,6 +137,13 @@ def lesson_start(title: str, intro: str, lesson: Lesson) -> Settings:
     st.markdown(intro)
     show_notices(notices)
     return current()
+
+
+def refresh_link(lesson: Lesson) -> None:
+    """At the end of a fragment (``st.fragment``: a control that changes one chart reruns only
+    that part of the page): its controls' values go into the link like any other."""
+    keep(lesson)
+    publish(SHARED, lesson)
 
 
 def link_box(lesson: Lesson) -> None:

@@ -103,6 +103,15 @@ def sync(lesson: Lesson, from_link: bool, known: Iterable[str] = (),
     return notices
 
 
+def keep(lesson: Lesson) -> None:
+    """Take the widgets' current values into the kept ones (inside a fragment, whose reruns
+    skip the page's ``sync``)."""
+    store = _store()
+    for p in lesson.params:
+        if p.key in st.session_state and st.session_state[p.key] is not None:
+            store[p.key] = st.session_state[p.key]
+
+
 def values(lesson: Lesson) -> Values:
     """The current values of ``lesson``'s parameters (defaults before the first ``sync``)."""
     store = _store()
