@@ -10,9 +10,12 @@ momentum μ (torch's heavy ball, dampening 0):
   best γ = (2/(√λ₁+√λₙ))², best μ = ((√κ−1)/(√κ+1))², rate (√κ−1)/(√κ+1).
 * Under a constant gradient the step settles at γg/(1 − μ): effective lr γ/(1 − μ).
 
-Mini-batches (McCandlish et al. 2018, mean reduction): ε_opt(B) = ε_max/(1 + B_noise/B); under
-sum the gradient is B times larger, so the best lr is ε_opt(B)/B and the stability limit on a
-quadratic 2/(B·λmax). Goyal et al.'s linear scaling rule: γ(B) = γ₀·B/B₀.
+Mini-batches (McCandlish et al. 2018, mean reduction): the one-step optimum along a mini-batch
+gradient is ε_opt(B) = ε_max/(1 + B_noise/B) for batches drawn with replacement, and
+ε_max/(1 + (B_noise/B)·(N − B)/(N − 1)) for B distinct examples out of N (the batch gradient's
+covariance shrinks by (N − B)/(N − 1), to zero for the full batch). Under sum the gradient is B
+times larger, so the best lr is ε_opt(B)/B and the stability limit on a quadratic 2/(B·λmax).
+Goyal et al.'s linear scaling rule: γ(B) = γ₀·B/B₀.
 
 All functions accept scalars or arrays and broadcast.
 """
@@ -93,7 +96,19 @@ def momentum_optimal(lam_min: ArrayLike, lam_max: ArrayLike) -> tuple[Array, Arr
 
 
 def critical_damping(lr: ArrayLike, lam: ArrayLike) -> Array:
-    """μ = (1 − √(γλ))²: the smallest momentum at which the mode starts to oscillate."""
+    """μ_c = (1 − √(γλ))²: the momentum at which the mode's two roots meet.
+
+    The roots of z² − (1 + μ − γλ)z + μ are complex (the mode spirals with modulus √μ) exactly
+    when μ > μ_c. What μ_c means depends on γλ:
+
+    * 0 < γλ < 1: μ_c ∈ (0, 1) is the smallest momentum at which the mode starts to
+      oscillate; below it both roots are real and positive (a monotone decay).
+    * γλ = 1: μ_c = 0 — any momentum makes it oscillate (without, one step lands on 0).
+    * 1 < γλ < 4: μ_c ∈ (0, 1), but the mode oscillates on both sides: below μ_c a real root
+      is negative (the sign flips every step), above it the roots are complex.
+    * γλ ≥ 4: μ_c ≥ 1, outside the usable range 0 ≤ μ < 1 — no momentum gives complex roots,
+      and every μ < 1 is unstable there (γλ ≥ 4 > 2 + 2μ).
+    """
     return (1.0 - np.sqrt(_f(lr) * _f(lam))) ** 2
 
 
@@ -110,20 +125,52 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
 
 
-def stability_limit(lam_max: ArrayLike, batch_size: ArrayLike, reduction: str) -> Array:
-    """Full-batch-curvature stability wall: 2/λmax (mean) or 2/(B·λmax) (sum)."""
+def stability_limit(
+    lam_max: ArrayLike, batch_size: ArrayLike, reduction: str, momentum: ArrayLike = 0.0
+) -> Array:
+    """Full-batch stability wall of SGD with heavy-ball momentum μ on the curvature λmax:
+    (2 + 2μ)/λmax (mean) or (2 + 2μ)/(B·λmax) (sum); μ = 0 gives plain SGD's 2/λmax.
+
+    It is the wall of the full-batch gradient: with mini-batches of B < N the largest stable lr
+    differs (on this app's linear regression, measured over 3000 steps: 0.91–0.97× of it at
+    B = 1, 1.05–1.06× at B = 4, 1.02× at B = 16).
+    """
     _check_reduction(reduction)
-    limit = gd_stability_limit(lam_max)
+    limit = momentum_stability_limit(lam_max, momentum)
     return limit / _f(batch_size) if reduction == "sum" else limit * np.ones_like(_f(batch_size))
 
 
 def optimal_lr(
-    eps_max: ArrayLike, b_noise: ArrayLike, batch_size: ArrayLike, reduction: str
+    eps_max: ArrayLike,
+    b_noise: ArrayLike,
+    batch_size: ArrayLike,
+    reduction: str,
+    n_examples: ArrayLike | None = None,
+    momentum: ArrayLike = 0.0,
 ) -> Array:
-    """McCandlish's ε_opt(B) = ε_max/(1 + B_noise/B) under mean; ε_max/(B + B_noise) under sum."""
+    """McCandlish's one-step optimum ε_opt(B) at the point where ε_max and B_noise were measured.
+
+    mean: ε_max / (1 + (B_noise/B)·(N − B)/(N − 1)) for B distinct examples out of N
+    (``n_examples``; the lessons' batches), ε_max / (1 + B_noise/B) with replacement
+    (``n_examples=None``, the N → ∞ limit). sum: the same divided by B (the gradient is B
+    times larger).
+
+    With heavy-ball momentum μ the result is multiplied by (1 − μ), so that the steady-state
+    effective lr γ/(1 − μ) (REFERENCE §3) equals the one-step optimum; μ = 0 is plain SGD.
+
+    It is the best step *at that point*: as a run approaches the minimum B_noise grows (from
+    about 3 to hundreds on the lessons' regression), and the best lr of a whole run with it.
+    """
     _check_reduction(reduction)
     b = _f(batch_size)
-    mean = _f(eps_max) / (1.0 + _f(b_noise) / b)
+    noise = _f(b_noise) / b
+    if n_examples is not None:
+        n = _f(n_examples)
+        if np.any(b > n) or np.any(n < 2):
+            raise ValueError(f"need 1 ≤ B ≤ N and N ≥ 2, got B={batch_size!r}, N={n_examples!r}")
+        with np.errstate(invalid="ignore"):  # B_noise = inf at a minimum: no noise at B = N
+            noise = np.where(b < n, noise * (n - b) / (n - 1.0), 0.0)
+    mean = (1.0 - _f(momentum)) * _f(eps_max) / (1.0 + noise)
     return mean / b if reduction == "sum" else mean
 
 

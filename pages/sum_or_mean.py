@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from engine import theory
 from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
 from ui.panels import chart, lesson_start, link_box, stage, stage_style
 from ui.runs import preset_picker
@@ -31,6 +30,7 @@ from ui.sum_or_mean.text import (
     CONCLUSION,
     INTRO,
     different_batches_note,
+    divergence_notes,
     effective_lr_text,
     pair_verdict,
     ragged_batch_note,
@@ -63,24 +63,19 @@ with main:
     chart(paths, f"{P}paths", f"Animated paths of run {a_label} and run {b_label} on the "
           "contour of the full-data loss")  # fmt: skip
     diverged = bool(np.any(traj.diverged_at >= 0))
-    st.markdown(pair_verdict(setup, traj))
+    st.markdown(pair_verdict(setup, traj, x_axis=values(LESSON)[f"{P}x"]))
     ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_last,
                                (setup.red_a, setup.red_b), (setup.lr_a, setup.lr_b))  # fmt: skip
     if ragged and not diverged and setup.batch == setup.batch_b:
         st.info(ragged, icon=":material/info:")
     if setup.batch != setup.batch_b:
         st.caption(different_batches_note(setup))
-    for k, label in enumerate((a_label, b_label)):
-        if traj.diverged_at[k] >= 0:
-            lam = float(theory.quadratic_eigs(problem.hessian(problem.default_start))[-1])
-            wall = theory.stability_limit(lam, setup.batches[k], setup.reductions[k])
-            st.warning(f"**{label}** diverged at step {traj.diverged_at[k]}: for plain "
-                       f"gradient descent here the largest stable lr is about "
-                       f"{float(wall):.3g}.", icon=":material/warning:")  # fmt: skip
+    for note in divergence_notes(setup, traj, (a_label, b_label)):
+        st.warning(note, icon=":material/warning:")
 
 x_axis = draw(param(f"{P}x"))
 x, loss = loss_curves(setup, traj, x_axis)
-floor = float(problem.minima_values[0])
+floor = problem.loss_floor
 chart(curves_figure(x, loss, [a_label, b_label], x_axis, floor, style), f"{P}curves",
       f"Full-data loss above its minimum of runs A and B against {x_axis}")  # fmt: skip
 
@@ -107,7 +102,9 @@ st.caption(
 )
 
 st.header("Which learning rate is best for each batch size?")
-chart(map_chart(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum, style), f"{P}map",
+current = tuple(zip(setup.batches, (setup.lr_a, setup.lr_b), setup.reductions, strict=True))
+chart(map_chart(setup.kind, setup.n, setup.noise, setup.seed, setup.momentum, style,
+                current=current), f"{P}map",
       "Final loss over batch sizes and learning rates under mean and under sum, with the "
       "measured best learning rate and the theory's optimum and stability wall")  # fmt: skip
 

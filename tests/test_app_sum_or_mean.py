@@ -122,3 +122,24 @@ def test_the_inspected_step_is_in_the_link_and_clamped_to_the_run():
     at = _page({"sm_inspect": "2000"})  # a valid step, beyond this 40-step run: its last step
     ok(at)
     assert at.slider(key="sm_inspect").value == 40
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"sm_problem": "logistic_regression", "sm_noise": "0"},
+     {"sm_problem": "logistic_regression", "sm_noise": "0.008"},
+     {"sm_problem": "logistic_regression", "sm_own_b": "true"},
+     {"sm_problem": "logistic_regression", "sm_x": "epochs", "sm_own_b": "true"}],
+)  # fmt: skip
+def test_a_problem_without_a_known_minimum_draws_every_chart(query):
+    at = _page(query)
+    ok(at)
+    assert len(at.get("plotly_chart")) == 6
+
+
+def test_a_diverged_run_quotes_the_wall_of_the_momentum_that_ran():
+    at = _page({"sm_mom": "0.9", "sm_lr_b": "0.5"})
+    ok(at)
+    text = notices(at)
+    assert "for SGD with momentum 0.9 here the largest stable lr is about" in text
+    assert "(2 + 2μ)/λmax ÷ B" in text

@@ -9,7 +9,7 @@ import pytest
 from engine.optimizers import OPTIMIZERS
 from engine.runner import RunGroup, run
 from engine.surfaces import SURFACES
-from figures.animation import frame_rows
+from figures.animation import PLAYBACK_GUARD_JS, frame_rows
 from figures.common import compact, log_axis, standalone_html, trajectories_csv, typed_array
 from figures.style import OKABE_ITO, Style, apply_layout, series_style
 from figures.surface_plots import PICKER_TRACE, loss_figure, surface_grid
@@ -183,3 +183,57 @@ def test_log_axes_label_every_tick_at_the_axis_font_size():
     assert tiny["ticktext"][:4] == ["10⁻⁶", "2×10⁻⁶", "5×10⁻⁶", "10⁻⁵"]
     assert log_axis([]) == {"type": "log", "dtick": 1, "exponentformat": "power"}
     assert log_axis([1e-16, 10.0])["dtick"] == 3  # 17 decades: every third power of ten
+
+
+def _ball_figure():
+    ball = SURFACES["asymmetric_double_well"]
+    traj = run(ball, [RunGroup(OPTIMIZERS["sgd"](lr=0.01), [[1.9]])], 300)
+    return rolling_figure(ball, traj, ["ball"], Style())
+
+
+def test_pause_uses_plotlys_documented_form_and_the_export_guards_it():
+    fig = _ball_figure()
+    buttons = json.loads(fig.to_json())["layout"]["updatemenus"][0]["buttons"]
+    assert [b["label"] for b in buttons] == ["▶ Slow", "▶ Play", "▶ Fast", "‖ Pause"]
+    assert buttons[-1]["args"] == [
+        [None],  # no frame: stop; a bare None would play every frame
+        {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+         "transition": {"duration": 0}},
+    ]  # fmt: skip
+    assert [b["args"][0] for b in buttons[:3]] == [None, None, None]  # play all frames ...
+    assert [b["args"][1]["frame"]["duration"] for b in buttons[:3]] == [160, 60, 20]
+    assert all(b["args"][1]["fromcurrent"] for b in buttons[:3])  # ... from where it stands
+    assert standalone_html(fig).count(PLAYBACK_GUARD_JS) == 1
+
+
+def test_pausing_in_a_browser_raises_no_page_error(tmp_path):
+    """Pause during playback: Plotly rejects the interrupted animation's promise with no
+    reason, which the browser reports as an "undefined" page error unless guarded."""
+    import time
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    page_file = tmp_path / "ball.html"
+    page_file.write_text(standalone_html(_ball_figure()), encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_file.as_uri())
+        label = page.locator(".slider-group > .slider-label").first
+        label.wait_for(timeout=20_000)
+        page.locator(".updatemenu-button", has_text="Slow").click(force=True)
+        page.wait_for_function(
+            "el => el.textContent.trim() !== 'Step 0'", arg=label.element_handle(), timeout=10_000
+        )
+        page.locator(".updatemenu-button", has_text="Pause").click(force=True)
+        time.sleep(0.2)
+        paused = label.text_content()
+        time.sleep(0.4)
+        assert label.text_content() == paused != "Step 300"  # it stopped mid-way
+        browser.close()
+    assert errors == []

@@ -46,8 +46,9 @@ def _cheap(lesson: Lesson, values: dict) -> dict:
     """Keep the Sum-or-mean runs small in the property test (the fuzz below goes to the
     extremes): the link round trip is about values, not about the cost of a run."""
     if lesson is SUM_OR_MEAN:
-        values["sm_n"] = min(int(values["sm_n"]), 512)
-        values["sm_epochs"] = min(int(values["sm_epochs"]), 20)
+        for key, cap in (("sm_n", 512), ("sm_epochs", 20)):
+            if key in values:
+                values[key] = min(int(values[key]), cap)
     return values
 
 

@@ -188,3 +188,103 @@ def test_reduction_is_validated_and_explanations_quote_numbers():
     assert "curves downward" in theory.divergence_explanation(0.1, -1.0)
     assert "curves downward" in theory.divergence_explanation(0.1, 2.0, lam_min=-2.0)
     assert "> 2" in theory.divergence_explanation(1.5, 2.0, lam_min=-2.0)
+
+
+# ------------------------------------------------------------------ the theory of what runs
+
+
+def test_optimal_lr_for_batches_drawn_without_replacement():
+    """ε_max / (1 + (B_noise/B)·(N − B)/(N − 1)): the lessons' batches are B distinct examples."""
+    eps, b_noise = 0.5, 20.0
+    exact = theory.optimal_lr(eps, b_noise, [1, 16, 64], "mean", n_examples=64)
+    np.testing.assert_allclose(exact, [0.5 / 21, 0.5 / (1 + 1.25 * 48 / 63), 0.5], rtol=1e-14)
+    np.testing.assert_allclose(
+        theory.optimal_lr(eps, b_noise, [1, 16, 64], "sum", n_examples=64), exact / [1, 16, 64]
+    )
+    # B = 1: no difference; without N: with replacement, the old value.
+    assert theory.optimal_lr(eps, b_noise, 1, "mean", n_examples=64) == pytest.approx(0.5 / 21)
+    assert theory.optimal_lr(eps, b_noise, 64, "mean") == pytest.approx(0.5 / (1 + 20 / 64))
+    # At a minimum B_noise is infinite, yet the full batch has no noise at all.
+    assert theory.optimal_lr(eps, np.inf, 64, "mean", n_examples=64) == 0.5
+    with pytest.raises(ValueError, match="1 ≤ B ≤ N"):
+        theory.optimal_lr(eps, b_noise, 65, "mean", n_examples=64)
+    # The issue's example: the lesson's linear regression at its start, N = B = 32 and 64.
+    for n, higher in ((32, 1.0667), (64, 1.0536)):
+        problem = make_problem(ProblemConfig("linear_regression", n_examples=n, seed=0))
+        s = problem.noise_scales(problem.default_start)
+        ratio = theory.optimal_lr(s.eps_max, s.b_noise, n, "mean", n_examples=n) / (
+            theory.optimal_lr(s.eps_max, s.b_noise, n, "mean")
+        )
+        assert ratio == pytest.approx(higher, abs=1e-4)  # 6.7 % and 5.4 % higher
+
+
+def test_optimal_lr_is_the_best_step_over_the_engines_own_batches():
+    """On a quadratic loss the expected one-step loss is exactly quadratic in ε, so its
+    minimiser over real mini-batches (the engine's sampler, B distinct examples) is the
+    without-replacement formula, not McCandlish's with-replacement one."""
+    problem = make_problem(ProblemConfig("linear_regression", n_examples=32, seed=0))
+    theta = problem.default_start
+    s = problem.noise_scales(theta)
+    grads = problem.sample_minibatch_grads(theta, 16, 10_000, seed=0)  # (S, 2)
+    eps = np.linspace(0.6, 1.2, 301) * float(s.eps_max)  # steps of 0.2 % of ε_max
+    expected_loss = problem.value(theta - eps[:, None, None] * grads[None]).mean(axis=1)
+    best = eps[np.argmin(expected_loss)]
+    exact = float(theory.optimal_lr(s.eps_max, s.b_noise, 16, "mean", n_examples=32))
+    with_replacement = float(theory.optimal_lr(s.eps_max, s.b_noise, 16, "mean"))
+    assert best == pytest.approx(exact, rel=0.01)
+    assert best > 1.05 * with_replacement
+
+
+def test_momentum_moves_the_wall_and_the_optimum_by_the_formulas():
+    lam = 2.0
+    np.testing.assert_allclose(
+        theory.stability_limit(lam, [1, 8], "mean", momentum=0.9), [1.9, 1.9], rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        theory.stability_limit(lam, [1, 8], "sum", momentum=0.9), [1.9, 1.9 / 8], rtol=1e-14
+    )
+    assert theory.stability_limit(lam, 8, "sum") == pytest.approx(1 / 8)  # μ = 0: 2/(Bλ)
+    assert theory.optimal_lr(0.5, 20.0, 16, "mean", momentum=0.9) == pytest.approx(
+        0.1 * 0.5 / (1 + 20 / 16)
+    )
+
+
+def test_the_full_batch_wall_is_not_the_mini_batch_wall():
+    """What the map's wall line says: with mini-batches the largest stable lr moves (measured
+    here on the lesson's linear regression: below the line at B = 1, above it at B = 4)."""
+    problem = make_problem(ProblemConfig("linear_regression", n_examples=256, seed=0))
+    lam_max = float(theory.quadratic_eigs(problem.hessian(problem.default_start))[-1])
+    wall = float(theory.stability_limit(lam_max, 1, "mean"))
+    fractions = np.linspace(0.8, 1.2, 41)
+    stable = {}
+    for b in (1, 4):
+        opt = OPTIMIZERS["sgd"](lr=(fractions * wall)[:, None])
+        starts = np.repeat(problem.default_start[None], len(fractions), 0)
+        group = RunGroup(opt, starts, BatchSchedule(256, b, seed=0))
+        traj = run(problem, [group], 3000, record_steps=[], full_loss=False)
+        stable[b] = float(fractions[traj.diverged_at == -1].max())
+    assert 0.88 <= stable[1] <= 0.96  # measured 0.93
+    assert 1.03 <= stable[4] <= 1.09  # measured 1.06
+
+
+def test_critical_damping_over_its_whole_range():
+    gl = np.array([0.0, 0.25, 1.0, 2.25, 4.0, 9.0])  # γλ
+    np.testing.assert_allclose(theory.critical_damping(gl, 1.0), [1.0, 0.25, 0.0, 0.25, 1.0, 4.0])
+    doc = theory.critical_damping.__doc__ or ""
+    assert "γλ ≥ 4" in doc and "μ_c ≥ 1" in doc and "0 < γλ < 1" in doc
+
+    def roots(a, mu):
+        return np.roots([1.0, -(1.0 + mu - a), mu])
+
+    # γλ < 1: below μ_c a monotone decay (real, positive roots), above it a spiral (|z| = √μ).
+    mu_c = float(theory.critical_damping(0.25, 1.0))
+    assert np.all(np.isreal(roots(0.25, mu_c - 0.01))) and roots(0.25, mu_c - 0.01).min() > 0
+    np.testing.assert_allclose(np.abs(roots(0.25, mu_c + 0.01)), np.sqrt(mu_c + 0.01))
+    # 1 < γλ < 4: below μ_c it already oscillates (a negative real root), above it spirals.
+    mu_c = float(theory.critical_damping(2.25, 1.0))
+    assert np.all(np.isreal(roots(2.25, mu_c - 0.01))) and roots(2.25, mu_c - 0.01).min() < 0
+    assert np.iscomplex(roots(2.25, mu_c + 0.01)).all()
+    # γλ ≥ 4: no momentum below 1 gives complex roots, and every one of them is unstable.
+    for mu in (0.0, 0.5, 0.99):
+        assert np.all(np.isreal(roots(4.0, mu))) and np.abs(roots(4.0, mu)).max() >= 1.0
+    assert float(theory.momentum_rate(1.0, 0.99, 4.0)) >= 1.0

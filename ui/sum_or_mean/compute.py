@@ -4,16 +4,22 @@ Every experiment is one engine call on a data problem with real mini-batches:
 
 * ``ab_runs`` — runs A and B on the same batches, differing only in the compared setting;
 * ``batch_lr_map`` — the final loss over a log grid of batch sizes × learning rates, under mean
-  and under sum, with the theory's predictions at the start point;
+  and under sum, with the theory of the SGD-with-momentum that ran: its full-batch stability
+  wall and the one-step optimum at the start point;
 * ``l2_norms`` — the weight norm at equilibrium against the batch size with coupled L2, mean
   vs sum (sum uses lr/B so that only the strength of L2 differs);
 * ``noise_cloud`` — real mini-batch gradients at a point of the run and their exact covariance.
+
+Server time is bounded for every control value (N up to 4096, up to 200 epochs, any batch
+size): runs stop at MAX_STEPS, the map takes MAP_STEPS steps and judges each run on
+MAP_TAIL_ROWS full-data losses, the contour is tabulated on a coarse grid (``loss_table``),
+and ``benchmarks/app.py`` reports the worst case.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -24,7 +30,7 @@ from numpy.typing import NDArray
 from engine import theory
 from engine.batching import BatchSchedule, steps_per_epoch
 from engine.optimizers import OPTIMIZERS, Optimizer
-from engine.problems import DataProblem, ProblemConfig, make_problem
+from engine.problems import DataProblem, ProblemConfig, loss_table, make_problem
 from engine.runner import RunGroup, Trajectories, run
 from figures.style import Style
 from figures.sum_mean import lr_map_figure, norm_figure
@@ -32,9 +38,11 @@ from figures.trajectories import race_figure
 
 Array = NDArray[np.float64]
 MAX_STEPS = 3000
+LOSS_ROWS = 401  # steps of runs A and B with a full-data loss (see loss_rows)
 MAP_STEPS = 150
 MAP_LRS = 24
-L2_STEPS = 600
+MAP_TAIL_ROWS = 10  # full-data losses, evenly spread over the last quarter, that judge a run
+L2_STEPS = 400  # 14–18 one-run groups: the step count is this chart's whole cost
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,31 @@ def ab_runs(setup: Setup) -> Trajectories:
     """Runs A and B from the problem's default start, on the same batch stream.
 
     With equal batch sizes they see exactly the same batches. With different ones each run
-    takes ``setup.epochs`` epochs of its own batch size; the runner steps both for the longer
-    run's steps, and the shorter run then waits at its end (see ``_stop_at``).
+    takes ``setup.epochs`` epochs of its own batch size, and the shorter run then waits at its
+    end (see ``_stop_at``). The full-data loss is computed in one call after the runs, at the
+    rows ``loss_rows`` names (what the loss curves draw, and each run's end); NaN elsewhere.
+    """
+    traj = _pair(setup)
+    rows = loss_rows(setup)
+    loss = np.full(traj.loss.shape, np.nan)
+    loss[rows] = setup.problem.value(traj.params[rows])
+    return traj._replace(loss=loss)
+
+
+def loss_rows(setup: Setup) -> NDArray[np.intp]:
+    """The steps of ``ab_runs`` with a full-data loss: LOSS_ROWS evenly spaced ones (the loss
+    curves draw 400 points) and each run's last step. Each costs N examples per run: a loss at
+    every one of 3000 steps cost a logistic pair at N = 4096 a fifth of a second."""
+    even = np.round(np.linspace(0, setup.steps, min(setup.steps + 1, LOSS_ROWS)))
+    return np.unique(np.concatenate([even.astype(np.intp), np.array(setup.run_steps)]))
+
+
+def _pair(setup: Setup) -> Trajectories:
+    """Runs A and B as in ``ab_runs``, without their full-data loss (NaN but the last row).
+
+    Runs of different batch sizes are independent (their own batch streams), so each is run
+    for its own steps only: a full-batch B beside a true-SGD A would otherwise compute its
+    4096 examples for each of A's 3000 steps instead of for its own 200.
     """
     problem = setup.problem
     start = problem.default_start[None]
@@ -128,8 +159,36 @@ def ab_runs(setup: Setup) -> Trajectories:
             (setup.lr_a, setup.lr_b), setup.batches, setup.reductions, strict=True
         )
     ]
-    traj = run(problem, groups, setup.steps, seed=setup.seed)
+    if setup.batch == setup.batch_b:
+        traj = run(problem, groups, setup.steps, full_loss=False, seed=setup.seed)
+    else:
+        parts = [run(problem, [group], steps, full_loss=False, seed=setup.seed)
+                 for group, steps in zip(groups, setup.run_steps, strict=True)]  # fmt: skip
+        traj = _side_by_side(parts, setup.steps)
     return _stop_at(traj, setup.run_steps)
+
+
+def _side_by_side(parts: list[Trajectories], n_steps: int) -> Trajectories:
+    """One-run trajectories as the runs 0, 1, … of one, each padded to ``n_steps`` steps by
+    repeating its last row (``_stop_at`` then says what the padding means)."""
+
+    def padded(name: str, rows: int) -> Array:
+        arrays = []
+        for part in parts:
+            a = getattr(part, name)
+            arrays.append(np.concatenate([a, np.repeat(a[-1:], rows - len(a), axis=0)]))
+        return np.concatenate(arrays, axis=1)
+
+    fields = {name: padded(name, n_steps + 1)
+              for name in ("params", "loss", "grads", "velocity", "second_moment",
+                           "examples_seen")}  # fmt: skip
+    return Trajectories(
+        steps=np.arange(n_steps + 1, dtype=np.intp),
+        batch_loss=padded("batch_loss", n_steps),
+        diverged_at=np.concatenate([part.diverged_at for part in parts]),
+        group=np.arange(len(parts), dtype=np.intp),
+        **fields,
+    )
 
 
 def _stop_at(traj: Trajectories, ends: tuple[int, ...]) -> Trajectories:
@@ -152,20 +211,25 @@ def _stop_at(traj: Trajectories, ends: tuple[int, ...]) -> Trajectories:
 
 
 class LrMap(NamedTuple):
-    """Final loss over batch sizes × learning rates, for mean (index 0) and sum (index 1)."""
+    """Final loss over batch sizes × learning rates, for mean (index 0) and sum (index 1), of
+    SGD with heavy-ball momentum μ (the page's momentum)."""
 
     batch_sizes: NDArray[np.intp]
     lrs: Array  # (2, L): each reduction's own lr grid
     final_loss: Array  # (2, nB, L), NaN where the run diverged
     best_lr: Array  # (2, nB) measured best lr, NaN if every lr diverged
-    optimum: Array  # (2, nB) McCandlish's ε_opt(B) at the start
-    wall: Array  # (2, nB) stability limit 2/λmax (mean), 2/(B·λmax) (sum)
-    loss_floor: float
+    optimum: Array  # (2, nB) one-step optimum at the start, (1 − μ)·ε_opt(B), batches of B of N
+    wall: Array  # (2, nB) full-batch wall (2 + 2μ)/λmax (mean), (2 + 2μ)/(B·λmax) (sum)
+    loss_floor: float | None  # the full loss's minimum, None if it has none
+    momentum: float = 0.0
 
 
 def map_batch_sizes(n: int) -> NDArray[np.intp]:
-    """1, 2, 4, … up to N (N itself last)."""
-    sizes = [2**k for k in range(int(math.log2(n)) + 1)]
+    """1, 2, 4, … up to N (N itself last); beyond nine powers of two (N > 256) every other
+    one, 1, 4, 16, …, so that the map and the L2 chart at N = 4096 (seven sizes) cost about
+    what they cost at N = 256 (nine)."""
+    powers = int(math.log2(n)) + 1
+    sizes = [2**k for k in range(0, powers, 1 if powers <= 9 else 2)]
     if sizes[-1] != n:
         sizes.append(n)
     return np.array(sizes, dtype=np.intp)
@@ -175,7 +239,11 @@ def map_batch_sizes(n: int) -> NDArray[np.intp]:
 def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) -> LrMap:
     """SGD (with the chosen momentum) for MAP_STEPS steps from the default start, on every
     (batch size, lr) of the grid, under mean and under sum — one engine call. A run's score
-    is its full-data loss averaged over the last quarter of the steps."""
+    is its full-data loss averaged over MAP_TAIL_ROWS steps spread over the last quarter.
+
+    The theory drawn is that of what ran: the full-batch wall of SGD with momentum μ,
+    (2 + 2μ)/λmax, and the one-step optimum at the start for batches of B distinct examples
+    out of N, scaled by (1 − μ) (see ``theory.optimal_lr``)."""
     problem = make_problem(ProblemConfig(kind, n, noise, seed))
     start = problem.default_start
     sizes = map_batch_sizes(n)
@@ -191,7 +259,10 @@ def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) ->
             groups.append(RunGroup(opt, np.repeat(start[None], MAP_LRS, 0), schedule, reduction))
     # Judge each run by its full-data loss averaged over the last quarter of its steps: one
     # noisy final step would make the small-batch verdicts a lottery.
-    tail = np.arange(MAP_STEPS - MAP_STEPS // 4, MAP_STEPS + 1)
+    # Each row costs a full-data loss of every run (336 runs × 4096 logistic examples at the
+    # largest N), so ten rows spread over the quarter rather than all 38 of its steps.
+    tail = np.unique(np.linspace(MAP_STEPS - MAP_STEPS // 4, MAP_STEPS, MAP_TAIL_ROWS).round())
+    tail = tail.astype(np.intp)
     # The bar is created here, inside the cached function, so a cache hit replays it (created,
     # filled, removed) instead of touching a block that may no longer exist.
     text = f"Running {2 * len(sizes) * MAP_LRS} runs (2 reductions × {len(sizes)} batch sizes × "
@@ -213,10 +284,12 @@ def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) ->
     best = np.take_along_axis(lrs[:, None, :].repeat(len(sizes), 1), best_index[..., None], -1)
     best = np.where(np.isnan(final).all(-1), np.nan, best[..., 0])
     scales = problem.noise_scales(start)
-    optimum = np.stack([theory.optimal_lr(scales.eps_max, scales.b_noise, sizes, r)
+    optimum = np.stack([theory.optimal_lr(scales.eps_max, scales.b_noise, sizes, r,
+                                          n_examples=n, momentum=momentum)
                         for r in ("mean", "sum")])  # fmt: skip
-    wall = np.stack([theory.stability_limit(lam_max, sizes, r) for r in ("mean", "sum")])
-    return LrMap(sizes, lrs, final, best, optimum, wall, float(problem.minima_values[0]))
+    wall = np.stack([theory.stability_limit(lam_max, sizes, r, momentum=momentum)
+                     for r in ("mean", "sum")])  # fmt: skip
+    return LrMap(sizes, lrs, final, best, optimum, wall, problem.loss_floor, float(momentum))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -226,9 +299,13 @@ def l2_norms(
     """‖θ‖ at equilibrium against batch size with coupled L2 λ: row 0 mean (lr), row 1 sum
     (lr/B, so only the strength of L2 differs).
 
-    Every run takes L2_STEPS steps — enough for the deterministic part to settle at every B
-    (the contraction per step is at least γ·(λ_min(H) + λ)) — and its norm is averaged over
-    the second half, because SGD keeps jittering around its equilibrium at small B.
+    Every run takes L2_STEPS steps and its norm is averaged over the second half, because SGD
+    keeps jittering around its equilibrium at small B. The deterministic part contracts by at
+    least γ·(λ_min(H) + λ) per step under mean and γ·(λ_min(H) + λ/B) under sum: on linear
+    regression (λ_min(H) ≈ 0.15) the second half's norm is within 2 % of its long-run value at
+    every B. The logistic loss flattens far out, so there the summed runs at large B are still
+    drifting outwards at the end: their norms are lower bounds, which only understates the
+    trend the chart shows.
     """
     problem = make_problem(ProblemConfig(kind, n, noise, seed))
     sizes = map_batch_sizes(n)
@@ -272,17 +349,37 @@ def paths_chart(setup: Setup, labels: tuple[str, str], style: Style) -> go.Figur
     """Runs A and B animated on the contour of the full-data loss (built once per setting,
     so a rerun that changes nothing else — the inspected step — keeps the same figure)."""
     problem = setup.problem
-    return race_figure(problem, ab_runs(setup), list(labels), style, show_state=False,
-                       axis_titles=problem.param_names)  # fmt: skip
+    # The contour from a coarse exact table (loss_table): the image's 180 × 180 points over
+    # N = 4096 logistic examples took 4 s; the table's 50 × 50 take 25 ms.
+    return race_figure(loss_table(problem), ab_runs(setup), list(labels), style,
+                       show_state=False, axis_titles=problem.param_names)  # fmt: skip
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+Current = tuple[tuple[int, float, str], ...]
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
 def map_chart(
-    kind: str, n: int, noise: float, seed: int, momentum: float, style: Style
+    kind: str,
+    n: int,
+    noise: float,
+    seed: int,
+    momentum: float,
+    style: Style,
+    current: Current | None = None,
 ) -> go.Figure:
-    """The map's figure, built once per problem and style (it does not depend on runs A/B)."""
+    """The map's figure with the learner's runs marked on it.
+
+    Args:
+        kind, n, noise, seed, momentum: what the map runs (``batch_lr_map``, cached apart, so a
+            new ``current`` rebuilds only the figure, ~10 ms).
+        style: sizes and projector mode.
+        current: ``((batch_a, lr_a, reduction_a), (batch_b, lr_b, reduction_b))`` — runs A and
+            B, each marked on its reduction's panel; None marks nothing.
+    """
     m = batch_lr_map(kind, n, noise, seed, momentum)
-    return lr_map_figure(*m[:6], m.loss_floor, style)
+    return lr_map_figure(m.batch_sizes, m.lrs, m.final_loss, m.best_lr, m.optimum, m.wall,
+                         m.loss_floor, style, momentum=m.momentum, current=current)  # fmt: skip
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -305,30 +402,49 @@ def noise_scale_along(setup: Setup, run_index: int = 0) -> tuple[Array, Array]:
     return traj.steps[rows].astype(np.float64), values
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def mean_sum_gaps(setup: Setup) -> tuple[NDArray[np.intp], Array]:
+    """SGD (the page's momentum) and Adam (β₁ = 0.9), each once under mean and once under sum,
+    all at lr A on run A's batches — one engine call, the two mean runs sharing their gradient
+    call, as the two sum runs do.
+
+    Returns:
+        diverged_at ``(4,)`` (SGD mean, SGD sum, Adam mean, Adam sum) and, per optimizer, the
+        largest difference between its mean and its sum path ``(2,)``.
+    """
+    start = setup.problem.default_start[None]
+    groups = [RunGroup(build_optimizer(key, setup.lr_a, momentum), start, setup.schedule,
+                       reduction, setup.l2)
+              for key, momentum in (("sgd", setup.momentum), ("adam", 0.9))
+              for reduction in ("mean", "sum")]  # fmt: skip
+    traj = run(setup.problem, groups, setup.run_steps[0], full_loss=False, seed=setup.seed)
+    with np.errstate(invalid="ignore"):
+        gaps = np.nanmax(np.abs(traj.params[:, 0::2] - traj.params[:, 1::2]), axis=(0, 2))
+    return traj.diverged_at, np.asarray(gaps, dtype=np.float64)
+
+
 def adaptive_comparison(setup: Setup) -> str:
     """Runs A and B (mean vs sum, both at lr A) with SGD and with Adam: how far apart each pair
     ends up. Adam's pair coincides up to its ε; SGD's does not."""
+    diverged_at, gaps = mean_sum_gaps(setup)
     lines = []
-    for name, optimizer, momentum in (("SGD", "sgd", setup.momentum), ("Adam", "adam", 0.9)):
-        pair = replace(setup, optimizer=optimizer, momentum=momentum, lr_b=setup.lr_a,
-                       red_a="mean", red_b="sum", batch_b=setup.batch)  # fmt: skip
-        traj = ab_runs(pair)
-        if np.any(traj.diverged_at >= 0):
+    for i, name in enumerate(("SGD", "Adam")):
+        if np.any(diverged_at[2 * i : 2 * i + 2] >= 0):
             verdict = "a run diverged — the summed gradient is B times larger"
         else:
-            gap = float(np.max(np.abs(traj.params[:, 0] - traj.params[:, 1])))
-            verdict = f"largest difference between the mean and sum paths **{gap:.2g}**"
+            verdict = f"largest difference between the mean and sum paths **{gaps[i]:.2g}**"
         lines.append(f"- **{name}**, lr {setup.lr_a:.4g} for both: {verdict}")
     return "\n".join(lines)
 
 
 def loss_curves(setup: Setup, traj: Trajectories, x_axis: str) -> tuple[Array, Array]:
-    """x ``(T+1, 2)`` per run — optimizer steps, epochs or examples seen — and the full-data
-    loss ``(T+1, 2)``, each run's ending at its own last step."""
+    """x ``(R, 2)`` per run — optimizer steps, epochs or examples seen — and the full-data
+    loss ``(R, 2)`` at the R = ``loss_rows`` steps, each run's ending at its own last step."""
     examples = traj.examples_seen
     steps = np.repeat(traj.steps[:, None].astype(np.float64), 2, axis=1)
     x = {"optimizer steps": steps, "epochs": examples / setup.n, "examples seen": examples}[x_axis]
     loss = traj.loss.copy()
     for k, end in enumerate(setup.run_steps):
         loss[end + 1 :, k] = np.nan
-    return x, loss
+    rows = loss_rows(setup)
+    return x[rows], loss[rows]

@@ -7,17 +7,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine import theory
+from engine.batching import steps_per_epoch
 
 if TYPE_CHECKING:
     from engine.runner import Trajectories
     from ui.sum_or_mean.compute import Setup
 
 INTRO = (
-    "A mini-batch gives one gradient per example. Before the update you combine them: **add "
-    "them up** or **take their average**? The two differ only by a factor of B, the batch "
-    "size — yet a learning rate that works beautifully with one can blow up with the other. "
-    "Run **A** and run **B** below see *exactly the same batches*; change one setting between "
-    "them and watch what moves."
+    "Add up a mini-batch's gradients, or average them? They differ by a factor of B, yet a "
+    "learning rate that works with one can blow up with the other. Runs **A** and **B** see "
+    "*exactly the same batches*: change one setting between them and watch what moves."
 )
 
 CONCLUSION = """
@@ -39,6 +38,11 @@ mean) and what papers mean by a learning rate, for three reasons you can check o
 **When it does not matter:** with B = 1 (true SGD) the two are identical, and adaptive
 optimizers (Adam, RMSprop, Adagrad) divide the scale back out, so A and B nearly coincide.
 """
+
+
+def count(n: int, noun: str) -> str:
+    """A number and its noun, singular for one: "1 epoch", "5 epochs"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def effective_lr_text(name: str, optimizer: str, lr: float, batch: int, reduction: str) -> str:
@@ -92,10 +96,14 @@ def run_labels(setup: Setup) -> tuple[str, str]:
     return a, b
 
 
-def pair_verdict(setup: Setup, traj: Trajectories) -> str:
+def pair_verdict(setup: Setup, traj: Trajectories, *, x_axis: str = "optimizer steps") -> str:
     """One sentence on what the two runs did: how far apart their paths are (same batches), or
-    where each ended after the same epochs (different batch sizes)."""
+    where each ended after the same epochs (different batch sizes) — above the minimum, or the
+    loss itself on a problem without one. ``x_axis`` is what the loss curves are drawn
+    against; the hint to switch them to epochs is given only while they show optimizer steps.
+    """
     steps_a, steps_b = setup.run_steps
+    epochs = count(setup.epochs, "epoch")
     diverged = bool(np.any(traj.diverged_at >= 0))
     if setup.batch == setup.batch_b:
         if diverged:
@@ -104,16 +112,37 @@ def pair_verdict(setup: Setup, traj: Trajectories) -> str:
             gap = float(np.max(np.abs(traj.params[:, 0] - traj.params[:, 1])))
             verdict = f"largest difference between the two paths: **{gap:.3g}**"
             verdict += " — identical up to rounding" if gap < 1e-9 else ""
-        return (f"**{steps_a} steps** of batch size {setup.batch} ({setup.epochs} epochs of "
-                f"N = {setup.n}); {verdict}.")  # fmt: skip
-    floor = float(setup.problem.minima_values[0])
+        return (f"**{count(steps_a, 'step')}** of batch size {setup.batch} ({epochs} of "
+                f"N = {setup.n}); {verdict}.{capped_note(setup)}")  # fmt: skip
+    floor = setup.problem.loss_floor
+    measure = "loss" if floor is None else "loss − minimum"
     ends = []
     for k, (steps, batch) in enumerate(zip((steps_a, steps_b), setup.batches, strict=True)):
-        final = float(traj.loss[steps, k]) - floor
-        state = "diverged" if traj.diverged_at[k] >= 0 else f"loss − minimum **{final:.3g}**"
-        ends.append(f"{'AB'[k]}: **{steps} steps** of batch size {batch} → {state}")
-    return (f"The same {setup.epochs} epochs of N = {setup.n} for both — " + "; ".join(ends)
-            + ". Switch the loss curves to *epochs* to compare them on the same data.")  # fmt: skip
+        final = float(traj.loss[steps, k]) - (floor or 0.0)
+        state = "diverged" if traj.diverged_at[k] >= 0 else f"{measure} **{final:.3g}**"
+        ends.append(f"{'AB'[k]}: **{count(steps, 'step')}** of batch size {batch} → {state}")
+    hint = ""
+    if x_axis == "optimizer steps":
+        hint = " Switch the loss curves to *epochs* to compare them on the same data."
+    return (f"The same {epochs} of N = {setup.n} for both — " + "; ".join(ends) + "."
+            + capped_note(setup) + hint)  # fmt: skip
+
+
+def capped_note(setup: Setup) -> str:
+    """A sentence for each run that the step cap (``compute.MAX_STEPS``) stopped short of its
+    epochs, e.g. " Run A stops at 3000 steps, 0.732 of its 1 epoch."; "" when none was."""
+    notes = []
+    for name, batch, steps in zip("AB", setup.batches, setup.run_steps, strict=True):
+        per_epoch = steps_per_epoch(setup.schedule_for(batch))
+        if steps < setup.epochs * per_epoch:
+            notes.append((name, steps, steps / per_epoch))
+    epochs = count(setup.epochs, "epoch")
+    if setup.batch == setup.batch_b and notes:
+        return (
+            f" Both runs stop at {count(notes[0][1], 'step')}, {notes[0][2]:.3g} of their {epochs}."
+        )
+    return "".join(f" Run {name} stops at {count(steps, 'step')}, {done:.3g} of its {epochs}."
+                   for name, steps, done in notes)  # fmt: skip
 
 
 def different_batches_note(setup: Setup) -> str:
@@ -123,6 +152,33 @@ def different_batches_note(setup: Setup) -> str:
     return (
         f"Both runs draw the same examples in the same order; batches of {large} take them "
         f"{large / small:.3g} times as many at a time as batches of {small}, so that run "
-        f"finishes its {setup.epochs} epochs in {steps[large]} steps instead of "
-        f"{steps[small]} — and then waits at its end while the other one goes on."
+        f"finishes its {count(setup.epochs, 'epoch')} in {count(steps[large], 'step')} instead "
+        f"of {steps[small]} — and then waits at its end while the other one goes on."
     )
+
+
+def divergence_notes(setup: Setup, traj: Trajectories, labels: tuple[str, str]) -> list[str]:
+    """A sentence per diverged run: the largest stable lr of what ran at the start point.
+
+    SGD with momentum μ is stable on a quadratic while lr·λmax < 2 + 2μ (λmax of the full-data
+    Hessian; under sum the gradient is B times larger, so the wall is B times lower). That is
+    the full-batch wall: mini-batch noise moves it a few per cent. Adaptive optimizers have no
+    such wall; for them the note only says where the run blew up.
+    """
+    problem = setup.problem
+    lam = float(theory.quadratic_eigs(problem.hessian(problem.default_start))[-1])
+    notes = []
+    for k, label in enumerate(labels):
+        step = int(traj.diverged_at[k])
+        if step < 0:
+            continue
+        if setup.optimizer != "sgd":
+            notes.append(f"**{label}** diverged at step {step}.")
+            continue
+        wall = float(theory.stability_limit(lam, setup.batches[k], setup.reductions[k],
+                                            momentum=setup.momentum))  # fmt: skip
+        what = "plain SGD" if setup.momentum == 0 else f"SGD with momentum {setup.momentum:g}"
+        rule = "(2 + 2μ)/λmax" + (" ÷ B" if setup.reductions[k] == "sum" else "")
+        notes.append(f"**{label}** diverged at step {step}: for {what} here the largest "
+                     f"stable lr is about {wall:.3g} (the full-batch wall, {rule}).")  # fmt: skip
+    return notes
