@@ -133,6 +133,7 @@ def sum_or_mean_page_cold(setup: Any, style: Any) -> dict[str, tuple[float, floa
     import numpy as np
 
     from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
+    from ui.sum_or_mean import charts as g
     from ui.sum_or_mean import compute as c
     from ui.sum_or_mean.text import pair_verdict, run_labels
 
@@ -151,7 +152,7 @@ def sum_or_mean_page_cold(setup: Any, style: Any) -> dict[str, tuple[float, floa
     labels = run_labels(setup)
     kind, n, noise, seed, momentum = setup.kind, setup.n, setup.noise, setup.seed, setup.momentum
     traj = timed("ab_runs", lambda: c.ab_runs(setup))
-    figures.append(timed("paths_chart", lambda: c.paths_chart(setup, labels, style)))
+    figures.append(timed("paths_chart", lambda: g.paths_chart(setup, labels, style)))
     timed("pair_verdict", lambda: pair_verdict(setup, traj))
     x, loss = timed("loss_curves", lambda: c.loss_curves(setup, traj, "examples seen"))
     floor = setup.problem.loss_floor
@@ -176,11 +177,11 @@ def sum_or_mean_page_cold(setup: Any, style: Any) -> dict[str, tuple[float, floa
     figures.append(
         timed(
             "map_chart",
-            lambda: c.map_chart(kind, n, noise, seed, momentum, style, current=current),
+            lambda: g.map_chart(kind, n, noise, seed, momentum, style, current=current),
         )
     )
     lam = setup.l2 if setup.l2 > 0 else 0.5
-    figures.append(timed("l2_chart", lambda: c.l2_chart(kind, n, noise, seed, lam, style)))
+    figures.append(timed("l2_chart", lambda: g.l2_chart(kind, n, noise, seed, lam, style)))
     timed("adaptive_comparison", lambda: c.adaptive_comparison(setup))
     for figure in figures:
         timed("json", figure.to_json)

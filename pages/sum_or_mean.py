@@ -5,30 +5,32 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from figures.sum_mean import curves_figure, noise_cloud_figure, noise_scale_figure
-from ui.panels import chart, lesson_start, link_box, stage, stage_style
+from ui.panels import chart, lesson_start, link_box, refresh_link, stage, stage_style
 from ui.runs import preset_picker
-from ui.sum_or_mean.compute import (
-    ab_runs,
-    adaptive_comparison,
+from ui.sum_or_mean.charts import (
+    cloud_chart,
+    curves_chart,
     l2_chart,
-    loss_curves,
     map_chart,
-    noise_cloud,
-    noise_scale_along,
+    noise_scale_chart,
     paths_chart,
 )
+from ui.sum_or_mean.compute import ab_runs, adaptive_comparison
 from ui.sum_or_mean.params import (
     LESSON,
     MATCH_NOTICE,
+    X_AXES,
     P,
     more_controls,
     setup_from,
     stage_controls,
 )
 from ui.sum_or_mean.text import (
+    ADAPTIVE_NOTE,
     CONCLUSION,
+    EPOCHS_HINT,
     INTRO,
+    NOISE_SCALE_NOTE,
     different_batches_note,
     divergence_notes,
     effective_lr_text,
@@ -50,7 +52,6 @@ with controls:
     if MATCH_NOTICE in st.session_state:
         st.info(st.session_state.pop(MATCH_NOTICE), icon=":material/info:")
 setup = setup_from(values(LESSON), settings.seed)
-problem = setup.problem
 a_label, b_label = run_labels(setup)
 with controls:
     st.markdown(effective_lr_text("A", setup.optimizer, setup.lr_a, setup.batch, setup.red_a))
@@ -63,7 +64,7 @@ with main:
     chart(paths, f"{P}paths", f"Animated paths of run {a_label} and run {b_label} on the "
           "contour of the full-data loss")  # fmt: skip
     diverged = bool(np.any(traj.diverged_at >= 0))
-    st.markdown(pair_verdict(setup, traj, x_axis=values(LESSON)[f"{P}x"]))
+    st.markdown(pair_verdict(setup, traj, x_axis="epochs"))  # the hint: in the loss section
     ragged = ragged_batch_note(setup.optimizer, setup.n, setup.batch, setup.drop_last,
                                (setup.red_a, setup.red_b), (setup.lr_a, setup.lr_b))  # fmt: skip
     if ragged and not diverged and setup.batch == setup.batch_b:
@@ -73,33 +74,35 @@ with main:
     for note in divergence_notes(setup, traj, (a_label, b_label)):
         st.warning(note, icon=":material/warning:")
 
-x_axis = draw(param(f"{P}x"))
-x, loss = loss_curves(setup, traj, x_axis)
-floor = problem.loss_floor
-chart(curves_figure(x, loss, [a_label, b_label], x_axis, floor, style), f"{P}curves",
-      f"Full-data loss above its minimum of runs A and B against {x_axis}")  # fmt: skip
 
-st.header("The noise in a mini-batch gradient")
-step = int(draw(param(f"{P}inspect"), high=setup.steps))
-clouds = []
-for k, (reduction, batch) in enumerate(zip(setup.reductions, setup.batches, strict=True)):
-    point = traj.params[step, k]  # a run that has ended waits at its last point
-    if not np.all(np.isfinite(point)):
-        point = problem.default_start
-    clouds.append(noise_cloud(setup.kind, setup.n, setup.noise, setup.seed,
-                              tuple(point.tolist()), batch, reduction))  # fmt: skip
-chart(noise_cloud_figure(clouds, [a_label, b_label], style), f"{P}cloud",
-      f"Sampled mini-batch gradients, their 2σ ellipse and the full gradient at step {step}, "
-      "for run A and run B")  # fmt: skip
-scale_steps, scales = noise_scale_along(setup)
-chart(noise_scale_figure(scale_steps, scales, setup.batch, style), f"{P}bsimple",
-      "The noise scale B_simple along run A, against the batch size in use")  # fmt: skip
-st.caption(
-    f"Noise scale B_simple = tr Σ / |G|² at A's point: **{clouds[0].b_simple:.3g}** — batches "
-    "much smaller than this are mostly noise; much larger ones mostly repeat the same "
-    "direction. Under mean the cloud shrinks like 1/√B; under sum the arrow and the cloud grow "
-    "with B."
-)
+@st.fragment
+def loss_section() -> None:
+    """The loss curves; their x-axis switch reruns only this part of the page."""
+    x_axis = draw(param(f"{P}x"))
+    if setup.batch != setup.batch_b and x_axis == X_AXES[0]:
+        st.caption(EPOCHS_HINT)
+    chart(curves_chart(setup, labels, x_axis, style), f"{P}curves",
+          f"Full-data loss of runs A and B against {x_axis}")  # fmt: skip
+    refresh_link(LESSON)
+
+
+@st.fragment
+def noise_section() -> None:
+    """The gradient noise at one step; the step slider reruns only this part of the page."""
+    st.header("The noise in a mini-batch gradient")
+    step = int(draw(param(f"{P}inspect"), high=setup.steps))
+    cloud, b_simple = cloud_chart(setup, labels, step, style)
+    chart(cloud, f"{P}cloud", f"Sampled mini-batch gradients, their 2σ ellipse and the full "
+          f"gradient at step {step}, for run A and run B")  # fmt: skip
+    chart(noise_scale_chart(setup, style), f"{P}bsimple",
+          "The noise scale B_simple along run A, against the batch size in use")  # fmt: skip
+    st.caption(NOISE_SCALE_NOTE.format(b_simple=b_simple))
+    refresh_link(LESSON)
+
+
+labels = (a_label, b_label)
+loss_section()
+noise_section()
 
 st.header("Which learning rate is best for each batch size?")
 current = tuple(zip(setup.batches, (setup.lr_a, setup.lr_b), setup.reductions, strict=True))
@@ -112,13 +115,19 @@ st.header("L2 regularisation under sum and mean")
 lam = setup.l2 if setup.l2 > 0 else 0.5
 chart(l2_chart(setup.kind, setup.n, setup.noise, setup.seed, lam, style), f"{P}norms",
       "Weight norm at equilibrium against batch size with coupled L2, mean and sum")  # fmt: skip
-st.header("Does the optimizer care?")
-if draw(param(f"{P}adam")):
-    st.markdown(adaptive_comparison(setup))
-st.caption(
-    "Adaptive optimizers divide each step by a running size of the gradient, so multiplying "
-    "the gradient by B (sum) cancels out; SGD has nothing to cancel it."
-)
+
+
+@st.fragment
+def optimizer_section() -> None:
+    """SGD against Adam on the same pair; the toggle reruns only this part of the page."""
+    st.header("Does the optimizer care?")
+    if draw(param(f"{P}adam")):
+        st.markdown(adaptive_comparison(setup))
+    st.caption(ADAPTIVE_NOTE)
+    refresh_link(LESSON)
+
+
+optimizer_section()
 st.header("So: sum or mean?")
 st.markdown(CONCLUSION)
 link_box(LESSON)

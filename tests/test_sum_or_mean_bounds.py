@@ -10,6 +10,7 @@ import pytest
 from engine.problems import DataProblem, ProblemConfig, loss_table, make_problem
 from figures.style import Style
 from ui.sum_or_mean import compute
+from ui.sum_or_mean.charts import paths_chart
 from ui.sum_or_mean.compute import (
     Setup,
     ab_runs,
@@ -17,7 +18,6 @@ from ui.sum_or_mean.compute import (
     loss_curves,
     loss_rows,
     map_batch_sizes,
-    paths_chart,
 )
 from ui.sum_or_mean.text import run_labels
 

@@ -11,14 +11,13 @@ from figures.common import compact
 from figures.style import OKABE_ITO, Style, series_style
 from figures.sum_mean import curves_figure, ellipse, noise_cloud_figure
 from tests.plotly_json import decode
+from ui.sum_or_mean.charts import map_chart, paths_chart
 from ui.sum_or_mean.compute import (
     Setup,
     ab_runs,
     batch_lr_map,
     loss_curves,
-    map_chart,
     noise_cloud,
-    paths_chart,
 )
 from ui.sum_or_mean.text import different_batches_note, pair_verdict, run_labels
 

@@ -9,7 +9,8 @@ import pytest
 from engine import theory
 from engine.problems import ProblemConfig, make_problem
 from figures.style import Style, series_style
-from ui.sum_or_mean.compute import batch_lr_map, map_chart
+from ui.sum_or_mean.charts import map_chart
+from ui.sum_or_mean.compute import batch_lr_map
 
 N = 64
 

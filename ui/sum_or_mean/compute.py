@@ -23,18 +23,14 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from numpy.typing import NDArray
 
 from engine import theory
 from engine.batching import BatchSchedule, steps_per_epoch
 from engine.optimizers import OPTIMIZERS, Optimizer
-from engine.problems import DataProblem, ProblemConfig, loss_table, make_problem
+from engine.problems import DataProblem, ProblemConfig, make_problem
 from engine.runner import RunGroup, Trajectories, run
-from figures.style import Style
-from figures.sum_mean import lr_map_figure, norm_figure
-from figures.trajectories import race_figure
 
 Array = NDArray[np.float64]
 MAX_STEPS = 3000
@@ -342,51 +338,6 @@ def noise_cloud(
     scale = batch if reduction == "sum" else 1.0
     return Cloud(p, scale * problem.grad(p), samples, covariance,
                  float(problem.noise_scales(p).b_simple))  # fmt: skip
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def paths_chart(setup: Setup, labels: tuple[str, str], style: Style) -> go.Figure:
-    """Runs A and B animated on the contour of the full-data loss (built once per setting,
-    so a rerun that changes nothing else — the inspected step — keeps the same figure)."""
-    problem = setup.problem
-    # The contour from a coarse exact table (loss_table): the image's 180 × 180 points over
-    # N = 4096 logistic examples took 4 s; the table's 50 × 50 take 25 ms.
-    return race_figure(loss_table(problem), ab_runs(setup), list(labels), style,
-                       show_state=False, axis_titles=problem.param_names)  # fmt: skip
-
-
-Current = tuple[tuple[int, float, str], ...]
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def map_chart(
-    kind: str,
-    n: int,
-    noise: float,
-    seed: int,
-    momentum: float,
-    style: Style,
-    current: Current | None = None,
-) -> go.Figure:
-    """The map's figure with the learner's runs marked on it.
-
-    Args:
-        kind, n, noise, seed, momentum: what the map runs (``batch_lr_map``, cached apart, so a
-            new ``current`` rebuilds only the figure, ~10 ms).
-        style: sizes and projector mode.
-        current: ``((batch_a, lr_a, reduction_a), (batch_b, lr_b, reduction_b))`` — runs A and
-            B, each marked on its reduction's panel; None marks nothing.
-    """
-    m = batch_lr_map(kind, n, noise, seed, momentum)
-    return lr_map_figure(m.batch_sizes, m.lrs, m.final_loss, m.best_lr, m.optimum, m.wall,
-                         m.loss_floor, style, momentum=m.momentum, current=current)  # fmt: skip
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def l2_chart(kind: str, n: int, noise: float, seed: int, l2: float, style: Style) -> go.Figure:
-    """The L2 figure (lr 0.1 under mean, 0.1/B under sum), built once per setting."""
-    sizes, norms = l2_norms(kind, n, noise, seed, l2, 0.1)
-    return norm_figure(sizes, norms, l2, style)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -45,6 +45,18 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+EPOCHS_HINT = "Switch the loss curves to *epochs* to compare them on the same data."
+NOISE_SCALE_NOTE = (
+    "Noise scale B_simple = tr Σ / |G|² at A's point: **{b_simple:.3g}** — batches much smaller "
+    "than this are mostly noise; much larger ones mostly repeat the same direction. Under mean "
+    "the cloud shrinks like 1/√B; under sum the arrow and the cloud grow with B."
+)
+ADAPTIVE_NOTE = (
+    "Adaptive optimizers divide each step by a running size of the gradient, so multiplying "
+    "the gradient by B (sum) cancels out; SGD has nothing to cancel it."
+)
+
+
 def effective_lr_text(name: str, optimizer: str, lr: float, batch: int, reduction: str) -> str:
     """A badge: the step per unit of *average* gradient for SGD, or "unchanged" for adaptive."""
     if optimizer != "sgd":
@@ -121,9 +133,7 @@ def pair_verdict(setup: Setup, traj: Trajectories, *, x_axis: str = "optimizer s
         final = float(traj.loss[steps, k]) - (floor or 0.0)
         state = "diverged" if traj.diverged_at[k] >= 0 else f"{measure} **{final:.3g}**"
         ends.append(f"{'AB'[k]}: **{count(steps, 'step')}** of batch size {batch} → {state}")
-    hint = ""
-    if x_axis == "optimizer steps":
-        hint = " Switch the loss curves to *epochs* to compare them on the same data."
+    hint = " " + EPOCHS_HINT if x_axis == "optimizer steps" else ""
     return (f"The same {epochs} of N = {setup.n} for both — " + "; ".join(ends) + "."
             + capped_note(setup) + hint)  # fmt: skip
 
