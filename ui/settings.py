@@ -41,11 +41,26 @@ BASE_CSS = """
 
 PROJECTOR_CSS = """
 <style>
-.stMarkdown p, .stMarkdown li, label, label p, button, button p, input, textarea,
-[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] p,
-[data-testid="stPageLink"] p, [data-testid="stSidebarNav"] span, summary p, summary span {
+/* Every visible text at least 22 px (tests/test_browser.py measures the whole page): besides
+   text and labels, Streamlit's own smaller sizes (slider values, notice boxes and their code,
+   the link box, menus, tooltips, metrics); formulas at 32 px, so that their exponents (70 %)
+   are 22 px; Plotly's exponents (70 % of a power-of-ten tick) raised to 22 px. */
+.stMarkdown p, .stMarkdown li, .stMarkdown code, label, label p, button, button p, input,
+textarea, [data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] p,
+[data-testid="stPageLink"] p, [data-testid="stSidebarNav"] span, summary p, summary span,
+[data-testid="stSliderThumbValue"], [data-testid="stSliderThumbValue"] *,
+[data-testid="stSliderTickBar"], [data-testid="stSliderTickBar"] *,
+[data-testid="stAlertContainer"] *, [data-testid="stTooltipContent"] *,
+[data-testid="stSelectboxVirtualDropdown"] *, [role="listbox"] *,
+[data-testid="stCode"] pre, [data-testid="stCode"] code, [data-testid="stCode"] code *,
+[data-testid="stExpander"] summary *, [data-testid="stTab"] *, [data-testid="stMetricLabel"] *,
+[data-testid="stMetricDelta"] *, [data-testid="stNumberInput"] *,
+[data-testid="stDownloadButton"] *, [data-testid="stButtonGroup"] *,
+[data-testid="stSpinner"] *, [data-testid="stStatusWidget"] *, [data-testid="stToast"] * {
   font-size: 22px !important;
 }
+.katex { font-size: 32px !important; }
+.js-plotly-plot .main-svg tspan[style*="font-size:70%"] { font-size: max(70%, 22px) !important; }
 h1, h1 * { font-size: 52px !important; } h2, h2 * { font-size: 40px !important; }
 h3, h3 * { font-size: 32px !important; }
 </style>
