@@ -8,7 +8,8 @@ import pytest
 from tests.apptest import ok as _ok
 from tests.apptest import open_link
 from tests.plotly_json import decode
-from ui.sum_or_mean.compute import Setup, ab_runs, batch_lr_map, l2_norms, noise_cloud
+from tests.sum_or_mean_setup import make_setup
+from ui.sum_or_mean.compute import ab_runs, batch_lr_map, l2_norms, noise_cloud
 from ui.sum_or_mean.text import ragged_batch_note
 
 
@@ -16,14 +17,7 @@ def _page(query=None):
     return open_link("sum_or_mean", query)
 
 
-def _setup(**changes):
-    base = {"kind": "linear_regression", "n": 256, "noise": 0.5, "seed": 0, "optimizer": "sgd",
-            "momentum": 0.0, "batch": 32, "lr_a": 0.1, "lr_b": 0.1 / 32, "red_a": "mean",
-            "red_b": "sum", "l2": 0.0, "epochs": 5, "reshuffle": True,
-            "drop_last": False}  # fmt: skip
-    values = base | changes
-    values.setdefault("batch_b", values["batch"])  # B follows A's batch size unless told
-    return Setup(**values)
+_setup = make_setup
 
 
 def test_match_makes_sum_retrace_mean_exactly():

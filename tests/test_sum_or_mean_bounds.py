@@ -9,10 +9,10 @@ import pytest
 
 from engine.problems import DataProblem, ProblemConfig, loss_table, make_problem
 from figures.style import Style
+from tests.sum_or_mean_setup import make_setup
 from ui.sum_or_mean import compute
 from ui.sum_or_mean.charts import paths_chart
 from ui.sum_or_mean.compute import (
-    Setup,
     ab_runs,
     batch_lr_map,
     loss_curves,
@@ -21,15 +21,7 @@ from ui.sum_or_mean.compute import (
 )
 from ui.sum_or_mean.text import run_labels
 
-
-def _setup(**changes):
-    base = {"kind": "linear_regression", "n": 256, "noise": 0.5, "seed": 0, "optimizer": "sgd",
-            "momentum": 0.0, "batch": 32, "lr_a": 0.1, "lr_b": 0.1 / 32, "red_a": "mean",
-            "red_b": "sum", "l2": 0.0, "epochs": 5, "reshuffle": True,
-            "drop_last": False}  # fmt: skip
-    values = base | changes
-    values.setdefault("batch_b", values["batch"])
-    return Setup(**values)
+_setup = make_setup
 
 
 def _count(monkeypatch, method, size):

@@ -11,9 +11,9 @@ from figures.common import compact
 from figures.style import OKABE_ITO, Style, series_style
 from figures.sum_mean import curves_figure, ellipse, noise_cloud_figure
 from tests.plotly_json import decode
+from tests.sum_or_mean_setup import make_setup
 from ui.sum_or_mean.charts import map_chart, paths_chart
 from ui.sum_or_mean.compute import (
-    Setup,
     ab_runs,
     batch_lr_map,
     loss_curves,
@@ -24,14 +24,7 @@ from ui.sum_or_mean.text import different_batches_note, pair_verdict, run_labels
 HINT = "Switch the loss curves to *epochs*"
 
 
-def _setup(**changes):
-    base = {"kind": "linear_regression", "n": 256, "noise": 0.5, "seed": 0, "optimizer": "sgd",
-            "momentum": 0.0, "batch": 32, "lr_a": 0.1, "lr_b": 0.1 / 32, "red_a": "mean",
-            "red_b": "sum", "l2": 0.0, "epochs": 5, "reshuffle": True,
-            "drop_last": False}  # fmt: skip
-    values = base | changes
-    values.setdefault("batch_b", values["batch"])
-    return Setup(**values)
+_setup = make_setup
 
 
 def _json(figure):
