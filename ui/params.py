@@ -25,8 +25,8 @@ FALSE = frozenset({"0", "false", "no", "off"})
 MAX_RAW = 40  # characters: no parameter needs more; longer text is refused before parsing
 _INT = re.compile(r"[+-]?[0-9]{1,12}", re.ASCII)
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
-KINDS = ("float", "int", "bool", "choice")
-WIDGETS = ("number", "slider", "log_slider", "toggle", "checkbox", "select", "segmented")
+KINDS = ("float", "int", "bool", "choice", "text")
+WIDGETS = ("number", "slider", "log_slider", "toggle", "checkbox", "select", "segmented", "none")
 
 
 def number_text(value: float) -> str:
@@ -49,6 +49,10 @@ class Param:
         widget: which widget draws it (see ``WIDGETS``); by default a number input, a toggle or
             a select box according to ``kind``.
         step, format: a number widget's step and display format.
+        max_length, validate: a "text" value (e.g. points a learner clicked onto a plane, in a
+            compact code) may be up to ``max_length`` characters and must pass ``validate``,
+            which returns its canonical spelling or raises ValueError saying why not. Text
+            parameters have no widget of their own (``widget="none"``): the page sets them.
     """
 
     key: str
@@ -63,6 +67,8 @@ class Param:
     widget: str = ""
     step: float | None = None
     format: str | None = None
+    max_length: int = MAX_RAW
+    validate: Callable[[str], str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -76,8 +82,11 @@ class Param:
     def parse(self, raw: str) -> Any:
         """The value that ``raw`` (text from a link) stands for, or ValueError saying why not."""
         text = raw.strip()
-        if len(text) > MAX_RAW:
-            raise ValueError(f"longer than {MAX_RAW} characters")
+        limit = self.max_length if self.kind == "text" else MAX_RAW
+        if len(text) > limit:
+            raise ValueError(f"longer than {limit} characters")
+        if self.kind == "text":
+            return self.validate(text) if self.validate is not None else text
         if self.kind == "bool":
             if text.lower() in TRUE:
                 return True
@@ -133,6 +142,8 @@ class Param:
 
     def shown(self, value: Any) -> str:
         """``value`` as the widget shows it (for notices)."""
+        if self.kind == "text":
+            return str(value) or "(none)"
         if self.kind == "choice" and self.labels and value in self.choices:
             return self.labels[self.choices.index(value)]
         if self.kind == "float":

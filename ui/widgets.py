@@ -56,6 +56,8 @@ def draw(param: Param, where: Any = st, **overrides: Any) -> Any:
     low = overrides.pop("low", param.low)
     high = overrides.pop("high", param.high)
     widget = param.widget or {"bool": "toggle", "choice": "select"}.get(param.kind, "number")
+    if widget == "none" or param.kind == "text":
+        raise ValueError(f"{param.key} has no widget; the page sets it")
     common = {"key": param.key, "help": help_text, **overrides}
     if widget == "toggle":
         return where.toggle(label, **common)

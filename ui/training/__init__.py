@@ -1,0 +1,1 @@
+"""The "What is training?" lesson: a training-loop playground."""
