@@ -109,3 +109,28 @@ def test_an_off_grid_value_joins_the_options():
     options = log_options(LR, 0.003125)
     assert 0.003125 in options and options == sorted(options)
     assert log_options(LR, 0.5) == log_grid(1e-6, 10.0)
+
+
+def _upper(text: str) -> str:
+    if text and not text.isalpha():
+        raise ValueError("letters only")
+    return text.upper()
+
+
+TEXT = Param("pts", "text", "", max_length=6, validate=_upper, widget="none")
+
+
+def test_a_text_parameter_is_validated_and_canonical():
+    assert TEXT.parse("abc") == "ABC"
+    assert TEXT.encode("ABC") == "ABC" and TEXT.shown("") == "(none)"
+    with pytest.raises(ValueError, match="letters only"):
+        TEXT.parse("a1")
+    with pytest.raises(ValueError, match="longer than 6"):
+        TEXT.parse("abcdefg")
+
+
+def test_a_text_parameter_has_no_widget():
+    from ui.widgets import draw
+
+    with pytest.raises(ValueError, match="no widget"):
+        draw(TEXT)
