@@ -8,6 +8,11 @@ Classification sets return 2-D inputs ``X (n, 2)`` and integer labels ``y (n,)``
 ``make_dataset`` draws one, optionally flips a fraction of the labels, splits it into train and
 test sets and standardises the inputs with the *training* mean and standard deviation. Same
 arguments, same bytes.
+
+``dataset_from_points`` does the same split and standardisation for points given by the caller
+(validated: finite, ``X (n, 1|2)``, ``y (n,)``, integer labels for classification), and
+``with_extra_training_points`` appends points already in a dataset's standardised frame — the
+points a learner clicks onto the plane — to its training set only, keeping its mean and std.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 Array = NDArray[np.float64]
 Generator = Callable[[int, float, np.random.Generator], tuple[Array, Array]]
@@ -26,6 +31,8 @@ Generator = Callable[[int, float, np.random.Generator], tuple[Array, Array]]
 MIN_EXAMPLES = 8
 MAX_EXAMPLES = 20_000
 MAX_NOISE = 5.0
+MAX_CLASSES = 10  # what a softmax_ce output can have (engine.nn)
+MAX_CLICKED_CLASSES = 3  # the colours a learner can click onto the plane
 
 
 def _two_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]:
@@ -250,6 +257,25 @@ def make_dataset(
         flip = flip_rng.random(n) < label_noise
         shift = flip_rng.integers(1, spec.n_classes, n)  # a *different* class
         y = np.where(flip, (y + shift) % spec.n_classes, y)
+    flipped = float(label_noise)
+    return _split(
+        key, spec.task, spec.n_classes, X, y, split_rng, test_fraction, standardize, flipped
+    )
+
+
+def _split(
+    key: str,
+    task: str,
+    n_classes: int,
+    X: Array,
+    y: Array,
+    split_rng: np.random.Generator,
+    test_fraction: float,
+    standardize: bool,
+    label_noise: float,
+) -> Dataset:
+    """Seeded train/test split, then standardisation by the training mean and std."""
+    n = len(X)
     order = split_rng.permutation(n)
     n_test = min(n - 1, round(test_fraction * n))
     test, train = order[:n_test], order[n_test:]
@@ -258,13 +284,141 @@ def make_dataset(
     std = np.where(std > 0, std, 1.0)
     return Dataset(
         key=key,
-        task=spec.task,
-        n_classes=spec.n_classes,
+        task=task,
+        n_classes=n_classes,
         X_train=_readonly((X[train] - mean) / std),
         y_train=_readonly(y[train]),
         X_test=_readonly((X[test] - mean) / std),
         y_test=_readonly(y[test]),
         mean=_readonly(mean),
         std=_readonly(std),
-        label_noise=float(label_noise),
+        label_noise=label_noise,
     )
+
+
+def dataset_from_points(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    task: str = "classification",
+    n_classes: int | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    standardize: bool = True,
+    key: str = "custom",
+) -> Dataset:
+    """A ``Dataset`` from given raw points, split and standardised exactly as ``make_dataset``
+    splits its draws (the same seeded split stream).
+
+    Args:
+        X: raw inputs ``(n, 1)`` or ``(n, 2)``, finite, 2 ≤ n ≤ 20 000.
+        y: ``(n,)`` class labels 0 … n_classes − 1 (integers, at least two distinct classes)
+            for classification, finite targets for regression.
+        task: "classification" or "regression".
+        n_classes: classification: 2 … 10, default max(y) + 1; regression: None or 1.
+        test_fraction: share held out, in [0, 0.9]; at least one example stays in training.
+        seed: seeds the split (≥ 0).
+        standardize: subtract the training mean and divide by its standard deviation.
+        key: the name the dataset goes by.
+
+    Raises:
+        ValueError: any of the above violated (the message says which and quotes the value).
+    """
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+    if not (math.isfinite(test_fraction) and 0.0 <= test_fraction <= 0.9):
+        raise ValueError(f"test_fraction must be between 0 and 0.9, got {test_fraction!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
+    inputs, labels = _points(X, y, n_inputs=None, min_points=2)
+    if task == "regression":
+        if n_classes not in (None, 1):
+            raise ValueError(f"A regression dataset has n_classes=1, got {n_classes!r}")
+        classes = 1
+    else:
+        if n_classes is not None and (
+            isinstance(n_classes, bool)
+            or not isinstance(n_classes, int)
+            or not 2 <= n_classes <= MAX_CLASSES
+        ):
+            raise ValueError(
+                f"n_classes must be an integer from 2 to {MAX_CLASSES}, got {n_classes!r}"
+            )
+        _check_labels(labels, MAX_CLASSES if n_classes is None else n_classes)
+        if len(np.unique(labels)) < 2:
+            raise ValueError(
+                f"Classification needs at least 2 distinct classes, got only class {labels[0]:g}"
+            )
+        classes = int(labels.max()) + 1 if n_classes is None else n_classes
+    split_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])  # as make_dataset
+    return _split(key, task, classes, inputs, labels, split_rng, test_fraction, standardize, 0.0)
+
+
+def with_extra_training_points(data: Dataset, X_extra: ArrayLike, y_extra: ArrayLike) -> Dataset:
+    """``data`` with points appended to its training set only (the test set is unchanged).
+
+    The points are in the dataset's *standardised* frame (where a learner clicks on the plane),
+    so mean and std stay as they are. A new class label (at most 3 classes, or the dataset's
+    own number if larger) raises ``n_classes``.
+
+    Args:
+        data: the dataset.
+        X_extra: ``(m, d)`` finite standardised inputs, d = ``data.n_inputs``.
+        y_extra: ``(m,)`` integer labels 0 … 2 (classification) or finite targets.
+
+    Raises:
+        ValueError: bad shapes, non-finite values, bad labels, or more than 20 000 examples in
+            all.
+    """
+    inputs, labels = _points(X_extra, y_extra, n_inputs=data.n_inputs, min_points=0)
+    total = len(data.X_train) + len(data.X_test) + len(inputs)
+    if total > MAX_EXAMPLES:
+        raise ValueError(f"At most {MAX_EXAMPLES} examples in all, got {total}")
+    classes = data.n_classes
+    if data.task == "classification" and len(labels):
+        _check_labels(labels, max(classes, MAX_CLICKED_CLASSES))
+        classes = max(classes, int(labels.max()) + 1)
+    return Dataset(
+        key=data.key,
+        task=data.task,
+        n_classes=classes,
+        X_train=_readonly(np.concatenate([data.X_train, inputs])),
+        y_train=_readonly(np.concatenate([data.y_train, labels])),
+        X_test=data.X_test,
+        y_test=data.y_test,
+        mean=data.mean,
+        std=data.std,
+        label_noise=data.label_noise,
+    )
+
+
+def _points(
+    X: ArrayLike, y: ArrayLike, *, n_inputs: int | None, min_points: int
+) -> tuple[Array, Array]:
+    """Validated float64 copies of ``X (n, d)`` and ``y (n,)``: d = n_inputs (1 or 2 if None),
+    min_points ≤ n ≤ MAX_EXAMPLES, everything finite."""
+    try:
+        inputs = np.array(X, dtype=np.float64)
+        labels = np.array(y, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"X and y must be numbers: {error}") from None
+    widths = (1, 2) if n_inputs is None else (n_inputs,)
+    if inputs.ndim != 2 or inputs.shape[1] not in widths:
+        want = " or ".join(f"(n, {w})" for w in widths)
+        raise ValueError(f"X must have shape {want}, got {inputs.shape}")
+    if labels.shape != (len(inputs),):
+        raise ValueError(f"y must have shape ({len(inputs)},) to match X, got {labels.shape}")
+    if not min_points <= len(inputs) <= MAX_EXAMPLES:
+        raise ValueError(f"Need between {min_points} and {MAX_EXAMPLES} points, got {len(inputs)}")
+    if not (np.all(np.isfinite(inputs)) and np.all(np.isfinite(labels))):
+        raise ValueError("X and y must be finite (no NaN or infinity)")
+    return inputs, labels
+
+
+def _check_labels(labels: Array, n_classes: int) -> None:
+    """Labels must be the integers 0 … n_classes − 1."""
+    bad = labels[(labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)]
+    if len(bad):
+        raise ValueError(
+            f"Class labels must be integers from 0 to {n_classes - 1}, got {float(bad[0]):g}"
+        )

@@ -4,11 +4,15 @@ A network is a stack of layers ``a_l = act(z_l)``, ``z_l = a_{l−1} W_l + b_l``
 ``output = relu(dot(W, input) + b)``, with examples as rows), followed by an output layer whose
 raw scores ("logits") z_L go into the loss:
 
-* ``sigmoid_bce`` — one unit, p = σ(z), ℓ = log(1 + eᶻ) − y·z (binary cross-entropy computed
-  from the logit, so it never takes log(0));
+* ``sigmoid_bce`` — one unit, p = σ(z), ℓ = log(1 + eᶻ) − y·z (binary cross-entropy from the
+  logit, so it never takes log(0)), evaluated as max(z, 0) − y·z + log1p(e^{−|z|}) and with
+  σ(z) − y = (1 − y)·σ(z) − y·σ(−z), so that both keep full relative precision even where the
+  loss is tiny (y = 1, z = 30: ℓ ≈ 9.4e-14) and nothing overflows for any finite z;
 * ``softmax_ce`` — C units, ℓ = logsumexp(z) − z_y (multi-class cross-entropy);
 * ``mse`` — one linear unit, ℓ = ½(z − y)² (regression);
-* ``hinge`` — one unit, t = 2y − 1 ∈ {−1, +1}, ℓ = max(0, 1 − t·z).
+* ``hinge`` — one unit, t = 2y − 1 ∈ {−1, +1}, ℓ = max(0, 1 − t·z);
+* ``tanh_mse`` — TensorFlow Playground's classifier: one unit, ŷ = tanh(z), t = 2y − 1,
+  ℓ = ½(ŷ − t)², ∂ℓ/∂z = (ŷ − t)(1 − ŷ²); it predicts (ŷ + 1)/2 and classifies by z > 0.
 
 All parameters of a network live in one flat float64 vector, layer by layer (W_l row-major,
 then b_l), and K networks are a ``(K, P)`` array — so every optimizer in
@@ -16,7 +20,8 @@ then b_l), and K networks are a ``(K, P)`` array — so every optimizer in
 (matmul over a leading K axis, no Python loop over networks).
 
 Batch loss with ``reduction``: mean or sum of ℓ over the batch, plus the coupled L2 term
-(λ/2)·Σ_l ‖W_l‖² added once per batch — weights only, biases are not penalised.
+(λ₂/2)·Σ_l ‖W_l‖² and the L1 term λ₁·Σ_l Σ|W_l| added once per batch — weights only, biases
+are not penalised (TensorFlow Playground's "regularization" dropdown offers both).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ Array = NDArray[np.float64]
 AnyFloat = NDArray[Any]  # float64, or float32 for drawing-only evaluation
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
-OUTPUTS = ("sigmoid_bce", "softmax_ce", "mse", "hinge")
+OUTPUTS = ("sigmoid_bce", "softmax_ce", "mse", "hinge", "tanh_mse")
 INITS = ("he", "glorot", "playground")
 MAX_DEPTH = 6
 MAX_WIDTH = 64
@@ -109,7 +114,7 @@ class MLPSpec:
 
     @functools.cached_property
     def weight_mask(self) -> Array:
-        """``(P,)`` 1 where the parameter is a weight, 0 where it is a bias (for L2)."""
+        """``(P,)`` 1 where the parameter is a weight, 0 where it is a bias (for L2 and L1)."""
         mask = np.zeros(self.n_params)
         for w, _, _, _ in self.layers:
             mask[w] = 1.0
@@ -169,8 +174,20 @@ def activation_slope(name: str, z: Array, a: Array) -> Array:
     return np.ones_like(z)
 
 
-def _sigmoid(z: Array) -> Array:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)  # no overflow
+def _sigmoid_pair(z: AnyFloat, e: AnyFloat) -> tuple[AnyFloat, AnyFloat]:
+    """(σ(z), σ(−z)) from e = e^{−|z|} ≤ 1, which never overflows: σ(|z|) = 1/(1 + e) and
+    σ(−|z|) = e/(1 + e), each to full relative precision (½(1 + tanh(z/2)) is 0 long before
+    σ(z) is, and 1 − σ(z) cancels)."""
+    big, small = 1.0 / (1.0 + e), e / (1.0 + e)  # σ(|z|), σ(−|z|)
+    positive = z >= 0
+    return np.where(positive, big, small), np.where(positive, small, big)
+
+
+def _sigmoid(z: AnyFloat) -> AnyFloat:
+    """σ(z) = 1/(1 + e^{−z}) for z ≥ 0, e^{z}/(1 + e^{z}) for z < 0 (dtype kept)."""
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 # --------------------------------------------------------------------------- forward
@@ -244,8 +261,18 @@ def example_losses(spec: MLPSpec, logits: Array, y: Array) -> tuple[Array, Array
     """Per-example loss ℓ ``(K, B)`` and its gradient with respect to the logits
     ``(K, B, n_outputs)``; ``y`` holds labels (class indices as floats) or targets ``(B,)``."""
     if spec.output == "sigmoid_bce":
+        # ℓ = max(z, 0) − y·z + log1p(e^{−|z|}): the first two terms are exact for y ∈ {0, 1},
+        # so a tiny loss is not lost to cancellation; ∂ℓ/∂z = σ(z) − y, formed without 1 − σ.
         z = logits[..., 0]
-        return np.logaddexp(0.0, z) - y * z, (_sigmoid(z) - y)[..., None]
+        e = np.exp(-np.abs(z))  # ≤ 1: no overflow for any finite z
+        loss = (np.maximum(z, 0.0) - y * z) + np.log1p(e)
+        p, q = _sigmoid_pair(z, e)  # σ(z), σ(−z)
+        return loss, ((1.0 - y) * p - y * q)[..., None]
+    if spec.output == "tanh_mse":
+        t = 2.0 * y - 1.0
+        out = np.tanh(logits[..., 0])
+        r = out - t
+        return 0.5 * r * r, (r * (1.0 - out * out))[..., None]
     if spec.output == "mse":
         r = logits[..., 0] - y
         return 0.5 * r * r, r[..., None]
@@ -264,10 +291,12 @@ def example_losses(spec: MLPSpec, logits: Array, y: Array) -> tuple[Array, Array
 
 def predictions(spec: MLPSpec, logits: Array) -> Array:
     """What the model predicts: P(class 1) ``(K, B)`` for sigmoid_bce; for hinge the margin
-    mapped to [0, 1] by clip((z + 1)/2); class probabilities ``(K, B, C)`` for softmax_ce; the
-    value ``(K, B)`` for mse."""
+    mapped to [0, 1] by clip((z + 1)/2); for tanh_mse (tanh(z) + 1)/2 ∈ [0, 1]; class
+    probabilities ``(K, B, C)`` for softmax_ce; the value ``(K, B)`` for mse."""
     if spec.output == "sigmoid_bce":
         return _sigmoid(logits[..., 0])
+    if spec.output == "tanh_mse":
+        return 0.5 * (np.tanh(logits[..., 0]) + 1.0)
     if spec.output == "hinge":
         return np.clip(0.5 * (logits[..., 0] + 1.0), 0.0, 1.0)
     if spec.output == "mse":
@@ -278,7 +307,8 @@ def predictions(spec: MLPSpec, logits: Array) -> Array:
 
 
 def accuracy(spec: MLPSpec, logits: Array, y: Array) -> Array:
-    """Fraction classified correctly ``(K,)`` (NaN for regression)."""
+    """Fraction classified correctly ``(K,)`` (NaN for regression): argmax for softmax_ce,
+    z > 0 for the one-unit classifiers."""
     if spec.output == "mse":
         return np.full(logits.shape[0], np.nan)
     if spec.output == "softmax_ce":
@@ -298,12 +328,27 @@ def loss_and_grad(
     y: ArrayLike,
     reduction: str = "mean",
     l2: float = 0.0,
+    l1: float = 0.0,
 ) -> tuple[Array, Array]:
     """Batch loss ``(K,)`` and its gradient ``(K, P)`` for K networks, by the chain rule.
 
-    L = c·Σ_i ℓ_i + (λ/2)·Σ_l ‖W_l‖², c = 1/B (mean) or 1 (sum). Backward, layer by layer:
-    δ_L = c·∂ℓ/∂z_L; ∂L/∂W_l = a_{l−1}ᵀ δ_l + λW_l; ∂L/∂b_l = Σ_i δ_l; δ_{l−1} =
-    (δ_l W_lᵀ) ⊙ act'(z_{l−1}).
+    L = c·Σ_i ℓ_i + (λ₂/2)·Σ_l ‖W_l‖² + λ₁·Σ_l Σ|W_l|, c = 1/B (mean) or 1 (sum): the mean
+    makes the data gradient's size independent of B, the sum makes it B times larger; the
+    penalties are added once per batch either way, on weights only. Backward, layer by layer:
+    δ_L = c·∂ℓ/∂z_L; ∂L/∂W_l = a_{l−1}ᵀ δ_l + λ₂W_l + λ₁·sign(W_l) (sign(0) = 0, the
+    subgradient torch and Keras use); ∂L/∂b_l = Σ_i δ_l; δ_{l−1} = (δ_l W_lᵀ) ⊙ act'(z_{l−1}).
+
+    Args:
+        spec: the architecture.
+        params: ``(K, P)`` K networks.
+        X: inputs ``(B, n_inputs)``, shared by the K networks.
+        y: labels (class indices as floats) or targets ``(B,)``.
+        reduction: "mean" or "sum" over the batch.
+        l2: λ₂ ≥ 0.
+        l1: λ₁ ≥ 0.
+
+    Returns:
+        (loss ``(K,)``, gradient ``(K, P)``).
     """
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
@@ -323,6 +368,8 @@ def loss_and_grad(
         dW = np.swapaxes(a_prev, -1, -2) @ delta  # (K, fan_in, B) @ (K, B, fan_out)
         if l2:
             dW = dW + l2 * W
+        if l1:
+            dW = dW + l1 * np.sign(W)
         grad[:, w_slice] = dW.reshape(K, -1)
         grad[:, b_slice] = delta.sum(axis=-2)  # (K, fan_out)
         if layer > 0:
@@ -333,14 +380,16 @@ def loss_and_grad(
     if l2:
         weights = params * spec.weight_mask
         loss = loss + 0.5 * l2 * np.sum(weights * weights, axis=-1)
+    if l1:
+        loss = loss + l1 * np.sum(np.abs(params) * spec.weight_mask, axis=-1)
     return np.asarray(loss, dtype=np.float64), grad
 
 
 class NetworkObjective:
     """K networks on a training set, in the runner's ``DataObjective`` protocol.
 
-    ``batch_loss_and_grad`` is the batch loss above; ``value`` is the mean loss over every
-    training example, without L2.
+    ``batch_loss_and_grad`` is the batch loss above (with its L2 and L1 terms); ``value`` is
+    the mean loss over every training example, without either.
     """
 
     def __init__(self, spec: MLPSpec, X: ArrayLike, y: ArrayLike) -> None:
@@ -361,8 +410,14 @@ class NetworkObjective:
         return np.asarray(losses.mean(axis=-1).reshape(p.shape[:-1]), dtype=np.float64)
 
     def batch_loss_and_grad(
-        self, params: ArrayLike, idx: ArrayLike, reduction: str = "mean", l2: float = 0.0
+        self,
+        params: ArrayLike,
+        idx: ArrayLike,
+        reduction: str = "mean",
+        l2: float = 0.0,
+        l1: float = 0.0,
     ) -> tuple[Array, Array]:
+        """``loss_and_grad`` on the training examples ``idx``: ``(K,)`` and ``(K, P)``."""
         index = np.asarray(idx, dtype=np.intp)
         p = np.asarray(params, dtype=np.float64)
-        return loss_and_grad(self.spec, p, self.X[index], self.y[index], reduction, l2)
+        return loss_and_grad(self.spec, p, self.X[index], self.y[index], reduction, l2, l1)

@@ -22,6 +22,7 @@ Contract::
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -73,6 +74,9 @@ class RunGroup(NamedTuple):
         schedule: data objectives only; ``None`` means the full batch at every step.
         reduction: "mean" or "sum" over the batch (sum makes the gradient B times larger).
         l2: coupled L2 strength λ, added once per batch by the objective.
+        l1: L1 strength λ₁ (λ₁·Σ|W|, gradient λ₁·sign W), added once per batch by the
+            objective; only objectives whose ``batch_loss_and_grad`` takes ``l1`` (the
+            networks of ``engine.nn``) accept a non-zero value.
         noise_std: surfaces only: σ of simulated Gaussian gradient noise per example.
         noise_batch_size: surfaces only: B in the noise's σ/√B (a mean over B examples).
     """
@@ -82,6 +86,7 @@ class RunGroup(NamedTuple):
     schedule: BatchSchedule | None = None
     reduction: str = "mean"
     l2: float = 0.0
+    l1: float = 0.0
     noise_std: float = 0.0
     noise_batch_size: int = 1
 
@@ -129,7 +134,7 @@ def run(
 ) -> Trajectories:
     """Run every group for ``n_steps`` optimizer steps and record what the lessons draw.
 
-    Each step t: g_t = ∇L_{batch t}(θ_t) (per group: its batch, reduction and L2, or the surface
+    Each step t: g_t = ∇L_{batch t}(θ_t) (per group: its batch, reduction, L2 and L1, or the surface
     gradient plus σ/√B·ξ_t), then ``updates, state = opt.update(g_t, state, θ_t)`` and
     θ_{t+1} = θ_t + updates.
 
@@ -176,6 +181,11 @@ class _Plan:
         self.objective, self.groups, self.n_steps, self.data = objective, groups, n_steps, data
         self.dim = int(objective.dim)
         starts = [_check_group(g, self.dim, data) for g in groups]
+        if any(g.l1 for g in groups) and not _takes_l1(objective):
+            raise ValueError(
+                f"L1 needs an objective whose batch_loss_and_grad takes l1 (a network of "
+                f"engine.nn); {type(objective).__name__} does not"
+            )
         sizes = [len(s) for s in starts]
         bounds = np.cumsum([0, *sizes])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
@@ -192,15 +202,15 @@ class _Plan:
         ]
         self._check_budget()
         # Batch streams: one per distinct schedule; T + 1 batches so row T also has a gradient.
-        # Runs that share (batch stream, reduction, L2) get their gradient from one call.
+        # Runs that share (batch stream, reduction, L2, L1) get their gradient from one call.
         self.batches: dict[BatchSchedule, Batches] = {}
-        self.gradient_keys: dict[tuple[BatchSchedule, str, float], NDArray[np.intp]] = {}
+        self.gradient_keys: dict[tuple[BatchSchedule, str, float, float], NDArray[np.intp]] = {}
         if data:
             for g, sl in zip(groups, self.slices, strict=True):
                 schedule = g.schedule or _full_batch(objective.n_examples)
                 if schedule not in self.batches:
                     self.batches[schedule] = make_batches(schedule, n_steps + 1)
-                key = (schedule, g.reduction, float(g.l2))
+                key = (schedule, g.reduction, float(g.l2), float(g.l1))
                 runs = np.arange(sl.start, sl.stop, dtype=np.intp)
                 previous = self.gradient_keys.get(key, np.empty(0, dtype=np.intp))
                 self.gradient_keys[key] = np.concatenate([previous, runs])
@@ -320,11 +330,13 @@ class _Plan:
             return losses, grads
         losses = np.empty(self.n_runs)
         grads = np.empty((self.n_runs, self.dim))
-        # One objective call per distinct (batch stream, reduction, L2) for all runs that share it.
-        for (schedule, reduction, l2), run_idx in self.gradient_keys.items():
+        # One objective call per distinct (batch stream, reduction, L2, L1) for all runs that
+        # share it; l1 is passed only when set (the objectives of engine.problems have none).
+        for (schedule, reduction, l2, l1), run_idx in self.gradient_keys.items():
             idx = self.batches[schedule].batch(t)
+            extra = {"l1": l1} if l1 else {}
             loss, grad = self.objective.batch_loss_and_grad(
-                params[run_idx], idx, reduction=reduction, l2=l2
+                params[run_idx], idx, reduction=reduction, l2=l2, **extra
             )
             losses[run_idx], grads[run_idx] = loss, grad
         return losses, grads
@@ -362,6 +374,10 @@ def _check_group(group: RunGroup, dim: int, data: bool) -> Array:
         raise ValueError(f"reduction must be 'mean' or 'sum', got {group.reduction!r}")
     if not (np.isfinite(group.l2) and group.l2 >= 0):
         raise ValueError(f"l2 must be finite and ≥ 0, got {group.l2!r}")
+    if not (np.isfinite(group.l1) and group.l1 >= 0):
+        raise ValueError(f"l1 must be finite and ≥ 0, got {group.l1!r}")
+    if group.l1 and not data:
+        raise ValueError("L1 needs a data objective (a network); this is an analytic surface")
     if not data and group.schedule is not None:
         raise ValueError("A batch schedule needs a data objective; this is an analytic surface")
     if data and group.noise_std:
@@ -374,6 +390,15 @@ def _check_group(group: RunGroup, dim: int, data: bool) -> Array:
         raise ValueError(f"noise_batch_size must be ≥ 1, got {group.noise_batch_size!r}")
     group.optimizer.init(starts)  # checks that per-run hyper-parameters match n
     return starts
+
+
+def _takes_l1(objective: Any) -> bool:
+    """Whether the objective's ``batch_loss_and_grad`` accepts an ``l1`` keyword."""
+    try:
+        parameters = inspect.signature(objective.batch_loss_and_grad).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return "l1" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def _newly_diverged(

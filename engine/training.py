@@ -5,8 +5,12 @@ rule, update — for K paired runs, built on ``engine.runner.run``:
 
 * every run starts from the same initial weights (seeded) and runs that share a batch size see
   exactly the same batches (one seeded ``BatchSchedule``), so a comparison differs only in the
-  setting compared (sum vs mean, optimizer, momentum, L2);
-* runs that share batch size, reduction and L2 are one batched forward/backward computation;
+  setting compared (sum vs mean, optimizer, momentum, L2, L1);
+* runs that share batch size, reduction, L2 and L1 are one batched forward/backward computation;
+* the network sees the input *features* ``feature_matrix(X, features)`` of the raw
+  (standardised) inputs (``engine.features``: x₁, x₂, x₁², …; by default the raw inputs
+  themselves), while everything drawn — the grid, the activation points — stays in the raw
+  input plane (or line, for 1-D data);
 * each run trains for the same number of *epochs*, so runs with different batch sizes take
   different numbers of steps; frames are chosen evenly over each run's own steps (frame f of
   every run is at the same fraction of training);
@@ -16,54 +20,64 @@ After training, the parameters recorded at the frames (at most 120) are evaluate
 vectorised pass: train/test loss and accuracy, the prediction on a grid over the input plane
 (the decision boundary), the hidden activations of some training points (the geometry lesson)
 and the weight norm.
+
+What one run is (``TrainRun``), the setup every run shares (``prepare``), one step of one run
+opened up (``replay_step``, ``StepDetail``) and a network's units drawn over the plane
+(``unit_maps``) live in ``engine.training_steps``; they are re-exported here, so
+``from engine.training import TrainRun, replay_step`` works.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from engine.batching import BatchSchedule, steps_per_epoch
+from engine.batching import BatchSchedule
 from engine.datasets import Dataset
-from engine.nn import MLPSpec, NetworkObjective, accuracy, example_losses, forward, predictions
-from engine.nn import init_params as _init_params
-from engine.optimizers import Optimizer
-from engine.runner import RunGroup, run
+from engine.features import feature_matrix
+from engine.nn import MLPSpec, accuracy, example_losses, forward, predictions
+from engine.runner import run
+from engine.training_steps import (
+    MAX_RUNS,
+    Prepared,
+    StepDetail,
+    TrainRun,
+    grid_points,
+    prepare,
+    replay_step,
+    run_group,
+    unit_maps,
+)
+
+__all__ = [
+    "MAX_FRAMES",
+    "MAX_GRID",
+    "MAX_RUNS",
+    "MAX_WORK",
+    "Prepared",
+    "StepDetail",
+    "TrainResult",
+    "TrainRun",
+    "grid_points",
+    "prepare",
+    "replay_step",
+    "run_group",
+    "train",
+    "unit_maps",
+]
 
 Array = NDArray[np.float64]
 
-MAX_RUNS = 16
 MAX_FRAMES = 120
 MAX_GRID = 150
 MAX_WORK = 6_000_000_000  # Σ multiply-adds of training plus frame evaluation (see _work)
 _EVAL_CHUNK = 4_000_000  # networks × points × widest layer evaluated at once
 _EVAL_THREADS = 2  # the machine this is built for has two cores
-
-
-@dataclass(frozen=True)
-class TrainRun:
-    """One run of a comparison.
-
-    Attributes:
-        optimizer: any optimizer from ``engine.optimizers`` (scalar hyper-parameters).
-        batch_size: B, from 1 (true SGD) to the training set size (full batch).
-        reduction: "mean" or "sum" of the per-example losses over the batch.
-        l2: coupled L2 strength λ on the weights, added once per batch.
-        label: how the lesson names this run.
-    """
-
-    optimizer: Optimizer
-    batch_size: int = 32
-    reduction: str = "mean"
-    l2: float = 0.0
-    label: str = ""
 
 
 class TrainResult(NamedTuple):
@@ -76,14 +90,14 @@ class TrainResult(NamedTuple):
         params: ``(F, K, P)`` the parameters at each frame (NaN once diverged).
         batch_loss: ``(T_max, K)`` loss of the batch at every step (NaN past a run's end).
         examples_seen: ``(T_max + 1, K)`` examples drawn before each step.
-        train_loss, test_loss: ``(F, K)`` mean data loss (no L2) on the whole set.
+        train_loss, test_loss: ``(F, K)`` mean data loss (no L2 or L1) on the whole set.
         train_accuracy, test_accuracy: ``(F, K)`` (NaN for regression).
         weight_norm: ``(F, K)`` ‖W‖ over all weights (no biases).
-        grid_axes: the grid's coordinates: ``(x, y)`` each ``(G,)`` for 2-D inputs, ``(x,)``
-            for 1-D regression.
+        grid_axes: the grid's coordinates in the raw (standardised) input plane: ``(x, y)`` each
+            ``(G,)`` for 2-D data, ``(x,)`` for 1-D data — whatever the features.
         grid_output: ``predictions`` on the grid, float32: ``(F, K, G, G)`` P(class 1),
             ``(F, K, G, G, C)`` class probabilities, or ``(F, K, G)`` regression values.
-        activation_points: ``(n, n_inputs)`` the training inputs whose activations are kept.
+        activation_points: ``(n, d)`` the raw training inputs whose activations are kept.
         activation_labels: ``(n,)`` their labels.
         activations: per hidden layer, float32 ``(F, K, n, units)``.
         diverged_at: ``(K,)`` step at which a run diverged, or −1.
@@ -117,6 +131,7 @@ def train(
     data: Dataset,
     runs: Sequence[TrainRun],
     *,
+    features: Sequence[str] | None = None,
     epochs: float = 10.0,
     reshuffle: bool = True,
     drop_last: bool = False,
@@ -128,23 +143,42 @@ def train(
 ) -> TrainResult:
     """Train every run for ``epochs`` epochs and evaluate ``n_frames`` frames of each.
 
-    Raises:
-        ValueError: inconsistent spec and data, bad settings, or a request beyond ``MAX_WORK``
-            (the message says what to reduce).
-    """
-    _check(spec, data, runs, epochs, n_frames, grid_size, activation_points)
-    n_train = len(data.X_train)
-    start = _init_params(spec, np.random.default_rng(init_seed))[None, :]
-    objective = NetworkObjective(spec, data.X_train, data.y_train)
+    Run k takes T_k = max(1, round(epochs · steps_per_epoch_k)) steps; frame f of run k is at
+    step round(f·T_k/(F − 1)).
 
-    per_epoch = np.array(
-        [steps_per_epoch(BatchSchedule(n_train, r.batch_size, drop_last=drop_last)) for r in runs]
+    Args:
+        spec: the network; ``spec.n_inputs`` must equal ``len(features)``.
+        data: the dataset; its raw (standardised) inputs are kept, the network sees features.
+        runs: 1 to ``MAX_RUNS`` runs, compared on the same start and batches.
+        features: keys of ``engine.features.FEATURES`` in input order; None (default) is the
+            raw inputs, ("x1",) for 1-D data and ("x1", "x2") for 2-D data.
+        epochs: passes over the training set, in (0, 10 000].
+        reshuffle, drop_last, batch_seed: how batches are drawn (``BatchSchedule``).
+        init_seed: seeds the initial weights, shared by every run.
+        n_frames: frames to record, 2 … ``MAX_FRAMES`` (fewer if a run is shorter).
+        grid_size: G, points per axis of the prediction grid, 10 … ``MAX_GRID``.
+        activation_points: training points whose hidden activations are recorded, 0 … 2000.
+
+    Raises:
+        ValueError: inconsistent spec, features and data, bad settings, or a request beyond
+            ``MAX_WORK`` (the message says what to reduce).
+    """
+    _check_drawing(n_frames, grid_size, activation_points)
+    prep = prepare(
+        spec, data, runs, features=features, epochs=epochs, drop_last=drop_last, init_seed=init_seed
     )
-    n_steps = np.maximum(1, np.round(per_epoch * epochs)).astype(np.intp)
+    n_train, per_epoch, n_steps = len(data.X_train), prep.steps_per_epoch, prep.n_steps
     frames = min(n_frames, int(n_steps.min()) + 1)
-    grid_axes, grid_points = _grid(data, grid_size)
+    grid_axes = _grid_axes(data, grid_size)
+    raw_grid = grid_points(grid_axes)
     n_act = min(activation_points, n_train)
-    _check_work(spec, runs, n_steps, frames, len(data.X_test), n_train, len(grid_points), n_act)
+    _check_work(spec, runs, n_steps, frames, len(data.X_test), n_train, len(raw_grid), n_act)
+    inputs = _Inputs(
+        train=prep.objective.X,
+        test=feature_matrix(data.X_test, prep.features),
+        grid=feature_matrix(raw_grid, prep.features).astype(np.float32),
+        acts=prep.objective.X[:n_act].astype(np.float32),
+    )
 
     K, T_max = len(runs), int(n_steps.max())
     frame_steps = np.zeros((frames, K), dtype=np.intp)
@@ -159,12 +193,9 @@ def train(
         schedule = BatchSchedule(
             n_train, batch_size, reshuffle=reshuffle, drop_last=drop_last, seed=batch_seed
         )
-        groups = [
-            RunGroup(runs[k].optimizer, start, schedule, runs[k].reduction, runs[k].l2)
-            for k in members
-        ]
+        groups = [run_group(runs[k], prep.start, schedule) for k in members]
         steps = np.unique(np.round(np.linspace(0, T, frames)).astype(np.intp))
-        traj = run(objective, groups, T, record_steps=steps, full_loss=False)
+        traj = run(prep.objective, groups, T, record_steps=steps, full_loss=False)
         frame_steps[:, members] = traj.steps[:, None]
         params[:, members] = traj.params
         batch_loss[:T, members] = traj.batch_loss
@@ -172,7 +203,7 @@ def train(
         diverged_at[members] = traj.diverged_at
 
     frame_examples = np.take_along_axis(examples_seen, frame_steps, axis=0)
-    evaluation = _evaluate(spec, data, params, grid_points, n_act)
+    evaluation = _evaluate(spec, data, params, inputs)
     weights = params * spec.weight_mask
     return TrainResult(
         frame_steps=frame_steps,
@@ -197,35 +228,7 @@ def train(
     )
 
 
-def _check(
-    spec: MLPSpec,
-    data: Dataset,
-    runs: Sequence[TrainRun],
-    epochs: float,
-    n_frames: int,
-    grid_size: int,
-    activation_points: int,
-) -> None:
-    if not runs:
-        raise ValueError("Nothing to train: give at least one TrainRun")
-    if len(runs) > MAX_RUNS:
-        raise ValueError(f"At most {MAX_RUNS} runs at once, got {len(runs)}")
-    if spec.n_inputs != data.n_inputs:
-        raise ValueError(f"The network takes {spec.n_inputs} inputs; the data has {data.n_inputs}")
-    regression = spec.output == "mse"
-    if regression != (data.task == "regression"):
-        raise ValueError(f"Output {spec.output!r} does not fit a {data.task} dataset")
-    classes = spec.n_outputs if spec.output == "softmax_ce" else 2
-    if not regression and data.n_classes > classes:
-        raise ValueError(
-            f"{data.n_classes} classes need a softmax_ce output with {data.n_classes} units"
-        )
-    n_train = len(data.X_train)
-    for r in runs:
-        if not 1 <= r.batch_size <= n_train:
-            raise ValueError(f"batch_size must be between 1 and {n_train}, got {r.batch_size}")
-    if not (math.isfinite(epochs) and 0 < epochs <= 10_000):
-        raise ValueError(f"epochs must be a number in (0, 10000], got {epochs!r}")
+def _check_drawing(n_frames: int, grid_size: int, activation_points: int) -> None:
     if not 2 <= n_frames <= MAX_FRAMES:
         raise ValueError(f"n_frames must be between 2 and {MAX_FRAMES}, got {n_frames}")
     if not 10 <= grid_size <= MAX_GRID:
@@ -244,7 +247,11 @@ def _check_work(
     n_grid: int,
     n_act: int,
 ) -> None:
-    """Refuse requests whose multiply-adds (≈ P per example, ×3 for backprop) exceed MAX_WORK."""
+    """Refuse requests whose multiply-adds (≈ P per example, ×3 for backprop) exceed MAX_WORK.
+
+    P = ``spec.n_params`` counts the first layer's weights from every *feature*
+    (``spec.n_inputs = len(features)``), so more features cost what they really cost.
+    """
     P = spec.n_params
     training = sum(3 * int(t) * r.batch_size * P for t, r in zip(n_steps, runs, strict=True))
     evaluation = frames * len(runs) * (n_train + n_test + n_grid + n_act) * P
@@ -256,22 +263,29 @@ def _check_work(
         )
 
 
-def _grid(data: Dataset, size: int) -> tuple[tuple[Array, ...], Array]:
-    """A square grid over the data's extent plus a margin: axes and points ``(G^d, d)``."""
+def _grid_axes(data: Dataset, size: int) -> tuple[Array, ...]:
+    """A square grid over the raw inputs' extent plus a margin: one ``(G,)`` axis per input."""
     everything = np.concatenate([data.X_train, data.X_test])
     low, high = everything.min(axis=0), everything.max(axis=0)
     margin = 0.15 * np.maximum(high - low, 1e-9)
-    axes = tuple(
+    return tuple(
         np.linspace(lo, hi, size) for lo, hi in zip(low - margin, high + margin, strict=True)
     )
-    mesh = np.meshgrid(*axes, indexing="xy")  # row = y, column = x, as a heatmap draws it
-    return axes, np.stack([m.ravel() for m in mesh], axis=-1)
 
 
 def _grid_shape(flat: Array, axes: tuple[Array, ...]) -> NDArray[np.float32]:
     F, K = flat.shape[:2]
     shape = (F, K, *(len(a) for a in reversed(axes)), *flat.shape[3:])
     return flat.reshape(shape).astype(np.float32)
+
+
+class _Inputs(NamedTuple):
+    """The network's inputs (features) for everything evaluated at the frames."""
+
+    train: Array
+    test: Array
+    grid: NDArray[np.float32]  # drawn only: float32
+    acts: NDArray[np.float32]
 
 
 class _Evaluation(NamedTuple):
@@ -283,18 +297,16 @@ class _Evaluation(NamedTuple):
     activations: list[NDArray[np.float32]]
 
 
-def _evaluate(
-    spec: MLPSpec, data: Dataset, params: Array, grid_points: Array, n_act: int
-) -> _Evaluation:
+def _evaluate(spec: MLPSpec, data: Dataset, params: Array, inputs: _Inputs) -> _Evaluation:
     """Evaluate the F·K recorded networks in chunks: losses, accuracies, grid, activations."""
     F, K, P = params.shape
     nets = params.reshape(F * K, P)
     widest = max(spec.sizes)
-    points = len(data.X_train) + len(data.X_test) + len(grid_points) + n_act
+    n_grid, n_act = len(inputs.grid), len(inputs.acts)
+    points = len(inputs.train) + len(inputs.test) + n_grid + n_act
     chunk = max(1, _EVAL_CHUNK // max(1, points * widest))
     out_units = spec.n_outputs if spec.output == "softmax_ce" else 1
-    grid32 = grid_points.astype(np.float32)
-    act32 = data.X_train[:n_act].astype(np.float32)
+    grid32, act32 = inputs.grid, inputs.acts
 
     def evaluate_chunk(lo: int) -> dict[str, list[Array]]:
         with np.errstate(all="ignore"):  # thread-local: diverged (NaN) networks give NaN
@@ -303,8 +315,8 @@ def _evaluate(
     def _evaluate_block(block: Array) -> dict[str, list[Array]]:
         out: dict[str, list[Array]] = {}
         for X, y, loss_key, acc_key in (
-            (data.X_train, data.y_train, "tl", "ta"),
-            (data.X_test, data.y_test, "vl", "va"),
+            (inputs.train, data.y_train, "tl", "ta"),
+            (inputs.test, data.y_test, "vl", "va"),
         ):
             if len(X) == 0:
                 out[loss_key] = [np.full(len(block), np.nan)]
@@ -317,7 +329,7 @@ def _evaluate(
         # memory traffic, and far more precision than a colour scale shows.
         block32 = block.astype(np.float32)
         grid = predictions(spec, forward(spec, block32, grid32, keep_pre=False).logits)
-        out["grid"] = [grid.reshape(len(block), len(grid_points), -1)[..., :out_units]]
+        out["grid"] = [grid.reshape(len(block), n_grid, -1)[..., :out_units]]
         out["acts"] = []
         if spec.hidden and n_act:
             fwd = forward(spec, block32, act32, keep_pre=False)
@@ -334,7 +346,7 @@ def _evaluate(
         parts = list(pool.map(evaluate_chunk, range(0, F * K, chunk)))
     result = {k: [x for p in parts for x in p[k]] for k in ("tl", "ta", "vl", "va", "grid")}
     acts = [[p["acts"][layer] for p in parts if p["acts"]] for layer in range(len(spec.hidden))]
-    grid_all = np.concatenate(result["grid"]).reshape(F, K, len(grid_points), out_units)
+    grid_all = np.concatenate(result["grid"]).reshape(F, K, n_grid, out_units)
     if out_units == 1:
         grid_all = grid_all[..., 0]
     return _Evaluation(

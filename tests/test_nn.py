@@ -1,15 +1,21 @@
-"""The MLP: hand-written backprop agrees with finite differences (and with torch when present)."""
+"""The MLP: hand-written backprop agrees with finite differences (and with torch when present);
+the losses keep full precision at saturation (against 50-digit references)."""
 
 import itertools
+import warnings
+from decimal import Decimal, getcontext
 
 import numpy as np
 import pytest
 
+from engine.batching import BatchSchedule, make_batches
+from engine.datasets import make_dataset
 from engine.nn import (
     ACTIVATIONS,
     MLPSpec,
     NetworkObjective,
     accuracy,
+    activate,
     example_losses,
     forward,
     init_params,
@@ -17,9 +23,14 @@ from engine.nn import (
     predictions,
     unflatten,
 )
+from engine.nn import OUTPUTS as ALL_OUTPUTS
+from engine.optimizers import OPTIMIZERS
+from engine.problems import ProblemConfig, make_problem
+from engine.runner import RunGroup, run
+from engine.surfaces import SURFACES
 
 ARCHITECTURES = [(), (5,), (4, 3), (3, 4, 3)]
-OUTPUTS = [("sigmoid_bce", 1), ("softmax_ce", 3), ("mse", 1), ("hinge", 1)]
+OUTPUTS = [("sigmoid_bce", 1), ("softmax_ce", 3), ("mse", 1), ("hinge", 1), ("tanh_mse", 1)]
 TABLE = list(itertools.product(ARCHITECTURES, ACTIVATIONS, OUTPUTS))
 
 
@@ -33,15 +44,19 @@ def _batch(spec, B=7, seed=0):
     return X, y
 
 
-def _fd_grad(spec, params, X, y, reduction, l2, h=1e-6):
+def _fd_grad(spec, params, X, y, reduction, l2, l1=0.0, h=1e-6):
     fd = np.zeros_like(params)
     for j in range(params.shape[1]):
         e = np.zeros_like(params)
         e[:, j] = h
-        up = loss_and_grad(spec, params + e, X, y, reduction, l2)[0]
-        down = loss_and_grad(spec, params - e, X, y, reduction, l2)[0]
+        up = loss_and_grad(spec, params + e, X, y, reduction, l2, l1)[0]
+        down = loss_and_grad(spec, params - e, X, y, reduction, l2, l1)[0]
         fd[:, j] = (up - down) / (2 * h)
     return fd
+
+
+def test_the_table_covers_every_output():
+    assert {name for name, _ in OUTPUTS} == set(ALL_OUTPUTS)
 
 
 @pytest.mark.parametrize(("hidden", "activation", "output"), TABLE)
@@ -51,14 +66,19 @@ def test_backprop_matches_central_differences(hidden, activation, output):
     rng = np.random.default_rng(len(hidden) * 7 + ACTIVATIONS.index(activation))
     params = np.stack([init_params(spec, rng) + 0.1 * rng.normal(size=spec.n_params)] * 2)
     params[1] += 0.2 * rng.normal(size=spec.n_params)  # two different networks at once
+    # Away from L1's kink at W = 0 (central differences straddle it within h of zero).
+    weights = spec.weight_mask == 1
+    near = weights & (np.abs(params) < 0.05)
+    params[near] = np.where(params[near] < 0, -0.05, 0.05)
     X, y = _batch(spec)
-    for reduction, l2 in (("mean", 0.0), ("sum", 0.3)):
-        _, grad = loss_and_grad(spec, params, X, y, reduction, l2)
-        fd = _fd_grad(spec, params, X, y, reduction, l2)
+    for reduction, l2, l1 in (("mean", 0.0, 0.0), ("sum", 0.3, 0.0), ("mean", 0.3, 0.2),
+                              ("sum", 0.1, 0.05)):  # fmt: skip
+        _, grad = loss_and_grad(spec, params, X, y, reduction, l2, l1)
+        fd = _fd_grad(spec, params, X, y, reduction, l2, l1)
         error = np.linalg.norm(grad - fd, axis=1) / np.maximum(
             np.linalg.norm(grad, axis=1) + np.linalg.norm(fd, axis=1), 1e-12
         )
-        assert np.all(error < 1e-6), (reduction, error)
+        assert np.all(error < 1e-6), (reduction, l2, l1, error)
 
 
 def test_layout_shapes_and_views():
@@ -207,3 +227,196 @@ def test_gradient_equals_torch_autograd():
     )  # fmt: skip
     assert loss[0] == pytest.approx(total.item(), rel=1e-12)
     np.testing.assert_allclose(grad[0], torch_grad, rtol=1e-10, atol=1e-14)
+
+
+# --------------------------------------------------------------------------- saturation
+
+getcontext().prec = 50
+LOGITS = [-800, -100, -40, -37, -30, -25, -5, 0, 5, 25, 30, 37, 40, 100, 800]
+TINY = Decimal("2.2250738585072014e-308")  # below this float64 is subnormal: no reference
+
+
+def _log1p(u):
+    """ln(1 + u) to 50 digits even for u far below 1e-50 (the series, where 1 + u rounds)."""
+    if u > Decimal("1e-6"):
+        return (1 + u).ln()
+    total, term, k = Decimal(0), u, 1
+    while abs(term) > Decimal("1e-60") * u:
+        total += term / k if k % 2 else -term / k
+        k, term = k + 1, term * u
+    return total
+
+
+def _softplus(d):
+    """ln(1 + eᵈ), exactly (to 50 digits)."""
+    return d + _log1p((-d).exp()) if d > 0 else _log1p(d.exp())
+
+
+def _sigmoid_ref(d):
+    return 1 / (1 + (-d).exp())
+
+
+def _relative_errors(got, exact):
+    errors = []
+    for g, e in zip(got, exact, strict=True):
+        if e != 0 and abs(e) > TINY:  # representable and non-zero
+            errors.append(abs((Decimal(float(g)) - e) / e))
+        else:
+            assert abs(float(g)) <= 5e-324  # the exact value underflows: so does ours
+    return errors
+
+
+@pytest.mark.parametrize("label", [0.0, 1.0])
+def test_bce_loss_and_gradient_keep_full_precision_at_saturation(label):
+    spec = MLPSpec(2, (), 1, "linear", "sigmoid_bce")
+    z = np.array(LOGITS, dtype=np.float64)
+    loss, dz = example_losses(spec, z[None, :, None], np.full(len(z), label))
+    d = [Decimal(v) for v in LOGITS]
+    # ℓ = ln(1 + eᶻ) − y·z, i.e. softplus(z) for y = 0 and softplus(−z) for y = 1.
+    exact_loss = [_softplus(v) if label == 0 else _softplus(-v) for v in d]
+    # σ(z) − 1 = −σ(−z): the reference must not cancel either.
+    exact_grad = [_sigmoid_ref(v) if label == 0 else -_sigmoid_ref(-v) for v in d]
+    errors = _relative_errors(loss[0], exact_loss) + _relative_errors(dz[0, :, 0], exact_grad)
+    assert len(errors) >= 26 and max(errors) <= Decimal("1e-14")
+    if label == 1:  # the old logaddexp(0, z) − y·z gave 9.2e-14 here (1.3 % off), 0 from z ≈ 37
+        # log1p(e^−30) = e^−30 − e^−60/2 + …
+        assert loss[0, LOGITS.index(30)] == pytest.approx(9.357622968839737e-14, rel=1e-15, abs=0)
+        assert loss[0, LOGITS.index(40)] == pytest.approx(4.248354255291589e-18, rel=1e-15, abs=0)
+
+
+def test_sigmoid_is_exact_for_large_negative_logits():
+    z = np.array(LOGITS, dtype=np.float64)
+    exact = [_sigmoid_ref(Decimal(v)) for v in LOGITS]
+    bce = MLPSpec(2, (), 1, "linear", "sigmoid_bce")
+    for got in (predictions(bce, z[None, :, None])[0], activate("sigmoid", z)):
+        errors = _relative_errors(got, exact)
+        assert len(errors) == len(LOGITS) - 1 and max(errors) <= Decimal("1e-14")
+    assert predictions(bce, z[None, :, None])[0, LOGITS.index(-40)] == pytest.approx(
+        4.248354255291589e-18, rel=1e-15, abs=0
+    )  # ½(1 + tanh(z/2)) gave 0 here
+
+
+def test_no_overflow_warning_at_any_finite_logit():
+    bce = MLPSpec(2, (), 1, "linear", "sigmoid_bce")
+    z = np.array([[[1e308], [-1e308], [709.0], [-746.0]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, dz = example_losses(bce, z, np.array([1.0, 0.0, 0.0, 1.0]))
+        p = predictions(bce, z)
+        p32 = predictions(bce, z[..., 2:, :].astype(np.float32))
+    np.testing.assert_array_equal(loss, [[0.0, 0.0, 709.0, 746.0]])
+    np.testing.assert_array_equal(dz[..., 0], [[0.0, 0.0, 1.0, -1.0]])
+    np.testing.assert_array_equal(p, [[1.0, 0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(p32, [[1.0, 0.0]])
+    assert p32.dtype == np.float32  # drawing-only float32 evaluation stays float32
+
+
+# --------------------------------------------------------------------------- tanh_mse, L1
+
+
+def test_tanh_mse_by_hand():
+    spec = MLPSpec(2, (), 1, "linear", "tanh_mse")
+    z = np.array([[[0.5], [-2.0], [0.0]]])
+    y = np.array([1.0, 1.0, 0.0])
+    loss, dz = example_losses(spec, z, y)
+    out, t = np.tanh([0.5, -2.0, 0.0]), np.array([1.0, 1.0, -1.0])  # targets 2y − 1
+    np.testing.assert_allclose(loss[0], 0.5 * (out - t) ** 2, rtol=1e-15)
+    np.testing.assert_allclose(dz[0, :, 0], (out - t) * (1 - out**2), rtol=1e-15)
+    assert loss[0, 2] == 0.5 and dz[0, 2, 0] == 1.0  # ŷ = 0, t = −1: ½, slope (0 + 1)·1
+    np.testing.assert_allclose(predictions(spec, z)[0], (out + 1) / 2, rtol=1e-15)
+    # z > 0 is class 1: z = 0.5 right, z = −2 wrong for y = 1, z = 0 right for y = 0.
+    assert accuracy(spec, z, y)[0] == pytest.approx(2 / 3)
+    assert accuracy(spec, z, np.array([1.0, 0.0, 0.0]))[0] == 1.0
+
+
+def test_l1_adds_lambda_abs_weights_once_and_its_sign_on_weights_only():
+    spec = MLPSpec(2, (4, 3), 1, "tanh")
+    params = init_params(spec, np.random.default_rng(0))[None]
+    params[0, spec.layers[0][0].start] = 0.0  # sign(0) = 0: an exact zero weight stays put
+    X, y = _batch(spec, B=9)
+    for reduction in ("mean", "sum"):
+        base_loss, base_grad = loss_and_grad(spec, params, X, y, reduction, 0.1)
+        loss, grad = loss_and_grad(spec, params, X, y, reduction, 0.1, l1=0.03)
+        weights = params[0][spec.weight_mask == 1]
+        assert loss[0] - base_loss[0] == pytest.approx(
+            0.03 * np.abs(weights).sum(), rel=1e-12, abs=0
+        )
+        np.testing.assert_allclose(
+            grad - base_grad, 0.03 * np.sign(params) * spec.weight_mask, rtol=1e-9, atol=1e-15
+        )
+        assert np.all((grad - base_grad)[0, spec.weight_mask == 0] == 0)  # no bias penalty
+        assert grad[0, 0] == base_grad[0, 0]  # the zero weight
+
+
+def test_network_objective_passes_l2_and_l1_through():
+    spec = MLPSpec(2, (5,), 1, "relu")
+    X, y = _batch(spec, B=30)
+    objective = NetworkObjective(spec, X, y)
+    params = np.random.default_rng(1).normal(size=(2, spec.n_params))
+    idx = np.array([3, 7, 7, 20])
+    got = objective.batch_loss_and_grad(params, idx, "sum", l2=0.2, l1=0.05)
+    want = loss_and_grad(spec, params, X[idx], y[idx], "sum", 0.2, 0.05)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+class _WithoutL1(NetworkObjective):
+    """The objective as it was before L1 existed: no ``l1`` keyword."""
+
+    def batch_loss_and_grad(self, params, idx, reduction="mean", l2=0.0):
+        index = np.asarray(idx, dtype=np.intp)
+        return loss_and_grad(self.spec, np.asarray(params), self.X[index], self.y[index],
+                             reduction, l2)  # fmt: skip
+
+
+def _runner_setup():
+    data = make_dataset("moons", 200, seed=3)
+    spec = MLPSpec(2, (6,), 1, "tanh", init="glorot")
+    start = init_params(spec, np.random.default_rng(0))[None]
+    schedule = BatchSchedule(len(data.X_train), 16, seed=2)
+    return spec, data, start, schedule
+
+
+def test_runner_l1_trains_differently_and_l1_zero_is_bit_identical_to_before():
+    spec, data, start, schedule = _runner_setup()
+    sgd = OPTIMIZERS["sgd"](lr=0.2, momentum=0.9)
+    now = NetworkObjective(spec, data.X_train, data.y_train)
+    before = _WithoutL1(spec, data.X_train, data.y_train)
+    plain = run(now, [RunGroup(sgd, start, schedule, "mean", 0.01)], 60)
+    zero = run(now, [RunGroup(sgd, start, schedule, "mean", 0.01, l1=0.0)], 60)
+    old = run(before, [RunGroup(sgd, start, schedule, "mean", 0.01)], 60)
+    for traj in (zero, old):
+        np.testing.assert_array_equal(traj.params, plain.params)
+        np.testing.assert_array_equal(traj.batch_loss, plain.batch_loss)
+    # With L1 in the same call (its own gradient key) the paths part; each equals its run alone.
+    both = run(now, [RunGroup(sgd, start, schedule, "mean", 0.01),
+                     RunGroup(sgd, start, schedule, "mean", 0.01, l1=0.01)], 60)  # fmt: skip
+    alone = run(now, [RunGroup(sgd, start, schedule, "mean", 0.01, l1=0.01)], 60)
+    np.testing.assert_array_equal(both.params[:, 0], plain.params[:, 0])
+    np.testing.assert_array_equal(both.params[:, 1], alone.params[:, 0])
+    assert np.abs(both.params[-1, 1] - both.params[-1, 0]).max() > 1e-3
+    # Step 0's gradient is exactly the L1 batch gradient of batch 0.
+    idx = make_batches(schedule, 1).batch(0)
+    _, g0 = loss_and_grad(spec, start, data.X_train[idx], data.y_train[idx], "mean", 0.01, 0.01)
+    np.testing.assert_array_equal(alone.grads[0], g0)
+    # L1 drives weights towards zero: a smaller Σ|W| at the end.
+    l1_norm = [np.abs(t.params[-1, 0] * spec.weight_mask).sum() for t in (plain, alone)]
+    assert l1_norm[1] < l1_norm[0]
+
+
+def test_runner_refuses_l1_where_it_cannot_apply():
+    spec, data, start, schedule = _runner_setup()
+    sgd = OPTIMIZERS["sgd"](lr=0.1)
+    with pytest.raises(ValueError, match=r"l1 must be finite and ≥ 0, got -0\.1"):
+        run(NetworkObjective(spec, data.X_train, data.y_train),
+            [RunGroup(sgd, start, schedule, l1=-0.1)], 5)  # fmt: skip
+    with pytest.raises(ValueError, match="L1 needs an objective whose batch_loss_and_grad"):
+        run(_WithoutL1(spec, data.X_train, data.y_train),
+            [RunGroup(sgd, start, schedule, l1=0.1)], 5)  # fmt: skip
+    problem = make_problem(ProblemConfig("logistic_regression"))
+    ok = run(problem, [RunGroup(sgd, problem.default_start[None], l1=0.0)], 5)  # l1 not passed
+    assert ok.diverged_at[0] == -1
+    with pytest.raises(ValueError, match="L1 needs an objective"):
+        run(problem, [RunGroup(sgd, problem.default_start[None], l1=0.1)], 5)
+    with pytest.raises(ValueError, match="L1 needs a data objective"):
+        run(SURFACES["booth"], [RunGroup(sgd, [[1.0, 1.0]], l1=0.1)], 5)

@@ -1,9 +1,17 @@
-"""train(): paired runs, sum vs mean, real learning, divergence as data, bounded work."""
+"""train(): paired runs, sum vs mean, real learning, divergence as data, bounded work; input
+features; L1; datasets built from given or clicked points (what train is fed in the lesson).
+replay_step and unit_maps: tests/test_training_steps.py."""
 
 import numpy as np
 import pytest
 
-from engine.datasets import make_dataset
+from engine.datasets import (
+    DATASETS,
+    dataset_from_points,
+    make_dataset,
+    with_extra_training_points,
+)
+from engine.features import FEATURES
 from engine.nn import MLPSpec
 from engine.optimizers import OPTIMIZERS
 from engine.training import MAX_FRAMES, TrainRun, train
@@ -144,3 +152,189 @@ def test_bad_requests_get_clear_errors(kwargs, message):
     spec, runs = args.pop("spec"), args.pop("runs")
     with pytest.raises(ValueError, match=message):
         train(spec, MOONS, runs, **args)
+
+
+# --------------------------------------------------------------------------- input features
+
+
+def _same_result(a, b):
+    for name in a._fields:
+        x, y = getattr(a, name), getattr(b, name)
+        for u, v in zip(x, y, strict=True) if isinstance(x, list | tuple) else [(x, y)]:
+            np.testing.assert_array_equal(u, v, err_msg=name)
+            assert np.asarray(u).dtype == np.asarray(v).dtype, name
+
+
+def test_the_raw_features_are_the_default_bit_for_bit():
+    runs = [TrainRun(_sgd(0.2, 0.9), 16), TrainRun(OPTIMIZERS["adam"](lr=0.01), 32, "sum", 0.01)]
+    default = train(SPEC, MOONS, runs, epochs=2, grid_size=12, activation_points=20)
+    explicit = train(SPEC, MOONS, runs, features=("x1", "x2"), epochs=2, grid_size=12,
+                     activation_points=20)  # fmt: skip
+    _same_result(default, explicit)
+    sine = make_dataset("sine", 200, seed=0)
+    reg = MLPSpec(1, (6,), 1, "tanh", "mse", "glorot")
+    run = [TrainRun(OPTIMIZERS["adam"](lr=0.02), 16)]
+    _same_result(train(reg, sine, run, epochs=2, grid_size=10),
+                 train(reg, sine, run, features=("x1",), epochs=2, grid_size=10))  # fmt: skip
+
+
+def test_squared_features_let_a_linear_model_draw_a_circle():
+    data = make_dataset("circles", 400, seed=1)
+    run = [TrainRun(OPTIMIZERS["adam"](lr=0.05), 32)]
+    linear = MLPSpec(2, (), 1, "linear")
+    raw = train(linear, data, run, epochs=30, grid_size=10)
+    squares = train(MLPSpec(2, (), 1, "linear"), data, run, features=("x1sq", "x2sq"),
+                    epochs=30, grid_size=16, activation_points=10)  # fmt: skip
+    assert raw.test_accuracy[-1, 0] < 0.75
+    assert squares.test_accuracy[-1, 0] > 0.97
+    # Drawing stays in the raw plane: axes and activation points are raw inputs...
+    np.testing.assert_array_equal(squares.activation_points, data.X_train[:10])
+    xs, ys = squares.grid_axes
+    assert xs.min() < data.X_train[:, 0].min() and ys.max() > data.X_train[:, 1].max()
+    # ...and the grid is evaluated through the features: σ(w₁x² + w₂y² + b) at (x, y).
+    w1, w2, b = squares.params[-1, 0]
+    expected = 1 / (1 + np.exp(-(w1 * xs[None, :] ** 2 + w2 * ys[:, None] ** 2 + b)))
+    np.testing.assert_allclose(squares.grid_output[-1, 0], expected, rtol=2e-5, atol=1e-6)
+
+
+def test_sine_features_fit_a_sine_with_a_linear_model_on_1d_data():
+    sine = make_dataset("sine", 300, seed=0)
+    spec = MLPSpec(2, (), 1, "linear", "mse")
+    r = train(spec, sine, [TrainRun(OPTIMIZERS["adam"](lr=0.05), 16)], features=("x1", "sin1"),
+              epochs=40, grid_size=25)  # fmt: skip
+    assert len(r.grid_axes) == 1 and r.grid_output.shape[-1] == 25
+    assert r.test_loss[-1, 0] < 0.01  # noise 0.1: ½σ² = 0.005
+    # On standardised x = (u − m)/s, sin(u) = sin(s·x + m); the fit's grid is a smooth curve.
+    w1, w2, b = r.params[-1, 0]
+    (xs,) = r.grid_axes
+    np.testing.assert_allclose(r.grid_output[-1, 0], w1 * xs + w2 * np.sin(xs) + b, rtol=1e-5,
+                               atol=1e-5)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "spec", "features", "message"),
+    [
+        (MOONS, SPEC, ("x1", "x2", "x1sq"),
+         r"takes 2 inputs; the features \['x1', 'x2', 'x1sq'\] give 3"),
+        (MOONS, SPEC, ("x1", "x1"), "repeated"),
+        (MOONS, SPEC, ("x1", "cos1"), "Unknown feature 'cos1'"),
+        (MOONS, SPEC, (), "at least one feature"),
+        (make_dataset("sine", 100), MLPSpec(2, (4,), 1, output="mse"), ("x1", "x2"),
+         "Feature 'x2' .* needs x₂"),
+    ],
+)  # fmt: skip
+def test_features_that_do_not_fit_are_refused(data, spec, features, message):
+    with pytest.raises(ValueError, match=message):
+        train(spec, data, [TrainRun(_sgd(0.1), 8)], features=features, epochs=1)
+
+
+def test_the_work_limit_counts_the_feature_inputs():
+    spec = MLPSpec(7, (64,) * 6, 1)  # P counts 7 inputs: (7 + 1)·64 weights in layer 1
+    with pytest.raises(ValueError, match="multiply-adds; the limit is") as error:
+        train(spec, MOONS, [TrainRun(_sgd(0.1), 32)], features=tuple(FEATURES), epochs=9000,
+              grid_size=10)  # fmt: skip
+    T, frames = 9000 * 10, 120
+    expected = 3 * T * 32 * spec.n_params + frames * (320 + 80 + 100 + 200) * spec.n_params
+    assert f"about {expected:,} multiply-adds" in str(error.value)
+
+
+def test_l1_trains_differently_and_shrinks_the_weights():
+    runs = [TrainRun(_sgd(0.2, 0.9), 16), TrainRun(_sgd(0.2, 0.9), 16, l1=0.005)]
+    r = train(SPEC, MOONS, runs, epochs=10, grid_size=10)
+    np.testing.assert_array_equal(r.params[0, 0], r.params[0, 1])  # same start
+    abs_w = np.abs(r.params[-1] * SPEC.weight_mask).sum(axis=-1)
+    assert abs_w[1] < 0.8 * abs_w[0]
+    # L1 is in the batch loss the optimizer saw, not in the reported data loss.
+    first = r.batch_loss[0]
+    w0 = np.abs(r.params[0, 0] * SPEC.weight_mask).sum()
+    assert first[1] - first[0] == pytest.approx(0.005 * w0, rel=1e-10, abs=0)
+
+
+# --------------------------------------------------------------------------- your own points
+
+
+def test_points_are_split_and_standardised_exactly_as_make_dataset_does():
+    seed, n = 4, 300
+    data_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
+    X, y = DATASETS["moons"].generate(n, DATASETS["moons"].default_noise, data_rng)
+    own = dataset_from_points(X, y, seed=seed, test_fraction=0.25)
+    drawn = make_dataset("moons", n, seed=seed, test_fraction=0.25)
+    for name in ("X_train", "y_train", "X_test", "y_test", "mean", "std"):
+        np.testing.assert_array_equal(getattr(own, name), getattr(drawn, name), err_msg=name)
+    assert (own.key, own.task, own.n_classes, own.label_noise) == ("custom", "classification",
+                                                                   2, 0.0)  # fmt: skip
+    assert not own.X_train.flags.writeable
+    raw = dataset_from_points(X, y, seed=seed, standardize=False, key="mine")
+    np.testing.assert_array_equal(raw.mean, [0, 0])
+    np.testing.assert_array_equal(raw.std, [1, 1])
+    assert raw.key == "mine"
+
+
+def test_points_for_regression_and_more_classes_than_present():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    reg = dataset_from_points(X, [0.5, -1.0, 2.0, 0.0], task="regression", test_fraction=0.0)
+    assert reg.n_classes == 1 and reg.n_inputs == 1 and len(reg.X_train) == 4
+    np.testing.assert_allclose(reg.X_train.mean(), 0.0, atol=1e-15)
+    np.testing.assert_allclose(reg.X_train.std(), 1.0, rtol=1e-15)
+    three = dataset_from_points(np.eye(2)[[0, 1, 0, 1]], [0, 1, 1, 0], n_classes=3)
+    assert three.n_classes == 3 and len(three.X_train) + len(three.X_test) == 4
+    assert (
+        len(dataset_from_points([[0.0, 1.0], [1.0, 0.0]], [0, 1], test_fraction=0.9).X_train) == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (([[0.0, 1.0]], [0]), {}, "between 2 and 20000 points, got 1"),
+        (([[0.0, 1.0, 2.0]] * 3, [0, 1, 0]), {}, r"X must have shape \(n, 1\) or \(n, 2\)"),
+        (([[0.0, 1.0]] * 3, [0, 1]), {}, r"y must have shape \(3,\)"),
+        (([[0.0, np.nan], [1.0, 1.0]], [0, 1]), {}, "finite"),
+        (([[0.0], [1.0]], [0, np.inf]), {"task": "regression"}, "finite"),
+        (([[0.0], [1.0]], [0, 0.5]), {}, "integers from 0 to 9, got 0.5"),
+        (([[0.0], [1.0]], [0, -1]), {}, "got -1"),
+        (([[0.0], [1.0]], [0, 3]), {"n_classes": 3}, "integers from 0 to 2, got 3"),
+        (([[0.0], [1.0]], [1, 1]), {"n_classes": 2}, "at least 2 distinct classes"),
+        (([[0.0], [1.0]], [0, 1]), {"n_classes": 11}, "from 2 to 10, got 11"),
+        (([[0.0], [1.0]], [0, 1]), {"task": "ranking"}, "task must be"),
+        (([[0.0], [1.0]], [0, 1]), {"task": "regression", "n_classes": 2}, "n_classes=1"),
+        (([[0.0], [1.0]], [0, 1]), {"test_fraction": 0.95}, "test_fraction"),
+        (([["a"], ["b"]], [0, 1]), {}, "must be numbers"),
+    ],
+)
+def test_bad_points_are_refused(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        dataset_from_points(*args, **kwargs)
+
+
+def test_clicked_points_join_the_training_set_only_in_the_standardised_frame():
+    base = make_dataset("moons", 200, seed=0)
+    more = with_extra_training_points(base, [[0.5, -0.5], [3.0, 3.0]], [1, 2])
+    assert len(more.X_train) == len(base.X_train) + 2 and more.n_classes == 3
+    np.testing.assert_array_equal(more.X_train[-2:], [[0.5, -0.5], [3.0, 3.0]])
+    np.testing.assert_array_equal(more.y_train[:-2], base.y_train)
+    np.testing.assert_array_equal(more.y_train[-2:], [1, 2])
+    assert more.X_test is base.X_test and more.mean is base.mean and more.std is base.std
+    assert len(base.X_train) == 160 and base.n_classes == 2  # the original is untouched
+    assert with_extra_training_points(base, [[0.0, 0.0]], [1]).n_classes == 2
+    # The grown set trains: the new point is in the batches.
+    spec = MLPSpec(2, (4,), 3, "relu", "softmax_ce")
+    r = train(spec, more, [TrainRun(_sgd(0.1), 162)], epochs=1, grid_size=10)
+    assert r.frame_examples[-1, 0] == 162
+    sine = make_dataset("sine", 50, seed=0)
+    assert len(with_extra_training_points(sine, [[0.1]], [2.5]).X_train) == 41
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        ([[0.0]], [1], r"X must have shape \(n, 2\)"),
+        ([[0.0, np.nan]], [1], "finite"),
+        ([[0.0, 0.0]], [3], "integers from 0 to 2, got 3"),
+        ([[0.0, 0.0]], [0.5], "got 0.5"),
+        ([[0.0, 0.0]] * 20_000, [0] * 20_000, "At most 20000 examples in all"),
+    ],
+)
+def test_bad_clicked_points_are_refused(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        with_extra_training_points(MOONS, X, y)
