@@ -51,22 +51,26 @@ def frame_rows(n_rows: int, max_frames: int = 120) -> NDArray[np.intp]:
     return np.unique(np.round(np.linspace(0, n_rows - 1, count)).astype(np.intp))
 
 
-def _animate_args(duration: int) -> dict[str, Any]:
+def _animate_args(duration: int, redraw: bool = False) -> dict[str, Any]:
     return {
-        "frame": {"duration": duration, "redraw": False},
+        "frame": {"duration": duration, "redraw": redraw},
         "transition": {"duration": 0},
         "fromcurrent": True,
         "mode": "immediate",
     }
 
 
-def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dict[str, Any]:
+def add_playback(
+    fig: dict[str, Any], steps: Sequence[int], style: Style, *, redraw: bool = False
+) -> dict[str, Any]:
     """Add play/pause at three speeds and a step slider to ``fig`` (a figure dict with frames).
 
     Args:
         fig: ``{"data": ..., "layout": ..., "frames": [...]}``; frame i is named ``str(steps[i])``.
         steps: the optimizer step shown by each frame.
         style: sizes (projector mode makes buttons and labels large).
+        redraw: redraw the whole plot at every frame. Scatter traces animate without it;
+            heatmap traces change only with it (plotly.js redraws them, it cannot morph them).
 
     Returns:
         The same dict, with ``layout.updatemenus`` and ``layout.sliders`` set, the bottom
@@ -74,7 +78,7 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
         controls take no space from the plot.
     """
     buttons: list[dict[str, Any]] = [
-        {"label": f"▶ {name}", "method": "animate", "args": [None, _animate_args(ms)]}
+        {"label": f"▶ {name}", "method": "animate", "args": [None, _animate_args(ms, redraw)]}
         for name, ms in SPEEDS_MS
     ]
     buttons.append({"label": "‖ Pause", "method": "animate", "args": copy.deepcopy(PAUSE_ARGS)})
@@ -115,7 +119,7 @@ def add_playback(fig: dict[str, Any], steps: Sequence[int], style: Style) -> dic
                 {
                     "label": str(s),
                     "method": "animate",
-                    "args": [[str(s)], {**_animate_args(0), "fromcurrent": False}],
+                    "args": [[str(s)], {**_animate_args(0, redraw), "fromcurrent": False}],
                 }
                 for s in steps
             ],

@@ -39,6 +39,14 @@ LESSONS = [
         "Two runs on the same batches, the gradient noise of a mini-batch, the best learning "
         "rate for every batch size against the theory, and what L2 does under each.",
     ),
+    (
+        "training.py",
+        "What is training?",
+        ":material/model_training:",
+        "What happens, step by step, when a network learns to separate two classes?",
+        "Train a small network on toy data and watch its decision boundary form: the batch, "
+        "the forward pass, the loss, the backward pass and the update, A against B.",
+    ),
 ]
 
 st.title("Descent Lab")

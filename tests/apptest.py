@@ -18,6 +18,7 @@ PAGES = {
     "race": "../../pages/race.py",
     "rolling_ball": "../../pages/rolling_ball.py",
     "sum_or_mean": "../../pages/sum_or_mean.py",
+    "training": "../../pages/training.py",
 }
 
 

@@ -43,6 +43,12 @@ def pages() -> list[st.Page]:
             icon=":material/functions:",
             url_path="sum_or_mean",
         ),
+        st.Page(
+            PAGES_DIR / "training.py",
+            title="What is training?",
+            icon=":material/model_training:",
+            url_path="training",
+        ),
     ]
 
 
@@ -98,5 +104,6 @@ def every_key() -> set[str]:
     from ui.race.params import LESSON as RACE  # imported here: these import the shell's users
     from ui.rolling_ball.params import LESSON as BALL
     from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
+    from ui.training.params import LESSON as TRAINING
 
-    return {k for lesson in (SHARED, RACE, BALL, SUM_OR_MEAN) for k in lesson.keys}
+    return {k for lesson in (SHARED, RACE, BALL, SUM_OR_MEAN, TRAINING) for k in lesson.keys}

@@ -1,0 +1,481 @@
+"""The stage of the "What is training?" lesson: one or two networks learning, frame by frame.
+
+``training_stage_figure(result, data, labels, ...)`` draws, for K runs trained on the same
+batches, a top row with one plane per run — the network's prediction over the plane as a
+heatmap, the training points (filled) and test points (hollow), the misclassified ones crossed —
+and a bottom row with the loss and accuracy curves and a marker at the current frame.
+Regression draws the prediction curve through the points instead, and the loss only.
+
+The heatmaps are uint8 typed arrays (one byte a cell: 2 runs × 120 frames × 40² cells is
+0.5 MB of JSON) on colour scales whose top value, ``GREY``, is a diverged network's blank
+plane. plotly.js changes a heatmap only when it redraws, so the playback redraws every frame.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from numpy.typing import ArrayLike, NDArray
+
+from engine.datasets import Dataset
+from engine.training import TrainResult
+from figures.animation import add_playback, frame_rows
+from figures.common import compact, finish, log_axis, typed_array
+from figures.style import INK, OKABE_ITO, SYMBOLS, Style, series_style
+
+Array = NDArray[np.float64]
+
+STAGE_PICKER_TRACE = 0  # index of the invisible click grid on run A's plane (picker=True)
+PICKER_POINTS = 30  # per axis: a click lands within half a cell (1/60 of the plane) of a point
+MAX_FRAMES = 120
+# Heatmap values: P(class 1) ∈ [0, 1] → 0 … LEVELS, and GREY for a diverged (NaN) network.
+# A flat region of value b is base64 of b, b, b, …; plotly's to_json writes every "/" in it
+# as \u002f (six characters), which made an all-255 plane six times its size. So no value
+# whose run holds a "/" is drawn: GREY is 250, not 255, and the others move down by one.
+LEVELS = 248
+GREY = 250
+_NO_SLASH = np.array([b - 1 if "/" in base64.b64encode(bytes([b] * 3)).decode() else b
+                      for b in range(256)], dtype=np.uint8)  # fmt: skip
+GREY_COLOUR = "#c8c8c8"
+HEAT = 0.5  # share of a class's colour in the plane at full confidence: the points, drawn in
+# the full colour, stay visible on their own class's region
+X_AXES = {"steps": ("frame_steps", "optimizer step"), "epochs": ("frame_epochs", "epoch"),
+          "examples": ("frame_examples", "examples seen")}  # fmt: skip
+GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "cross": "✚",
+          "star": "★", "hexagon": "⬢"}  # fmt: skip
+TOP, BOTTOM = (0.44, 1.0), (0.0, 0.26)  # the rows' vertical domains
+
+
+def mix(colour: str, share: float) -> str:
+    """``colour`` (#rrggbb) mixed with white, ``share`` of the colour kept."""
+    r, g, b = (round(255 - share * (255 - int(colour[i : i + 2], 16))) for i in (1, 3, 5))
+    return f"rgb({r},{g},{b})"
+
+
+def u1_grid(levels: NDArray[np.uint8]) -> dict[str, str]:
+    """Plotly's typed-array form of a 2-D uint8 array (what plotly.py writes for one)."""
+    rows, cols = levels.shape
+    encoded = base64.b64encode(np.ascontiguousarray(levels, dtype=np.uint8).tobytes())
+    return {"dtype": "u1", "bdata": encoded.decode("ascii"), "shape": f"{rows}, {cols}"}
+
+
+def u1_array(values: NDArray[np.uint8]) -> dict[str, str]:
+    """Plotly's typed-array form of a 1-D uint8 array."""
+    encoded = base64.b64encode(np.ascontiguousarray(values, dtype=np.uint8).tobytes())
+    return {"dtype": "u1", "bdata": encoded.decode("ascii")}
+
+
+def binary_scale(*, grey: bool = True) -> list[list[Any]]:
+    """P(class 1) on 0 … LEVELS: blue (class 0) → white at 0.5 → vermillion (class 1), then
+    ``GREY`` (or the scale alone on 0 … 1, for the colour bar)."""
+    top = LEVELS / GREY if grey else 1.0
+    scale: list[list[Any]] = [[0.0, mix(OKABE_ITO[0], HEAT)], [top / 2, "rgb(255,255,255)"],
+                              [top, mix(OKABE_ITO[1], HEAT)]]  # fmt: skip
+    return [*scale, [1.0, GREY_COLOUR]] if grey else scale
+
+
+def class_width(n_classes: int) -> int:
+    """Heatmap values per class when a value is class · width + confidence band."""
+    return GREY // n_classes
+
+
+def classes_scale(n_classes: int) -> list[list[Any]]:
+    """One light → dark ramp per class in its Okabe–Ito colour, then ``GREY``."""
+    width = class_width(n_classes)
+    scale: list[list[Any]] = []
+    for c in range(n_classes):
+        colour = OKABE_ITO[c % len(OKABE_ITO)]
+        scale += [[c * width / GREY, mix(colour, 0.12)],
+                  [(c * width + width - 1) / GREY, mix(colour, 0.62)]]  # fmt: skip
+    return [*scale, [1.0, GREY_COLOUR]]
+
+
+def plane_levels(output: ArrayLike, multi: bool, discretize: bool) -> NDArray[np.uint8]:
+    """Grid predictions → heatmap values, NaN → ``GREY``.
+
+    Two classes, ``(..., G, G)`` P(class 1): round(P · LEVELS), or 0 / LEVELS for the side of
+    0.5 when ``discretize``. C classes, ``(..., G, G, C)``: argmax class · w + the confidence
+    max P from 1/C → 1 in w bands (w = ``class_width(C)``); the middle band when ``discretize``.
+    """
+    out = np.asarray(output, dtype=np.float64)
+    if not multi:
+        finite = np.isfinite(out)
+        p = np.clip(np.where(finite, out, 0.0), 0.0, 1.0)
+        level = np.where(p > 0.5, LEVELS, 0) if discretize else np.round(p * LEVELS)
+    else:
+        C = out.shape[-1]
+        width = class_width(C)
+        finite = np.all(np.isfinite(out), axis=-1)
+        probs = np.where(finite[..., None], out, 0.0)
+        band = np.round((probs.max(axis=-1) - 1 / C) / (1 - 1 / C) * (width - 1))
+        band = (width - 1) // 2 if discretize else np.clip(band, 0, width - 1)
+        level = probs.argmax(axis=-1) * width + band
+    return _NO_SLASH[np.where(finite, level, GREY).astype(np.uint8)]
+
+
+def predicted_class(
+    output: ArrayLike, axes: Sequence[Array], points: ArrayLike, multi: bool
+) -> Array:
+    """The class the grid predicts at ``points (n, 2)``, ``(..., n)``, NaN where it is NaN.
+
+    The grid ``(..., G, G)`` P(class 1) or ``(..., G, G, C)`` (rows are y) is interpolated
+    bilinearly, then decided (P > 0.5, or argmax). The figure has the grid, not the network:
+    a point within a cell of the boundary may differ from the network's own decision.
+    """
+    grid = np.asarray(output, dtype=np.float64)
+    if multi:
+        grid = np.moveaxis(grid, -1, -3)  # (..., C, G, G)
+    cells, fracs = [], []
+    for axis, coord in zip(axes, np.asarray(points, dtype=np.float64).T, strict=True):
+        u = (coord - axis[0]) / (axis[-1] - axis[0]) * (len(axis) - 1)
+        u = np.clip(u, 0, len(axis) - 1)
+        cell = np.minimum(np.floor(u).astype(np.intp), len(axis) - 2)
+        cells.append(cell)
+        fracs.append(u - cell)
+    (i, j), (fx, fy) = cells, fracs
+    below = (1 - fx) * grid[..., j, i] + fx * grid[..., j, i + 1]
+    above = (1 - fx) * grid[..., j + 1, i] + fx * grid[..., j + 1, i + 1]
+    value = (1 - fy) * below + fy * above
+    if not multi:
+        return np.where(np.isfinite(value), (value > 0.5).astype(np.float64), np.nan)
+    value = np.moveaxis(value, -2, -1)  # (..., n, C)
+    ok = np.all(np.isfinite(value), axis=-1)
+    return np.where(ok, np.where(ok[..., None], value, 0.0).argmax(axis=-1), np.nan)
+
+
+def _class_marker(c: int, style: Style, hollow: bool) -> dict[str, Any]:
+    """Class c's colour and symbol (circle, square, diamond); test points hollow."""
+    colour, symbol = OKABE_ITO[c % len(OKABE_ITO)], SYMBOLS[c % 3]
+    if hollow:
+        return {"symbol": f"{symbol}-open", "size": style.marker - 1, "color": colour,
+                "line": {"width": max(1.5, 0.7 * style.line), "color": colour}}  # fmt: skip
+    return {"symbol": symbol, "size": style.marker - 2, "color": colour,
+            "line": {"width": 0.8, "color": INK}}  # fmt: skip
+
+
+def _scatter(X: Array, y: Array, axes: dict[str, str], **props: Any) -> dict[str, Any]:
+    """Points of a plane (x₁, x₂) or, for 1-D inputs, of the regression (x, target)."""
+    return {"type": "scatter", "mode": "markers", **axes, "x": typed_array(X[:, 0]),
+            "y": typed_array(X[:, 1] if X.shape[1] > 1 else y), **props}  # fmt: skip
+
+
+def _plane(
+    k: int,
+    result: TrainResult,
+    data: Dataset,
+    output: Array,
+    axes: dict[str, str],
+    style: Style,
+    *,
+    labels: Sequence[str],
+    discretize: bool,
+    extra: tuple[Array, Array] | None,
+    picker: bool,
+) -> tuple[list[dict[str, Any]], list[tuple[int, list[dict[str, Any]]]]]:
+    """Run k's plane: its traces, and (offset in them, update per frame) of the moving ones."""
+    regression, multi = data.task == "regression", output.ndim == 5
+    first, s = k == 0, series_style(k)
+    grid_axes = result.grid_axes
+    traces: list[dict[str, Any]] = []
+    moving: list[tuple[int, list[dict[str, Any]]]] = []
+    if regression:
+        traces.append({"type": "scatter", "mode": "lines", **axes, "x": typed_array(grid_axes[0]),
+                       "name": f"{labels[k]}: prediction", "hoverinfo": "skip",
+                       "showlegend": False,  # the plane's title has the run's colour
+                       "line": {"color": s.color, "width": style.line + 1,
+                                "dash": s.dash}})  # fmt: skip
+        moving.append((0, [{"y": typed_array(row[k])} for row in output]))
+    else:
+        levels = plane_levels(output[:, k], multi, discretize)  # (F, G, G)
+        smooth = "best" if not (multi or discretize) else False
+        scale = classes_scale(output.shape[-1]) if multi else binary_scale()
+        traces.append({"type": "heatmap", **axes, "x": typed_array(grid_axes[0]),
+                       "y": typed_array(grid_axes[1]), "zmin": 0, "zmax": GREY,
+                       "colorscale": scale, "showscale": False, "hoverinfo": "skip",
+                       "zsmooth": smooth, "name": f"{labels[k]}: prediction"})  # fmt: skip
+        moving.append((0, [{"type": "heatmap", "z": u1_grid(z)} for z in levels]))
+    n_classes = 1 if regression else (output.shape[-1] if multi else 2)
+    for X, y, hollow in ((data.X_train, data.y_train, False), (data.X_test, data.y_test, True)):
+        X, y = np.asarray(X), np.asarray(y)
+        what = "test" if hollow else "train"
+        for c in range(n_classes):
+            mine = np.ones(len(y), bool) if regression else y == c
+            marker = _class_marker(c, style, hollow)
+            if regression:  # one kind of point: ink, filled or hollow
+                marker = {**marker, "color": INK,
+                          "line": {"width": 1.5 if hollow else 0.5,
+                                   "color": INK if hollow else "white"}}  # fmt: skip
+            name = "test points (hollow)" if hollow else (
+                "training points" if regression else f"class {c}")  # fmt: skip
+            point = what if regression else f"{what}, class {c}"
+            hover = {"hoverinfo": "skip"} if picker else {
+                "hovertemplate": f"{point}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"}  # fmt: skip
+            traces.append(_scatter(X[mine], y[mine], axes, name=name, marker=marker,
+                                   legendgroup=name, showlegend=first and (not hollow or c == 0),
+                                   **hover))  # fmt: skip
+    if extra is not None:
+        X, y = extra
+        kinds = [0] * len(y) if regression else [int(v) for v in y]
+        traces.append(_scatter(X, y, axes, name="your points", legendgroup="your points",
+                               showlegend=first, hoverinfo="skip",
+                               marker={"size": style.marker + 5, "line": {"width": 3, "color": INK},
+                                       "symbol": [SYMBOLS[i % 3] for i in kinds],
+                                       "color": [OKABE_ITO[i % 7] for i in kinds]}))  # fmt: skip
+    if regression:
+        return traces, moving
+    for X, y, test in ((data.X_train, data.y_train, False), (data.X_test, data.y_test, True)):
+        name = "misclassified (test)" if test else "misclassified (train)"
+        marker = ({"symbol": "circle-x-open", "size": style.marker + 3, "color": "black",
+                   "line": {"width": 1.5, "color": "black"}} if test else
+                  {"symbol": "x-thin", "size": style.marker, "color": "black",
+                   "line": {"width": 1.5, "color": "black"}})  # fmt: skip
+        mark = {"type": "scatter", "mode": "markers", **axes, "name": name, "legendgroup": name,
+                "hoverinfo": "skip", "marker": marker}  # fmt: skip
+        if first:  # plotly.js drops a trace from the legend in a frame where it is empty
+            traces.append({**mark, "x": [None], "y": [None], "showlegend": True})
+        # A mark on every point, shown (opacity 1) where the point is misclassified: a frame
+        # sends one byte a point instead of the misclassified points' coordinates.
+        X = np.asarray(X)
+        traces.append({**mark, "x": typed_array(X[:, 0]), "y": typed_array(X[:, 1]),
+                       "marker": dict(marker), "showlegend": False})  # fmt: skip
+        pred = predicted_class(output[:, k], grid_axes, X, multi)  # (F, n)
+        wrong = (np.isfinite(pred) & (pred != np.asarray(y))).astype(np.uint8)
+        moving.append((len(traces) - 1, [{"marker": {"opacity": u1_array(w)}} for w in wrong]))
+    return traces, moving
+
+
+def _curves(
+    p: int,
+    n: int,
+    name: str,
+    values: Array,
+    xs: Array,
+    labels: Sequence[str],
+    style: Style,
+    x_title: str,
+) -> tuple[list[dict[str, Any]], list[tuple[int, list[dict[str, Any]]]], dict[str, Any]]:
+    """Panel p of the bottom row (axes x{n}, y{n}): train (solid) and test (dashed) ``values
+    (2, F, K)`` of every run against ``xs (F, K)``, a dotted line at run A's current x and a
+    marker on each curve. Returns its traces, moving ones and y axis."""
+    K = xs.shape[1]
+    ax = {"xaxis": f"x{n}", "yaxis": f"y{n}"}
+    positive = values[np.isfinite(values) & (values > 0)]
+    log = name == "loss" and positive.size > 0 and positive.max() > 100 * positive.min()
+    if log:
+        low, high = np.log10(positive.min()), np.log10(positive.max())
+        y_range = [float(low - 0.06 * (high - low)), float(high + 0.06 * (high - low))]
+        y_axis = {**log_axis(values), "range": y_range}
+    elif name == "accuracy":
+        finite = values[np.isfinite(values)]
+        low = min(0.5, float(np.floor(10 * finite.min()) / 10)) if finite.size else 0.0
+        y_axis = {"range": [low, 1.0 + 0.03 * (1 - low)], "tickformat": ".0%"}
+    else:
+        high = float(positive.max()) if positive.size else 1.0
+        y_axis = {"range": [0.0, 1.05 * high]}
+    y_axis.update(domain=list(BOTTOM), anchor=f"x{n}", autorange=False)
+    traces: list[dict[str, Any]] = []
+    if p == 0:  # the legend's key to the lines, in ink: a run is its colour and symbol
+        for name_, dash, end in (("train (solid line)", "solid", ""),
+                                 ("test (dashed line)", "dash", "-open")):  # fmt: skip
+            traces.append({"type": "scatter", "mode": "lines+markers", **ax, "x": [None],
+                           "y": [None], "name": name_,
+                           "line": {"color": INK, "width": style.line, "dash": dash},
+                           "marker": {"symbol": "circle" + end, "size": style.marker - 2,
+                                      "color": INK}, "hoverinfo": "skip"})  # fmt: skip
+    for k in range(K):
+        s = series_style(k)
+        for which, part in enumerate(("train", "test")):
+            traces.append({
+                "type": "scatter", "mode": "lines+markers", **ax, "x": typed_array(xs[:, k]),
+                "y": typed_array(values[which, :, k]), "name": f"{labels[k]}: {part}",
+                "showlegend": False,  # the titles say which run and which line is which
+                "line": {"color": s.color, "width": style.line,
+                         "dash": "dash" if which else "solid"},
+                "marker": {"symbol": f"{s.symbol}-open" if which else s.symbol,
+                           "size": style.marker - 2, "maxdisplayed": 8, "color": s.color},
+                "hovertemplate": f"{labels[k]}, {part} {name} %{{y:.4g}}<br>{x_title} "
+                                 "%{x:.4g}<extra></extra>",
+            })  # fmt: skip
+    y0, y1 = y_axis["range"]
+    traces.append({"type": "scatter", "mode": "lines", **ax, "name": "now",
+                   "y": [10**y0, 10**y1] if log else [y0, y1], "showlegend": False,
+                   "hoverinfo": "skip",
+                   "line": {"color": INK, "width": max(1.0, style.line / 2),
+                            "dash": "dot"}})  # fmt: skip
+    colours = [series_style(k).color for k in range(K) for _ in range(2)]
+    symbols = [series_style(k).symbol + end for k in range(K) for end in ("", "-open")]
+    traces.append({"type": "scatter", "mode": "markers", **ax, "name": "current value",
+                   "showlegend": False, "hoverinfo": "skip",
+                   "marker": {"symbol": symbols, "size": style.marker + 2, "color": colours,
+                              "line": {"width": 2, "color": colours}}})  # fmt: skip
+    line = [{"x": compact([x, x])} for x in xs[:, 0]]
+    marks = [{"x": typed_array(np.repeat(x, 2)), "y": typed_array(v.T.ravel())}
+             for x, v in zip(xs, np.moveaxis(values, 1, 0), strict=True)]  # fmt: skip
+    return traces, [(len(traces) - 2, line), (len(traces) - 1, marks)], y_axis
+
+
+def training_stage_figure(
+    result: TrainResult,
+    data: Dataset,
+    labels: Sequence[str],
+    *,
+    x_axis: str = "steps",
+    discretize: bool = False,
+    extra_points: tuple[ArrayLike, ArrayLike] | None = None,
+    picker: bool = False,
+    style: Style,
+) -> go.Figure:
+    """The animated stage: each run's prediction over the plane, and the curves below.
+
+    Args:
+        result: K runs (1 or 2) from ``engine.training.train``; every frame is drawn (≤ 120).
+        data: the dataset they trained on (its points are drawn; classes or regression).
+        labels: a title per run.
+        x_axis: the curves' x: "steps" (``frame_steps``), "epochs" or "examples".
+        discretize: draw only the predicted class (the decision regions), not its confidence.
+        extra_points: ``(X (n, 2), y (n,))`` points the learner added (they are in the
+            training set too), drawn larger and outlined.
+        picker: add trace ``STAGE_PICKER_TRACE``: invisible points over run A's plane; a click
+            selects the one under it, whose x and y are the plane's coordinates there
+            (standardised inputs; for regression, x and target).
+        style: sizes; ``style.height`` is the plot area (the playback controls add to it).
+
+    Returns:
+        Frames named by run A's step; each updates only the heatmaps (or prediction curves),
+        the misclassified marks and the curves' markers, never the layout.
+
+    Raises:
+        ValueError: an unknown ``x_axis`` or a label count that is not K.
+    """
+    if x_axis not in X_AXES:
+        raise ValueError(f"x_axis must be one of {sorted(X_AXES)}, got {x_axis!r}")
+    F, K = result.frame_steps.shape
+    if len(labels) != K:
+        raise ValueError(f"{K} runs need {K} labels, got {len(labels)}")
+    rows = frame_rows(F, MAX_FRAMES)
+    regression = data.task == "regression"
+    steps = result.frame_steps[rows]  # (F, K)
+    dead = (result.diverged_at >= 0) & (steps >= result.diverged_at)  # (F, K)
+    output = np.array(result.grid_output[rows], dtype=np.float64)
+    output[dead] = np.nan
+    if output.ndim == 5 and output.shape[-1] == 2:
+        output = output[..., 1]  # a two-class softmax: P(class 1)
+    grid_axes = [np.asarray(a, dtype=np.float64) for a in result.grid_axes]
+    x_range = [float(grid_axes[0][0]), float(grid_axes[0][-1])]
+    if regression:
+        targets = np.concatenate([data.y_train, data.y_test])
+        low, high = float(targets.min()), float(targets.max())
+        pad = 0.2 * max(high - low, 1e-9)
+        y_range = [low - pad, high + pad]
+    else:
+        y_range = [float(grid_axes[1][0]), float(grid_axes[1][-1])]
+    planes = [{"xaxis": f"x{k + 1}", "yaxis": f"y{k + 1}"} for k in range(K)]
+    planes[0] = {"xaxis": "x", "yaxis": "y"}
+    data_list: list[dict[str, Any]] = []
+    if picker:  # first, so that its index is STAGE_PICKER_TRACE whatever else is drawn
+        gx, gy = np.meshgrid(np.linspace(x_range[0], x_range[1], PICKER_POINTS),
+                             np.linspace(y_range[0], y_range[1], PICKER_POINTS))  # fmt: skip
+        hidden = {"marker": {"opacity": 0}}
+        # hoverinfo "none", not "skip": no label, but clicks still select a point
+        data_list.append({"type": "scatter", "mode": "markers", **planes[0], "name": "picker",
+                          "x": typed_array(gx.ravel()), "y": typed_array(gy.ravel()),
+                          "marker": {"size": 14, "opacity": 0, "color": INK},
+                          "selected": hidden, "unselected": hidden, "hoverinfo": "none",
+                          "showlegend": False})  # fmt: skip
+    if not regression and output.ndim == 4 and not discretize:
+        data_list.append(_colour_bar(style))
+    extra = None
+    if extra_points is not None and len(np.asarray(extra_points[1])):
+        y_extra = np.asarray(extra_points[1], dtype=np.float64)
+        X_extra = np.asarray(extra_points[0], dtype=np.float64).reshape(len(y_extra), -1)
+        extra = (X_extra, y_extra)
+    moving: list[tuple[int, list[dict[str, Any]]]] = []
+    for k in range(K):
+        traces, updates = _plane(k, result, data, output, planes[k], style, labels=labels,
+                                 discretize=discretize, extra=extra, picker=picker)  # fmt: skip
+        moving += [(len(data_list) + i, u) for i, u in updates]
+        data_list += traces
+    field, x_title = X_AXES[x_axis]
+    xs = np.asarray(getattr(result, field), dtype=np.float64)[rows]  # (F, K)
+    panels = [("loss", result.train_loss, result.test_loss)]
+    if not regression:
+        panels.append(("accuracy", result.train_accuracy, result.test_accuracy))
+    x_max = float(np.nanmax(xs)) if np.isfinite(xs).any() and np.nanmax(xs) > 0 else 1.0
+    layout: dict[str, Any] = {}
+    annotations = []
+    for p, (name, train_values, test_values) in enumerate(panels):
+        n = K + p + 1
+        values = np.stack([train_values[rows], test_values[rows]]).astype(np.float64)
+        values[:, dead] = np.nan  # (2, F, K): a diverged run's curves stop
+        traces, updates, y_axis = _curves(p, n, name, values, xs, labels, style, x_title)
+        moving += [(len(data_list) + i, u) for i, u in updates]
+        data_list += traces
+        width = 1.0 / len(panels)
+        left, right = p * width + (0.05 if p else 0.0), (p + 1) * width - (0.05 if p == 0 else 0.0)
+        layout[f"xaxis{n}"] = {"title": {"text": x_title}, "anchor": f"y{n}",
+                               "domain": [left, right], "range": [0.0, 1.02 * x_max],
+                               "autorange": False}  # fmt: skip
+        layout[f"yaxis{n}"] = y_axis
+        # named above the panel, not beside it: a y title takes the width the panels need
+        scale = " (log scale)" if y_axis.get("type") == "log" else ""
+        annotations.append({"text": f"<b>{name}</b>{scale}", "xref": f"x{n} domain",
+                            "yref": f"y{n} domain", "x": 0.0, "xanchor": "left", "y": 1.0,
+                            "yanchor": "bottom", "showarrow": False,
+                            "font": {"size": style.font, "color": INK}})  # fmt: skip
+    for k in range(K):
+        n = "" if k == 0 else str(k + 1)
+        left, right = k / K + (0.04 if k else 0.0), (k + 1) / K - (0.04 if k < K - 1 else 0.0)
+        layout[f"xaxis{n}"] = {"domain": [left, right], "range": x_range, "autorange": False,
+                               "constrain": "domain", "anchor": f"y{n}"}  # fmt: skip
+        layout[f"yaxis{n}"] = {"domain": list(TOP), "range": y_range, "autorange": False,
+                               "constrain": "domain", "anchor": f"x{n}"}  # fmt: skip
+        if not regression:  # the plane undistorted: a circle stays a circle
+            layout[f"yaxis{n}"]["scaleanchor"] = f"x{n}"
+        # the run's colour and symbol, as its curves below are drawn (not the legend's width)
+        s = series_style(k)
+        title = f'<span style="color:{s.color}">{GLYPHS.get(s.symbol, "●")}</span> {labels[k]}'
+        if result.diverged_at[k] >= 0:
+            title += f" — diverged at step {int(result.diverged_at[k])}"
+        annotations.append({"text": f"<b>{title}</b>", "xref": f"x{n} domain",
+                            "yref": f"y{n} domain", "x": 0.5, "y": 1.0, "yanchor": "bottom",
+                            "showarrow": False,
+                            "font": {"size": style.font, "color": INK}})  # fmt: skip
+    layout.update(annotations=annotations, showlegend=True,
+                  legend={"x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top",
+                          "tracegroupgap": 0, "itemsizing": "constant"},
+                  margin={"l": 60, "r": 20, "t": round(2.2 * style.font) + 10})  # fmt: skip
+    names = [int(s) for s in steps[:, 0]]
+    indices = [i for i, _ in moving]
+    frames = [{"name": str(name), "traces": indices, "data": [u[f] for _, u in moving]}
+              for f, name in enumerate(names)]  # fmt: skip
+    for i, per_frame in moving:
+        _merge(data_list[i], per_frame[0])
+    fig = {"data": data_list, "layout": layout, "frames": frames}
+    add_playback(fig, names, style, redraw=True)
+    return finish(fig, style)
+
+
+def _merge(trace: dict[str, Any], update: dict[str, Any]) -> None:
+    """Apply a frame's update to a trace as plotly.js does: nested objects merged, not replaced."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(trace.get(key), dict) and "bdata" not in value:
+            _merge(trace[key], value)
+        else:
+            trace[key] = value
+
+
+def _colour_bar(style: Style) -> dict[str, Any]:
+    """An invisible scatter that carries the one colour bar, P(class 1), for every plane."""
+    bar = {"title": {"text": "P(class 1)", "font": {"size": style.font}},
+           "tickfont": {"size": style.tick_font}, "tickformat": ".1f", "thickness": 12,
+           "len": BOTTOM[1], "x": 1.02, "xanchor": "left", "y": 0.0,
+           "yanchor": "bottom"}  # fmt: skip
+    return {"type": "scatter", "mode": "markers", "x": [None], "y": [None], "showlegend": False,
+            "name": "colour scale",
+            "hoverinfo": "skip",
+            "marker": {"color": [0.0, 1.0], "colorscale": binary_scale(grey=False), "cmin": 0.0,
+                       "cmax": 1.0, "showscale": True, "colorbar": bar}}  # fmt: skip

@@ -1,0 +1,378 @@
+"""Computations of the "What is training?" lesson, cached by their full configuration.
+
+``setup_from(values, seed)`` turns the page's values into a ``Setup`` (frozen, hashable: the
+cache key): the data, the features, the network and one or two ``TrainRun``s that differ only
+in what the A/B comparison names. ``training(setup)`` trains them side by side on the same
+batches from the same initial weights (``engine.training.train``); a comparison of
+activations or of depth, which changes the network itself, is two calls with the same seeds
+whose results are stacked as if they were one.
+
+Results are cached with ``st.cache_resource`` (shared by every session, never modified), so a
+control that does not retrain — the frame, the x-axis, the thumbnails — reruns in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from engine.batching import BatchSchedule, steps_per_epoch
+from engine.datasets import DATASETS, Dataset, dataset_from_points, make_dataset
+from engine.datasets import with_extra_training_points as with_points
+from engine.features import FEATURES, available
+from engine.nn import ACTIVATIONS, MLPSpec
+from engine.training import StepDetail, TrainResult, TrainRun, replay_step, train, unit_maps
+from ui.runs import run_choice
+from ui.training.params import ACTIVATION_LABELS, OWN, P, hidden_widths
+from ui.training.points import decode_points, points_arrays
+from ui.training.upload import Uploaded
+
+GRID = 40  # boundary heatmap cells per side: 2 runs × 120 frames stay under 1 MB of JSON
+FRAMES = 120
+THUMB_GRID = 24
+MAX_SERVER_WORK = 1_500_000_000  # multiply-adds a page may ask for (≈ 1.5 s on 2 cores)
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """Where the examples come from (hashable; an upload is named by its content hash)."""
+
+    key: str
+    n: int
+    noise: float
+    label_noise: float
+    test_fraction: float
+    seed: int
+    points: str = ""
+    upload: str = ""  # sha256 of an uploaded file's content, "" for none
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything that decides the training runs (the cache key)."""
+
+    data: DataChoice
+    features: tuple[str, ...]
+    spec: MLPSpec
+    runs: tuple[TrainRun, ...]
+    spec_b: MLPSpec | None  # run B's network when the comparison is about the activation
+    epochs: float
+    stop: float
+    init_seed: int
+    batch_seed: int
+    compare: str
+    source: tuple[tuple[str, Any], ...] = ()  # the values it was made from: the cache key
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(r.label for r in self.runs)
+
+
+# An optimizer holds functions, which Streamlit cannot hash: a setup is keyed by its values.
+HASH: dict[str | type[Any], Callable[[Any], Any]] = {Setup: lambda setup: repr(setup.source)}
+
+_UPLOADS: dict[str, Uploaded] = {}  # content hash → parsed file (bounded below)
+
+
+def remember_upload(uploaded: Uploaded, content: bytes) -> str:
+    """Keep a parsed upload under its content hash (at most 8 kept); return the hash."""
+    digest = hashlib.sha256(content).hexdigest()
+    if digest not in _UPLOADS and len(_UPLOADS) >= 8:
+        _UPLOADS.pop(next(iter(_UPLOADS)))
+    _UPLOADS[digest] = uploaded
+    return digest
+
+
+def task_of(values: Mapping[str, Any]) -> str:
+    """ "classification" or "regression": what the chosen dataset asks for."""
+    key = str(values[f"{P}data"])
+    return "classification" if key == OWN else DATASETS[key].task
+
+
+def n_train(values: Mapping[str, Any]) -> int:
+    """How many training examples the values give (what a batch size may be at most)."""
+    key = str(values[f"{P}data"])
+    hand = len(decode_points(str(values[f"{P}pts"])))
+    if key == OWN:
+        return max(hand, 1)
+    n = int(values[f"{P}n"])
+    n_test = min(n - 1, round(int(values[f"{P}test"]) / 100 * n))
+    return n - n_test + hand
+
+
+def _run(values: Mapping[str, Any], i: int, batch: int, reduction: str, l2: float,
+         l1: float, label: str) -> TrainRun:  # fmt: skip
+    choice = run_choice(P, i, values)
+    return TrainRun(choice.build(), batch, reduction, l2, l1=l1, label=label)
+
+
+def setup_from(values: Mapping[str, Any], seed: int, upload: str = "") -> Setup:
+    """The runs the values describe. Raises ValueError (the engine's message) if invalid."""
+    v = values
+    data = DataChoice(
+        key=str(v[f"{P}data"]),
+        n=int(v[f"{P}n"]),
+        noise=float(v[f"{P}noise"]),
+        label_noise=float(v[f"{P}label_noise"]) if task_of(v) == "classification" else 0.0,
+        test_fraction=int(v[f"{P}test"]) / 100,
+        seed=int(v[f"{P}data_seed"]),
+        points=str(v[f"{P}pts"]),
+        upload=upload,
+    )
+    features = tuple(k for k in FEATURES if v[f"{P}f_{k}"])
+    output = str(v[f"{P}out"])
+    n_classes = n_classes_of(v, upload)
+    if upload:  # the file decides the task, whatever the dataset menu says
+        features, output = _fit_upload(_UPLOADS[upload], features, output)
+    spec = MLPSpec(
+        n_inputs=len(features),
+        hidden=hidden_widths(v),
+        n_outputs=n_classes if output == "softmax_ce" else 1,
+        activation=str(v[f"{P}act"]),
+        output=output,
+        init=str(v[f"{P}init"]),
+    )
+    batch, red = int(v[f"{P}batch"]), str(v[f"{P}red"])
+    l2, l1 = float(v[f"{P}l2"]), float(v[f"{P}l1"])
+    compare = str(v[f"{P}compare"])
+    run_a = _run(v, 0, batch, red, l2, l1, "A")
+    spec_b = None
+    if compare == "none":
+        runs: tuple[TrainRun, ...] = (run_a,)
+    elif compare == "batch":
+        runs = (run_a, replace(run_a, batch_size=int(v[f"{P}b_batch"]), label="B"))
+    elif compare == "reduction":
+        runs = (run_a, replace(run_a, reduction=str(v[f"{P}b_red"]), label="B"))
+    elif compare == "optimizer":
+        runs = (run_a, _run(v, 1, batch, red, l2, l1, "B"))
+    elif compare == "l2":
+        runs = (run_a, replace(run_a, l2=float(v[f"{P}b_l2"]), label="B"))
+    elif compare == "activation":  # the same runs on a network with another activation
+        runs = (run_a, replace(run_a, label="B"))
+        spec_b = replace(spec, activation=str(v[f"{P}b_act"]))
+    else:  # layers: the same runs on a network with more or fewer hidden layers
+        runs = (run_a, replace(run_a, label="B"))
+        spec_b = replace(spec, hidden=hidden_widths(v, int(v[f"{P}b_layers"])))
+    runs = tuple(replace(r, label=name) for r, name in
+                 zip(runs, run_labels(v, compare), strict=False))  # fmt: skip
+    return Setup(data, features, spec, runs, spec_b, float(v[f"{P}epochs"]),
+                 float(v[f"{P}stop"]), int(v[f"{P}init_seed"]), int(seed), compare,
+                 source=(*sorted(v.items()), ("seed", int(seed)), ("upload", upload)))  # fmt: skip
+
+
+def run_labels(values: Mapping[str, Any], compare: str) -> tuple[str, str]:
+    """Legend names of runs A and B that say what differs, e.g. "A: mean", "B: sum"."""
+    v = values
+    if compare == "batch":
+        a, b = f"B = {v[f'{P}batch']}", f"B = {v[f'{P}b_batch']}"
+    elif compare == "reduction":
+        a, b = str(v[f"{P}red"]), str(v[f"{P}b_red"])
+    elif compare == "optimizer":
+        a, b = run_choice(P, 0, v).label, run_choice(P, 1, v).label
+    elif compare == "l2":
+        a, b = f"λ₂ = {float(v[f'{P}l2']):g}", f"λ₂ = {float(v[f'{P}b_l2']):g}"
+    elif compare == "activation":
+        a, b = ACTIVATION_LABELS[ACTIVATIONS.index(v[f"{P}act"])], ACTIVATION_LABELS[
+            ACTIVATIONS.index(v[f"{P}b_act"])]  # fmt: skip
+    elif compare == "layers":
+        a, b = (_layers_text(int(n)) for n in (v[f"{P}layers"], v[f"{P}b_layers"]))
+    else:
+        return ("A", "B")
+    return (f"A: {a}", f"B: {b}")
+
+
+def _layers_text(n: int) -> str:
+    return "no hidden layer" if n == 0 else f"{n} hidden layer{'s' if n > 1 else ''}"
+
+
+def _fit_upload(up: Uploaded, features: tuple[str, ...], output: str) -> tuple[
+    tuple[str, ...], str
+]:  # fmt: skip
+    """The features and output an uploaded file allows (ValueError if it cannot be drawn)."""
+    dims = up.X.shape[1]
+    if up.n_classes == 1 and dims != 1:
+        raise ValueError("a regression file needs two columns, x and target; this one has "
+                         f"{dims} inputs")  # fmt: skip
+    usable = available(dims)
+    features = tuple(k for k in features if k in usable) or usable[:dims]
+    if up.n_classes == 1:
+        return features, "mse"
+    if up.n_classes > 2:
+        return features, "softmax_ce"
+    return features, "sigmoid_bce" if output == "mse" else output
+
+
+def run_steps(values: Mapping[str, Any]) -> int:
+    """Optimizer steps run A takes for these values (what the step input spans)."""
+    per_epoch = steps_per_epoch(BatchSchedule(n_train(values), min(int(values[f"{P}batch"]),
+                                                                  n_train(values))))  # fmt: skip
+    return max(1, round(per_epoch * float(values[f"{P}epochs"])))
+
+
+def n_classes_of(values: Mapping[str, Any], upload: str = "") -> int:
+    """Classes in the data the values choose (1 for regression)."""
+    if upload:
+        return _UPLOADS[upload].n_classes
+    key = str(values[f"{P}data"])
+    points = decode_points(str(values[f"{P}pts"]))
+    base = 2 if key == OWN else DATASETS[key].n_classes
+    return max([base, *(p.label + 1 for p in points)]) if task_of(values) != "regression" else 1
+
+
+def dataset(choice: DataChoice) -> Dataset:
+    """The examples: generated, uploaded or the learner's own, plus the points added by hand
+    (in the plane's standardised coordinates, training set only)."""
+    points = decode_points(choice.points)
+    if choice.upload:
+        up = _UPLOADS[choice.upload]
+        task = "regression" if up.n_classes == 1 else "classification"
+        base = dataset_from_points(
+            up.X, up.y, task=task, n_classes=up.n_classes if task != "regression" else None,
+            test_fraction=choice.test_fraction, seed=choice.seed)  # fmt: skip
+    elif choice.key == OWN:
+        X, y = points_arrays(points)
+        return dataset_from_points(X, y, test_fraction=0.0, seed=choice.seed,
+                                   standardize=False, key=OWN)  # fmt: skip
+    else:
+        base = make_dataset(choice.key, choice.n, choice.noise, choice.seed,
+                            label_noise=choice.label_noise,
+                            test_fraction=choice.test_fraction)  # fmt: skip
+    if not points:
+        return base
+    X, y = points_arrays(points)
+    if base.n_inputs == 1:  # a regression line: a point is (x, target)
+        X, y = X[:, :1], X[:, 1]
+    return with_points(base, X, y)
+
+
+def work(setup: Setup) -> int:
+    """Multiply-adds the setup asks for: training (≈ 3P per example per step) and the frames'
+    evaluation on every example and the grid (≈ P per point)."""
+    n = n_train_of(setup)
+    P = max(setup.spec.n_params, (setup.spec_b or setup.spec).n_params)
+    training = sum(3 * _steps(setup, r) * r.batch_size * P for r in setup.runs)
+    frames = min(FRAMES, 1 + min(_steps(setup, r) for r in setup.runs))
+    evaluation = frames * len(setup.runs) * (n * 2 + GRID * GRID) * P
+    return training + evaluation
+
+
+def n_train_of(setup: Setup) -> int:
+    return len(dataset(setup.data).X_train)
+
+
+def _steps(setup: Setup, run: TrainRun) -> int:
+    per_epoch = steps_per_epoch(BatchSchedule(n_train_of(setup), run.batch_size))
+    return max(1, round(per_epoch * setup.epochs))
+
+
+def check_budget(setup: Setup) -> None:
+    """ValueError, saying what to reduce, for a request beyond what one page may ask."""
+    needed = work(setup)
+    if needed > MAX_SERVER_WORK:
+        factor = math.ceil(needed / MAX_SERVER_WORK)
+        raise ValueError(
+            f"This run needs about {needed / 1e9:.1f} billion multiply-adds, {factor}× what "
+            "one page may ask of the shared server. Use fewer epochs, a larger batch, fewer "
+            "examples or a smaller network."
+        )
+
+
+def _train(setup: Setup, spec: MLPSpec, runs: tuple[TrainRun, ...]) -> TrainResult:
+    return train(spec, dataset(setup.data), runs, features=setup.features,
+                 epochs=setup.epochs, batch_seed=setup.batch_seed, init_seed=setup.init_seed,
+                 n_frames=FRAMES, grid_size=GRID, activation_points=0)  # fmt: skip
+
+
+@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)
+def training(setup: Setup) -> TrainResult:
+    """Train the setup's runs (shared by every session with the same setup: do not modify)."""
+    if setup.spec_b is None:
+        result = _train(setup, setup.spec, setup.runs)
+    else:
+        a = _train(setup, setup.spec, setup.runs[:1])
+        b = _train(setup, setup.spec_b, setup.runs[1:])
+        result = _stack(a, b)
+    return stopped(result, setup.stop)
+
+
+def _stack(a: TrainResult, b: TrainResult) -> TrainResult:
+    """Two results of one run each as one result of two runs (the run axis is axis 1 of the
+    per-frame fields, axis 0 of the per-run ones). The networks may differ in size: the
+    shorter parameter vector is padded with NaN (``network_of`` says how much is real)."""
+    fields: dict[str, Any] = {}
+    for name in TrainResult._fields:
+        x, y = getattr(a, name), getattr(b, name)
+        if name in ("grid_axes", "activation_points", "activation_labels", "activations"):
+            fields[name] = x
+        elif name in ("diverged_at", "steps_per_epoch", "n_steps"):
+            fields[name] = np.concatenate([x, y])
+        elif name == "params":
+            width = max(x.shape[-1], y.shape[-1])
+            pad = [np.pad(p, ((0, 0), (0, 0), (0, width - p.shape[-1])), constant_values=np.nan)
+                   for p in (x, y)]  # fmt: skip
+            fields[name] = np.concatenate(pad, axis=1)
+        else:
+            fields[name] = np.concatenate([x, y], axis=1)
+    return TrainResult(**fields)
+
+
+def stopped(result: TrainResult, below: float) -> TrainResult:
+    """Each run stopped at the first frame whose training loss is below ``below`` (0: never):
+    from that frame on it keeps its parameters and boundary, and its curves end there (runs
+    are independent, so this is exactly what stopping at that check gives)."""
+    fields = result._asdict()
+    for k, f in enumerate(stop_frames(result, below)):
+        if f is None:
+            continue
+        for name in ("params", "grid_output", "weight_norm"):
+            arr = fields[name] = np.array(fields[name])
+            arr[f + 1 :, k] = arr[f, k]
+        for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+            arr = fields[name] = np.array(fields[name])
+            arr[f + 1 :, k] = np.nan
+    return TrainResult(**fields)
+
+
+def stop_frames(result: TrainResult, below: float) -> list[int | None]:
+    """Per run, the frame at which the training loss first fell below ``below`` (``None``:
+    never, or only at the last frame, or ``below`` is 0)."""
+    F, K = result.train_loss.shape
+    out: list[int | None] = []
+    for k in range(K):
+        hit = np.flatnonzero(result.train_loss[:, k] < below) if below > 0 else np.empty(0)
+        out.append(int(hit[0]) if len(hit) and hit[0] < F - 1 else None)
+    return out
+
+
+def network_of(setup: Setup, k: int) -> MLPSpec:
+    """Run k's network (run B's differs when the comparison is about the activation)."""
+    return setup.spec_b if k == 1 and setup.spec_b is not None else setup.spec
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+def neuron_maps(setup: Setup, k: int, frame: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Every unit's output over the plane at ``frame`` of run k, and the weight matrices."""
+    spec, result = network_of(setup, k), training(setup)
+    params = result.params[frame, k, : spec.n_params]
+    maps = unit_maps(spec, params, setup.features, _thumb_axes(result.grid_axes))
+    weights = [params[w].reshape(n_in, n_out) for w, _, n_in, n_out in spec.layers]
+    return maps, weights
+
+
+def _thumb_axes(axes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    return tuple(np.linspace(a[0], a[-1], THUMB_GRID) for a in axes)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+def step_detail(setup: Setup, k: int, step: int) -> StepDetail:
+    """One iteration of run k at ``step``, recomputed from its start (deterministic)."""
+    return replay_step(network_of(setup, k), dataset(setup.data), setup.runs[k], step,
+                       features=setup.features, epochs=setup.epochs,
+                       batch_seed=setup.batch_seed, init_seed=setup.init_seed)  # fmt: skip

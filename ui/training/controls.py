@@ -1,0 +1,178 @@
+"""The "What is training?" lesson's widgets, grouped as the page shows them.
+
+The stage column holds what a learner changes most (preset, dataset, optimizer, batch size,
+what run B changes); the folding panels below it hold the data, the network and the rest of
+the training settings. Every widget is drawn from its declaration (``ui.widgets.draw``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from engine.features import available
+from ui.runs import run_controls
+from ui.training.compute import n_train, remember_upload, task_of
+from ui.training.params import LESSON, MAX_LAYERS, MINI_BATCH, OWN, P
+from ui.training.points import add_point, at_cap, decode_points, encode_points, remove_nearest
+from ui.training.upload import UploadError, parse_csv
+from ui.url import set_values, values
+from ui.widgets import draw
+
+UPLOAD = "tr_upload"  # session only: the content hash of the file in use (a link cannot hold it)
+_UPLOAD_TASK = "tr_upload_task"
+param = LESSON.param
+
+
+def set_batch(size: int | None) -> None:
+    """The one-click batch sizes: 1 (true SGD), 32 (mini-batch), None (the full batch)."""
+    n = n_train(values(LESSON))
+    set_values(LESSON, {f"{P}batch": n if size is None else min(size, n)})
+
+
+def stage_controls() -> None:
+    """The controls beside the stage chart."""
+    draw(param(f"{P}data"))
+    run_controls(LESSON, P, 0)
+    n = n_train(values(LESSON))
+    draw(param(f"{P}batch"), high=n)
+    one, mini, full = st.columns(3)
+    one.button("True SGD (1)", key=f"{P}b1", on_click=set_batch, args=(1,),
+               width="stretch")  # fmt: skip
+    mini.button(f"Mini ({MINI_BATCH})", key=f"{P}b32", on_click=set_batch, args=(MINI_BATCH,),
+                width="stretch")  # fmt: skip
+    full.button(f"Full ({n})", key=f"{P}bN", on_click=set_batch, args=(None,),
+                width="stretch")  # fmt: skip
+    draw(param(f"{P}red"))
+    compare = draw(param(f"{P}compare"))
+    if compare == "batch":
+        draw(param(f"{P}b_batch"), high=n)
+    elif compare == "reduction":
+        draw(param(f"{P}b_red"))
+    elif compare == "l2":
+        draw(param(f"{P}b_l2"))
+    elif compare == "activation":
+        draw(param(f"{P}b_act"))
+    elif compare == "layers":
+        draw(param(f"{P}b_layers"))
+    elif compare == "optimizer":
+        with st.expander("Run B's optimizer", expanded=True):
+            run_controls(LESSON, P, 1)
+
+
+def data_panel() -> None:
+    """The data: size, noise, split, seed, the input features, the learner's own points and
+    an uploaded file."""
+    with st.expander("Data and input features", key=f"{P}data_panel"):
+        own = values(LESSON)[f"{P}data"] == OWN
+        draw(param(f"{P}n"), disabled=own)
+        draw(param(f"{P}noise"), disabled=own)
+        classification = task_of(values(LESSON)) == "classification"
+        draw(param(f"{P}label_noise"), disabled=own or not classification)
+        draw(param(f"{P}test"), disabled=own)
+        seed_col, button_col = st.columns([2, 1], vertical_alignment="bottom")
+        draw(param(f"{P}data_seed"), seed_col)
+        button_col.button("Regenerate", key=f"{P}regen", on_click=_regenerate,
+                          icon=":material/refresh:")  # fmt: skip
+        st.markdown("**Input features** — what the network sees of each point:")
+        usable = set(available(1 if not classification and not own else 2))
+        columns = st.columns(4)
+        for i, key in enumerate(("x1", "x2", "x1sq", "x2sq", "x1x2", "sin1", "sin2")):
+            draw(param(f"{P}f_{key}"), columns[i % 4], disabled=key not in usable)
+        _points_controls()
+        _upload_controls()
+
+
+def network_panel() -> None:
+    """The network: depth, one width per layer, activation, output and initial weights."""
+    with st.expander("Network", key=f"{P}net_panel"):
+        layers = draw(param(f"{P}layers"))
+        columns = st.columns(3)
+        for i in range(1, MAX_LAYERS + 1):
+            if i <= layers:
+                draw(param(f"{P}w{i}"), columns[(i - 1) % 3], label=f"Layer {i} units")
+        draw(param(f"{P}act"))
+        draw(param(f"{P}out"))
+        draw(param(f"{P}init"))
+
+
+def training_panel() -> None:
+    """The rest of the training: regularisation, epochs, early stop, the weights' seed."""
+    with st.expander("Training", key=f"{P}train_panel"):
+        left, right = st.columns(2)
+        draw(param(f"{P}l2"), left)
+        draw(param(f"{P}l1"), right)
+        draw(param(f"{P}epochs"), left)
+        draw(param(f"{P}stop"), right)
+        draw(param(f"{P}init_seed"))
+
+
+def _regenerate() -> None:
+    seed = int(values(LESSON)[f"{P}data_seed"])
+    set_values(LESSON, {f"{P}data_seed": (seed + 1) % 10_000})
+
+
+def _points_controls() -> None:
+    text = str(values(LESSON)[f"{P}pts"])
+    points = decode_points(text)
+    st.markdown("**Your own points** — click on run A's plane to add or remove one:")
+    draw(param(f"{P}click"))
+    caption = f"{len(points)} point{'s' if len(points) != 1 else ''} added by hand"
+    if at_cap(points):
+        caption += " — the most a link can carry; remove one to add another"
+    st.caption(caption + ".")
+    if points:
+        st.button("Remove all my points", key=f"{P}pts_clear",
+                  on_click=lambda: set_values(LESSON, {f"{P}pts": ""}))  # fmt: skip
+
+
+def take_click(chart_key: str, picker_trace: int) -> Any:
+    """A callback for the stage chart: a click on the plane's picker adds a point of the
+    chosen class there, or removes the nearest point added by hand."""
+
+    def take() -> None:
+        event = st.session_state.get(chart_key) or {}
+        points = [p for p in event.get("selection", {}).get("points", [])
+                  if p.get("curve_number") == picker_trace]  # fmt: skip
+        if not points:
+            return
+        x, y = float(points[-1]["x"]), float(points[-1]["y"])
+        current = values(LESSON)
+        mine = decode_points(str(current[f"{P}pts"]))
+        mode = str(current[f"{P}click"])
+        changed = remove_nearest(mine, x, y) if mode == "remove" else add_point(
+            mine, x, y, int(mode[-1]))  # fmt: skip
+        set_values(LESSON, {f"{P}pts": encode_points(changed)})
+
+    return take
+
+
+def _upload_controls() -> None:
+    st.markdown("**Or upload a CSV file** with columns x1, x2, label (0/1/2) — or x, target "
+                "for regression.")  # fmt: skip
+    task = st.radio("The last column holds", ("classification", "regression"),
+                    format_func={"classification": "class labels",
+                                 "regression": "numbers to predict"}.__getitem__,
+                    key=_UPLOAD_TASK, horizontal=True)  # fmt: skip
+    file = st.file_uploader("CSV file", type=["csv", "txt"], key=f"{P}file")
+    if file is None:
+        st.session_state.pop(UPLOAD, None)
+        return
+    content = file.getvalue()
+    try:
+        uploaded = parse_csv(content, task)
+    except UploadError as err:
+        st.session_state.pop(UPLOAD, None)
+        st.error(str(err), icon=":material/error:")
+        return
+    st.session_state[UPLOAD] = remember_upload(uploaded, content)
+    rows = len(uploaded.y)
+    st.success(f"Training on your file: {rows} rows.", icon=":material/check:")
+    for note in uploaded.notes:
+        st.caption(note)
+
+
+def upload_in_use() -> str:
+    """The content hash of the uploaded file in use, or "" for none."""
+    return str(st.session_state.get(UPLOAD, ""))

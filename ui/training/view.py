@@ -1,0 +1,28 @@
+"""Names and descriptions the "What is training?" page shows around its charts."""
+
+from __future__ import annotations
+
+from figures.training import STAGE_PICKER_TRACE
+from ui.training.compute import Setup
+from ui.training.params import COMPARE, COMPARE_LABELS
+
+STAGE_KEY = "tr_stage"  # the stage chart's key: its click selection lands here
+
+
+def picker_trace() -> int:
+    """The index of the stage chart's invisible trace that takes clicks on the plane."""
+    return STAGE_PICKER_TRACE
+
+
+def compared_name(setup: Setup) -> str:
+    """What the A/B comparison changes, in words ("batch size", "activation")."""
+    return COMPARE_LABELS[COMPARE.index(setup.compare)].lower()
+
+
+def stage_alt(setup: Setup) -> str:
+    """The stage chart in words, for screen readers and for the caption under it."""
+    runs = " and ".join(f"run {label}" for label in setup.labels)
+    return (f"The network's prediction over the plane for {runs} as training goes on, with "
+            "the training points (filled) and test points (hollow), misclassified ones crossed, "
+            "and the training (solid) and test (dashed) loss below. Click the plane to add a "
+            "point.")  # fmt: skip
