@@ -102,6 +102,7 @@ LESSONS: tuple[LessonRef, ...] = (
     LessonRef("rolling_ball", "ui.rolling_ball.params"),
     LessonRef("race", "ui.race.params"),
     LessonRef("sum_or_mean", "ui.sum_or_mean.params"),
+    LessonRef("training", "ui.training.params"),
 )
 SHARED_MODULE = "ui.settings"  # SHARED: the settings every page's link carries
 
@@ -156,7 +157,8 @@ def link_query(lesson: Lesson, mode: str, rng: random.Random) -> str:
         if lesson.presets
         else lesson.defaults()
     )
-    for p in rng.sample(list(lesson.params), k=min(NUDGED_IN_LINK, len(lesson.params))):
+    movable = [p for p in lesson.params if p.kind != "text"]  # text is set by clicks
+    for p in rng.sample(movable, k=min(NUDGED_IN_LINK, len(movable))):
         values[p.key] = p.coerce(nudge_param(p, values[p.key], rng))
     common = shared.defaults()
     seed = next((p for p in shared.params if p.key == "seed"), None)
@@ -209,6 +211,7 @@ class Config:
     seed: int
     fetch_assets: bool
     lessons: tuple[LessonRef, ...]
+    controls: tuple[str, ...] = ()  # only these widget keys are changed (empty: any)
 
 
 def think_time(rng: random.Random, mean: float, jitter: str) -> float:
@@ -329,7 +332,8 @@ class StudentRunner:
             await asyncio.sleep(pause)
             rng = self.change_rng(k)
             k += 1
-            candidates = self.tab.changeable(self.lesson.keys)
+            keys = [k for k in self.lesson.keys if not self.cfg.controls or k in self.cfg.controls]
+            candidates = self.tab.changeable(keys)
             if not candidates:
                 self.error("no_control", f"no changeable control of {self.ref.path}")
                 return
@@ -702,6 +706,10 @@ def summarize(records: list[Student], t0: float, t1: float) -> dict[str, Any]:
             statistics.fmean([r.open_bytes for r in records if r.open_seconds is not None] or [0])
         ),
         "changed_controls": dict(Counter(c.kind for c in changes)),
+        "latency_by_control_s": {
+            key: spread([c.seconds for c in done if c.key == key and c.seconds is not None])
+            for key in sorted({c.key for c in done})
+        },
     }
 
 
@@ -849,6 +857,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="",
         help="comma-separated subset of: " + ",".join(r.path for r in LESSONS),
     )
+    ap.add_argument(
+        "--controls",
+        default="",
+        help="comma-separated widget keys: students change only these (e.g. the controls "
+        "that do not retrain: tr_x,tr_disc,tr_progress,tr_step)",
+    )
     target = ap.add_mutually_exclusive_group()
     target.add_argument("--url", default="", help="a running server (loopback)")
     target.add_argument(
@@ -945,6 +959,7 @@ async def run_all(
                 args.seed,
                 args.assets,
                 lessons,
+                tuple(k.strip() for k in args.controls.split(",") if k.strip()),
             )
             print(
                 f"== phase {i + 1}/{len(phases)}: {n} students, {mode}, {args.duration:g} s",

@@ -37,7 +37,10 @@ from ui.training.upload import Uploaded
 GRID = 40  # boundary heatmap cells per side: 2 runs × 120 frames stay under 1 MB of JSON
 FRAMES = 120
 THUMB_GRID = 24
-MAX_SERVER_WORK = 1_500_000_000  # multiply-adds a page may ask for (≈ 1.5 s on 2 cores)
+MAX_SECONDS = 1.5  # estimated server time one page may ask for (the budget: ≤ 2 s measured)
+SECONDS_PER_STEP = 1.0e-4  # one optimizer step of one run (measured, see estimated_seconds)
+SECONDS_PER_MULTIPLY_ADD = 2.5e-9
+MAX_EPOCHS = 1000
 
 
 @dataclass(frozen=True)
@@ -254,33 +257,57 @@ def dataset(choice: DataChoice) -> Dataset:
 
 def work(setup: Setup) -> int:
     """Multiply-adds the setup asks for: training (≈ 3P per example per step) and the frames'
-    evaluation on every example and the grid (≈ P per point)."""
-    n = n_train_of(setup)
+    evaluation on every training and test example and the grid (≈ P per point)."""
+    data = dataset(setup.data)
+    points = len(data.X_train) + len(data.X_test) + GRID * GRID
     P = max(setup.spec.n_params, (setup.spec_b or setup.spec).n_params)
     training = sum(3 * _steps(setup, r) * r.batch_size * P for r in setup.runs)
     frames = min(FRAMES, 1 + min(_steps(setup, r) for r in setup.runs))
-    evaluation = frames * len(setup.runs) * (n * 2 + GRID * GRID) * P
-    return training + evaluation
+    return training + frames * len(setup.runs) * points * P
 
 
-def n_train_of(setup: Setup) -> int:
-    return len(dataset(setup.data).X_train)
+def run_step_count(setup: Setup) -> int:
+    """Optimizer steps of all runs together (each costs a fixed overhead, however small)."""
+    return sum(_steps(setup, r) for r in setup.runs)
+
+
+def estimated_seconds(setup: Setup) -> float:
+    """Server time the setup will take, from the two costs measured on the 2-core machine
+    (benchmarks/app.py, ``training_worst``): ≈ 0.1 ms per optimizer step of one run, and
+    ≈ 2.5 ns per multiply-add of small matrix products."""
+    return SECONDS_PER_STEP * run_step_count(setup) + SECONDS_PER_MULTIPLY_ADD * work(setup)
+
+
+def max_epochs(setup: Setup) -> int:
+    """The most epochs that fit the page's budget with the other settings unchanged."""
+    low, high = 0, MAX_EPOCHS  # the estimate grows with the epochs: bisect
+    while low < high:
+        mid = (low + high + 1) // 2
+        if estimated_seconds(replace(setup, epochs=float(mid))) <= MAX_SECONDS:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _steps(setup: Setup, run: TrainRun) -> int:
-    per_epoch = steps_per_epoch(BatchSchedule(n_train_of(setup), run.batch_size))
+    n = len(dataset(setup.data).X_train)
+    per_epoch = steps_per_epoch(BatchSchedule(n, min(run.batch_size, n)))
     return max(1, round(per_epoch * setup.epochs))
 
 
 def check_budget(setup: Setup) -> None:
     """ValueError, saying what to reduce, for a request beyond what one page may ask."""
-    needed = work(setup)
-    if needed > MAX_SERVER_WORK:
-        factor = math.ceil(needed / MAX_SERVER_WORK)
+    seconds = estimated_seconds(setup)
+    if seconds > MAX_SECONDS:
+        fits = max_epochs(setup)
+        advice = (f"at most {fits} epochs fit with these settings" if fits >= 1 else
+                  "even one epoch is too much with these settings")  # fmt: skip
         raise ValueError(
-            f"This run needs about {needed / 1e9:.1f} billion multiply-adds, {factor}× what "
-            "one page may ask of the shared server. Use fewer epochs, a larger batch, fewer "
-            "examples or a smaller network."
+            f"this would take about {seconds:.0f} s of the shared server's time "
+            f"({run_step_count(setup):,} optimizer steps), and one page may ask for "
+            f"{MAX_SECONDS:g} s. {advice.capitalize()}: use fewer epochs, a larger batch, "
+            "fewer examples or a smaller network."
         )
 
 

@@ -11,9 +11,19 @@ from typing import Any
 
 import streamlit as st
 
+from engine.batching import BatchSchedule, steps_per_epoch
 from engine.features import available
 from ui.runs import run_controls
-from ui.training.compute import n_train, remember_upload, task_of
+from ui.settings import current as current_settings
+from ui.training.compute import (
+    MAX_SECONDS,
+    estimated_seconds,
+    max_epochs,
+    n_train,
+    remember_upload,
+    setup_from,
+    task_of,
+)
 from ui.training.params import LESSON, MAX_LAYERS, MINI_BATCH, OWN, P
 from ui.training.points import add_point, at_cap, decode_points, encode_points, remove_nearest
 from ui.training.upload import UploadError, parse_csv
@@ -22,13 +32,31 @@ from ui.widgets import draw
 
 UPLOAD = "tr_upload"  # session only: the content hash of the file in use (a link cannot hold it)
 _UPLOAD_TASK = "tr_upload_task"
+_BATCH_NOTE = "tr_batch_note"
 param = LESSON.param
 
 
 def set_batch(size: int | None) -> None:
-    """The one-click batch sizes: 1 (true SGD), 32 (mini-batch), None (the full batch)."""
-    n = n_train(values(LESSON))
-    set_values(LESSON, {f"{P}batch": n if size is None else min(size, n)})
+    """The one-click batch sizes: 1 (true SGD), 32 (mini-batch), None (the full batch).
+
+    Smaller batches mean more steps per epoch; when the epochs no longer fit the page's
+    budget they are cut to what fits, and a note says so."""
+    current = values(LESSON)
+    n = n_train(current)
+    batch = n if size is None else min(size, n)
+    new = {f"{P}batch": batch}
+    try:
+        setup = setup_from(current | new, current_settings().seed, upload_in_use())
+    except ValueError:
+        setup = None
+    if setup is not None and estimated_seconds(setup) > MAX_SECONDS:
+        fits = max(1, max_epochs(setup))
+        new[f"{P}epochs"] = fits
+        steps = steps_per_epoch(BatchSchedule(n, batch))
+        st.session_state[_BATCH_NOTE] = (
+            f"With B = {batch} an epoch is {steps} steps, so the epochs were cut to {fits} to "
+            "fit what one page may compute.")  # fmt: skip
+    set_values(LESSON, new)
 
 
 def stage_controls() -> None:
@@ -44,6 +72,8 @@ def stage_controls() -> None:
                 width="stretch")  # fmt: skip
     full.button(f"Full ({n})", key=f"{P}bN", on_click=set_batch, args=(None,),
                 width="stretch")  # fmt: skip
+    if _BATCH_NOTE in st.session_state:
+        st.info(st.session_state.pop(_BATCH_NOTE), icon=":material/info:")
     draw(param(f"{P}red"))
     compare = draw(param(f"{P}compare"))
     if compare == "batch":

@@ -15,12 +15,9 @@ from engine.training import StepDetail, TrainResult
 from ui.params import number_text
 
 INTRO = (
-    "A network starts with random weights and knows nothing. **Training** repeats one loop "
-    "until it does: draw a *batch* of examples, run the network on them (the **forward "
-    "pass**), measure how wrong it was (the **loss**), work out how the loss changes with "
-    "every weight (the **backward pass**, by the chain rule), and move every weight a little "
-    "against that gradient (the **update**). Press ▶ and watch the colours — the network's "
-    "guess at every point of the plane — settle around the two classes."
+    "Training repeats one loop: draw a *batch*, run the network on it (**forward pass**), "
+    "measure the **loss**, find every weight's gradient (**backward pass**) and step against "
+    "it (**update**). Press ▶ and watch the network's guess over the plane settle."
 )
 
 LOOP = (
