@@ -15,7 +15,6 @@ milliseconds.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,7 +29,7 @@ from engine.features import FEATURES, available
 from engine.nn import ACTIVATIONS, MLPSpec
 from engine.training import StepDetail, TrainResult, TrainRun, replay_step, train, unit_maps
 from ui.runs import run_choice
-from ui.training.params import ACTIVATION_LABELS, OWN, P, hidden_widths
+from ui.training.params import ACTIVATION_LABELS, OWN, VIEW_KEYS, P, hidden_widths
 from ui.training.points import decode_points, points_arrays
 from ui.training.upload import Uploaded
 
@@ -167,7 +166,8 @@ def setup_from(values: Mapping[str, Any], seed: int, upload: str = "") -> Setup:
                  zip(runs, run_labels(v, compare), strict=False))  # fmt: skip
     return Setup(data, features, spec, runs, spec_b, float(v[f"{P}epochs"]),
                  float(v[f"{P}stop"]), int(v[f"{P}init_seed"]), int(seed), compare,
-                 source=(*sorted(v.items()), ("seed", int(seed)), ("upload", upload)))  # fmt: skip
+                 source=(*sorted((k, x) for k, x in v.items() if k not in VIEW_KEYS),
+                         ("seed", int(seed)), ("upload", upload)))  # fmt: skip
 
 
 def run_labels(values: Mapping[str, Any], compare: str) -> tuple[str, str]:

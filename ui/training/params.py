@@ -235,6 +235,9 @@ def constrain(values: dict[str, Any]) -> list[str]:
     return notices
 
 
+# Controls that change only what is shown, never what is trained (not in the cache key).
+VIEW_KEYS = frozenset(f"{P}{k}" for k in ("x", "disc", "thumbs", "progress", "step", "click"))
+
 LESSON = Lesson("training", LESSON_PARAMS, PRESETS, DEFAULT_PRESET, constrain)
 
 
