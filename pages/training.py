@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.panels import chart, lesson_start, link_box, refresh_link, stage, stage_style
 from ui.runs import preset_picker
-from ui.training.charts import network_chart, stage_chart, step_chart
+from ui.training.charts import layer_names, network_chart, stage_chart, step_chart
 from ui.training.compute import check_budget, dataset, setup_from, stop_frames, training
 from ui.training.controls import (
     data_panel,
@@ -110,7 +110,7 @@ def step_section() -> None:
     last = int(result.n_steps[0]) - 1
     step = int(draw(param(f"{P}step"), high=last, help=f"From 0 to {last}: run A's steps."))
     figure, detail = step_chart(setup, 0, step, settings.style)
-    st.markdown(step_summary(detail, setup.runs[0].reduction))
+    st.markdown(step_summary(detail, setup.runs[0].reduction, layer_names(setup, 0)))
     chart(figure, f"{P}stepfig", f"Step {step} of run A: the batch, the forward pass, the "
           "gradient per layer and the update per layer")  # fmt: skip
     st.caption(STEP_NOTE)

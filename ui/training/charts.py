@@ -52,11 +52,16 @@ def network_chart(setup: Setup, k: int, progress: int, style: Style) -> tuple[go
     return figure, int(training(setup).frame_steps[frame, k])
 
 
+def layer_names(setup: Setup, k: int) -> list[str]:
+    """ "layer 1", …, "output": the names of run k's layers of weights."""
+    depth = len(network_of(setup, k).hidden)
+    return [f"layer {i}" for i in range(1, depth + 1)] + ["output"]
+
+
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
 def step_chart(setup: Setup, k: int, step: int, style: Style) -> tuple[go.Figure, StepDetail]:
     """One iteration of run k at ``step``: the figure and its numbers."""
     detail = step_detail(setup, k, step)
-    depth = len(network_of(setup, k).hidden)
-    names = [f"layer {i}" for i in range(1, depth + 1)] + ["output"]
-    figure = step_figure(detail, dataset(setup.data), layer_names=names, style=style)
+    figure = step_figure(detail, dataset(setup.data), layer_names=layer_names(setup, k),
+                         style=style)  # fmt: skip
     return figure, detail

@@ -33,6 +33,7 @@ from ui.widgets import draw
 UPLOAD = "tr_upload"  # session only: the content hash of the file in use (a link cannot hold it)
 _UPLOAD_TASK = "tr_upload_task"
 _BATCH_NOTE = "tr_batch_note"
+_QUICK = "tr_quick_batch"  # session only: the one-click batch sizes
 param = LESSON.param
 
 
@@ -59,19 +60,27 @@ def set_batch(size: int | None) -> None:
     set_values(LESSON, new)
 
 
+def _quick_batch() -> None:
+    """The one-click batch sizes act as buttons: apply the choice, then clear it."""
+    choice = st.session_state.get(_QUICK)
+    st.session_state[_QUICK] = None
+    if choice is not None:
+        set_batch({"one": 1, "mini": MINI_BATCH, "full": None}[choice])
+
+
 def stage_controls() -> None:
     """The controls beside the stage chart."""
     draw(param(f"{P}data"))
     run_controls(LESSON, P, 0)
     n = n_train(values(LESSON))
     draw(param(f"{P}batch"), high=n)
-    one, mini, full = st.columns(3)
-    one.button("True SGD (1)", key=f"{P}b1", on_click=set_batch, args=(1,),
-               width="stretch")  # fmt: skip
-    mini.button(f"Mini ({MINI_BATCH})", key=f"{P}b32", on_click=set_batch, args=(MINI_BATCH,),
-                width="stretch")  # fmt: skip
-    full.button(f"Full ({n})", key=f"{P}bN", on_click=set_batch, args=(None,),
-                width="stretch")  # fmt: skip
+    quick = {
+        "one": "True SGD (1)",
+        "mini": f"Mini-batch ({MINI_BATCH})",
+        "full": f"Full batch ({n})",
+    }
+    st.pills("One click", list(quick), format_func=quick.__getitem__, key=_QUICK,
+             on_change=_quick_batch, label_visibility="collapsed")  # fmt: skip
     if _BATCH_NOTE in st.session_state:
         st.info(st.session_state.pop(_BATCH_NOTE), icon=":material/info:")
     draw(param(f"{P}red"))

@@ -144,7 +144,14 @@ def _half_way(result: TrainResult, k: int) -> str:
     return f"halved its loss by epoch {result.frame_epochs[below[0], k]:.3g}"
 
 
-def step_summary(detail: StepDetail, reduction: str) -> str:
+def _largest(norms: np.ndarray, names: Sequence[str]) -> str:
+    if not np.isfinite(norms).any():
+        return "no layer"
+    name = names[int(np.nanargmax(norms))]
+    return "the output layer" if name == "output" else name
+
+
+def step_summary(detail: StepDetail, reduction: str, layer_names: Sequence[str]) -> str:
     """The four steps of one iteration, in numbers."""
     if detail.diverged:
         return (f"Step {detail.step} comes after the run diverged: there is no number left "
@@ -157,8 +164,8 @@ def step_summary(detail: StepDetail, reduction: str) -> str:
         f"{'s' if B != 1 else ''}, highlighted on the plane. 2. *Forward pass*: the network's "
         f"predictions for them. 3. *Loss* ({reduction} over the batch): "
         f"{_value(detail.batch_loss)}. 4. *Backward pass*: gradient norm "
-        f"{_value(float(np.linalg.norm(detail.grad)))}, largest in layer "
-        f"{int(np.nanargmax(detail.grad_norms)) + 1}. 5. *Update*: the weights moved by "
+        f"{_value(float(np.linalg.norm(detail.grad)))}, largest in "
+        f"{_largest(detail.grad_norms, layer_names)}. 5. *Update*: the weights moved by "
         f"{_value(float(np.linalg.norm(detail.update)))} in total, and the same batch's loss "
         f"{direction} from {_value(detail.batch_loss)} to {_value(detail.batch_loss_after)}."
     )
