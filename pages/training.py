@@ -6,8 +6,15 @@ import streamlit as st
 
 from ui.panels import chart, lesson_start, link_box, refresh_link, stage, stage_style
 from ui.runs import preset_picker
-from ui.training.charts import layer_names, network_chart, stage_chart, step_chart
-from ui.training.compute import check_budget, dataset, setup_from, stop_frames, training
+from ui.training.charts import blank_chart, layer_names, network_chart, stage_chart, step_chart
+from ui.training.compute import (
+    check_budget,
+    dataset,
+    own_points_missing,
+    setup_from,
+    stop_frames,
+    training,
+)
 from ui.training.controls import (
     data_panel,
     network_panel,
@@ -17,7 +24,7 @@ from ui.training.controls import (
     upload_in_use,
 )
 from ui.training.downloads import download_buttons
-from ui.training.params import LESSON, P
+from ui.training.params import LESSON, WATCH, P, matching_preset
 from ui.training.text import (
     AB_NOTE,
     CONCLUSION,
@@ -40,10 +47,24 @@ param = LESSON.param
 controls, main = stage(1.0, 2.2)
 with controls:
     preset_picker(LESSON)
+    watched = matching_preset(values(LESSON))
+    if watched is not None:
+        st.info(f"**What to watch** — {WATCH[watched]}", icon=":material/visibility:")
     stage_controls()
     data_panel()
     network_panel()
     training_panel()
+
+missing = None if upload_in_use() else own_points_missing(values(LESSON))
+if missing:
+    with main:
+        st.info(missing, icon=":material/touch_app:")
+        blank = blank_chart(str(values(LESSON)[f"{P}pts"]), stage_style(settings))
+        st.plotly_chart(blank, key=STAGE_KEY, config={"displaylogo": False}, theme=None,
+                        on_select=take_click(STAGE_KEY, picker_trace()),
+                        selection_mode="points")  # fmt: skip
+    link_box(LESSON)
+    st.stop()
 
 try:
     setup = setup_from(values(LESSON), settings.seed, upload_in_use())

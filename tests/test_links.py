@@ -6,8 +6,10 @@ AppTest; the link the page wrote is rebuilt the way a browser or a person might 
 values, the same address bar, byte-identical charts.
 
 Fuzz (seeded): garbage link values for every page (≥ 200 per page) and extreme control values
-(≥ 100 states per page) give zero exceptions, and every refused value is named in a notice
-while the page shows (and links) the default.
+(≥ 100 states per page) give zero exceptions, and every refused value is named in a notice while
+the page shows (and links) the default. The training page may answer an extreme state with its
+own error, "These settings cannot be trained: …" (beyond the compute budget, or too few points
+of one's own), instead of a chart.
 """
 
 from __future__ import annotations
@@ -24,9 +26,21 @@ from ui.race.params import LESSON as RACE
 from ui.rolling_ball.params import LESSON as BALL
 from ui.settings import SHARED
 from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
+from ui.training.params import LESSON as TRAINING
+from ui.training.points import LIMIT, MAX_POINTS, N_LABELS, Point, decode_points, encode_points
+from ui.widgets import log_grid
 
-LESSONS = {"race": RACE, "rolling_ball": BALL, "sum_or_mean": SUM_OR_MEAN}
+LESSONS = {"race": RACE, "rolling_ball": BALL, "sum_or_mean": SUM_OR_MEAN, "training": TRAINING}
 LOADED = "_pages_loaded"  # ui.shell: the pages whose first run has read the link
+CANNOT_TRAIN = "These settings cannot be trained:"  # pages/training.py: the budget's refusal
+
+# Hand-added points (the one "text" parameter): any list of points, as its link code; a
+# little beyond ±LIMIT, which the code clamps.
+_POINT = st.builds(Point, st.floats(-LIMIT - 1, LIMIT + 1), st.floats(-LIMIT - 1, LIMIT + 1),
+                   st.integers(0, N_LABELS - 1))  # fmt: skip
+_CODES = st.one_of(
+    st.just(""), st.lists(_POINT, min_size=1, max_size=MAX_POINTS).map(encode_points)
+)
 
 
 def _moderate(param: Param) -> st.SearchStrategy:
@@ -35,6 +49,11 @@ def _moderate(param: Param) -> st.SearchStrategy:
         return st.booleans()
     if param.kind == "choice":
         return st.sampled_from(param.choices)
+    if param.kind == "text":
+        assert param.key == "tr_pts", f"no values known for the text parameter {param.key}"
+        return _CODES
+    if param.widget == "log_slider":  # its notches: AppTest sets no value off the grid
+        return st.sampled_from(log_grid(param.low, param.high))
     ends = st.sampled_from([param.low, param.high, param.default])
     if param.kind == "int":
         high = min(param.high, 400) if param.key.endswith(("steps", "_n")) else param.high
@@ -42,13 +61,29 @@ def _moderate(param: Param) -> st.SearchStrategy:
     return st.one_of(ends, st.floats(param.low, param.high, allow_subnormal=False)).map(float)
 
 
-def _cheap(lesson: Lesson, values: dict) -> dict:
-    """Keep the Sum-or-mean runs small in the property test (the fuzz below goes to the
-    extremes): the link round trip is about values, not about the cost of a run."""
+TRAINING_CAPS = (("tr_n", 300), ("tr_epochs", 10), ("tr_layers", 2), ("tr_b_layers", 2))
+TWO_CLASSES = encode_points([Point(-1.0, 0.0, 0), Point(1.0, 0.0, 1)])
+
+
+def _cheap(lesson: Lesson, preset, values: dict) -> dict:
+    """Keep the runs small in the property test (the fuzz below goes to the extremes): the link
+    round trip is about values, not about the cost of a run. Training caps what the preset
+    sets too (a preset of 200 epochs gets 10)."""
     if lesson is SUM_OR_MEAN:
         for key, cap in (("sm_n", 512), ("sm_epochs", 20)):
             if key in values:
                 values[key] = min(int(values[key]), cap)
+    if lesson is TRAINING:
+        start = lesson.preset_values(preset) if preset is not None else lesson.defaults()
+        for key, cap in TRAINING_CAPS:
+            if int((start | values)[key]) > cap:
+                values[key] = cap
+        # "Only my points" needs two points of two classes; with fewer the page can only say
+        # so (tests/test_app_training.py), and there is no run to compare.
+        merged = start | values
+        own = decode_points(merged["tr_pts"])
+        if merged["tr_data"] == "own" and len({p.label for p in own}) < 2:
+            values["tr_pts"] = merged["tr_pts"][: 3 * (MAX_POINTS - 2)] + TWO_CLASSES
     return values
 
 
@@ -58,7 +93,7 @@ def _state(draw, lesson: Lesson):
     changed = draw(st.lists(st.sampled_from(lesson.params), max_size=6, unique=True))
     values = {p.key: draw(_moderate(p)) for p in changed}
     shared = {SHARED.param("seed").key: draw(st.integers(0, 9999))}
-    return preset, _cheap(lesson, values), shared
+    return preset, _cheap(lesson, preset, values), shared
 
 
 def _drive(page: str, preset, values: dict, shared: dict):
@@ -176,6 +211,10 @@ def _extreme(param: Param, rng: random.Random):
         return rng.random() < 0.5
     if param.kind == "choice":
         return rng.choice(param.choices)
+    if param.kind == "text":  # no points, one, or as many as a link holds, anywhere
+        count = rng.choice([0, 1, MAX_POINTS])
+        return encode_points([Point(rng.uniform(-9, 9), rng.uniform(-9, 9), rng.randrange(3))
+                              for _ in range(count)])  # fmt: skip
     pick = rng.choice([param.low, param.high, param.default, None])
     if pick is None:
         pick = rng.uniform(param.low, param.high)
@@ -191,5 +230,10 @@ def test_extreme_control_values_never_crash(page):
         for p in rng.sample(lesson.params, k=min(4, len(lesson.params))):
             at.session_state[p.key] = _extreme(p, rng)
         at.run()
+        refused = [e.value for e in at.error if e.value.startswith(CANNOT_TRAIN)]
+        if page == "training" and refused and len(refused) == len(at.error):
+            assert not at.exception, at.exception
+            assert not at.get("plotly_chart")  # the page stopped with its reason
+            continue
         ok(at)
         assert at.get("plotly_chart")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from engine.features import FEATURES
 from engine.training import StepDetail
+from figures.point_picker import blank_plane_figure
 from figures.style import Style
 from figures.training import network_figure, step_figure, training_stage_figure
 from ui.training.compute import HASH, Setup, dataset, network_of, neuron_maps, step_detail, training
@@ -33,6 +34,12 @@ def stage_chart(setup: Setup, x_axis: str, discretize: bool, style: Style) -> go
     return training_stage_figure(training(setup), data, list(setup.labels), x_axis=x_axis,
                                  discretize=discretize, extra_points=extra, picker=True,
                                  style=style)  # fmt: skip
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def blank_chart(points: str, style: Style) -> go.Figure:
+    """The blank plane for "Only my points" with the points placed so far."""
+    return blank_plane_figure(points_arrays(decode_points(points)), style)
 
 
 def frame_at(setup: Setup, progress: int) -> int:

@@ -92,6 +92,23 @@ def remember_upload(uploaded: Uploaded, content: bytes) -> str:
     return digest
 
 
+MIN_PER_CLASS = 2  # "Only my points" trains once two classes have this many points each
+
+
+def own_points_missing(values: Mapping[str, Any]) -> str | None:
+    """With "Only my points": what is still missing before there is anything to train on
+    (None when two classes have at least ``MIN_PER_CLASS`` points each, or another dataset)."""
+    if str(values[f"{P}data"]) != OWN:
+        return None
+    points = decode_points(str(values[f"{P}pts"]))
+    counts = [sum(p.label == c for p in points) for c in range(3)]
+    if sum(n >= MIN_PER_CLASS for n in counts) >= 2:
+        return None
+    have = ", ".join(f"{n} of class {c}" for c, n in enumerate(counts) if n) or "none yet"
+    return (f"Click the plane to place your own points: at least {MIN_PER_CLASS} of each of two "
+            f"classes (choose the class above the plane's buttons). So far: {have}.")  # fmt: skip
+
+
 def task_of(values: Mapping[str, Any]) -> str:
     """ "classification" or "regression": what the chosen dataset asks for."""
     key = str(values[f"{P}data"])

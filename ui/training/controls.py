@@ -20,6 +20,7 @@ from ui.training.compute import (
     estimated_seconds,
     max_epochs,
     n_train,
+    own_points_missing,
     remember_upload,
     setup_from,
     task_of,
@@ -73,6 +74,8 @@ def stage_controls() -> None:
     draw(param(f"{P}data"))
     run_controls(LESSON, P, 0)
     n = n_train(values(LESSON))
+    if own_points_missing(values(LESSON)) is not None:  # no training set to fit them to yet
+        n = int(param(f"{P}batch").high or n)
     draw(param(f"{P}batch"), high=n)
     quick = {
         "one": "True SGD (1)",

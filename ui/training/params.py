@@ -168,13 +168,14 @@ WATCH: dict[str, str] = {
         "cannot follow them, whatever the number of epochs.",
     "True SGD vs full batch, per epoch":
         "Per epoch B takes 400 small, noisy steps and A one exact step: against epochs B "
-        "learns far faster. Press Mini (32) for the usual compromise.",
+        "learns far faster. Press Mini-batch (32) for the usual compromise.",
     "Sum or mean with the same learning rate":
         "B sums the batch's 32 gradients instead of averaging them: the same learning rate "
         "now makes 32 times larger steps, and B overshoots.",
     "Momentum speeds up a plateau":
-        "Sigmoid units start on a flat stretch of the loss: plain GD (A) crawls, momentum (B) "
-        "gathers speed and is through it in a few epochs.",
+        "Sigmoid units start on a flat stretch of the loss. Plain GD (A) is still stuck on it "
+        "after 60 epochs; momentum (B) gathers speed, gets through about halfway and ends "
+        "near zero loss.",
     "Too large a learning rate":
         "B's learning rate is ten times A's: each step overshoots the valley, lands higher on "
         "the other side, and the loss blows up.",
@@ -193,7 +194,7 @@ def constrain(values: dict[str, Any]) -> list[str]:
     """Make the values fit together, saying what changed: the output to the task and the
     number of classes, the features to the data's dimension, batch sizes to the training set
     and the inspected step to the run."""
-    from ui.training.compute import n_classes_of, n_train, run_steps, task_of
+    from ui.training.compute import n_classes_of, n_train, own_points_missing, run_steps, task_of
 
     notices = []
     task, out = task_of(values), values[f"{P}out"]
@@ -201,10 +202,10 @@ def constrain(values: dict[str, Any]) -> list[str]:
     wanted = None
     if task == "regression" and out != "mse":
         wanted, why = "mse", "Regression data needs a linear output"
+    elif classes > 2 and out != "softmax_ce":  # before the next: mse on 3 classes is softmax
+        wanted, why = "softmax_ce", f"{classes} classes need the softmax output"
     elif task == "classification" and out == "mse":
         wanted, why = "sigmoid_bce", "Class labels need a classifier's output"
-    elif classes > 2 and out != "softmax_ce":
-        wanted, why = "softmax_ce", f"{classes} classes need the softmax output"
     if wanted is not None:
         label = OUTPUT_LABELS[OUTPUTS.index(wanted)]
         notices.append(f"{why}; using {label}.")
@@ -221,6 +222,8 @@ def constrain(values: dict[str, Any]) -> list[str]:
         if task != "regression":
             values[f"{P}f_x2"] = True
         notices.append("The network needs at least one input feature; using the raw inputs.")
+    if own_points_missing(values):
+        return notices  # nothing to train yet: leave the training settings as they are
     n = n_train(values)
     for key, name in ((f"{P}batch", "The batch size B"), (f"{P}b_batch", "B's batch size")):
         if int(values[key]) > n:
@@ -239,6 +242,16 @@ def constrain(values: dict[str, Any]) -> list[str]:
 VIEW_KEYS = frozenset(f"{P}{k}" for k in ("x", "disc", "thumbs", "progress", "step", "click"))
 
 LESSON = Lesson("training", LESSON_PARAMS, PRESETS, DEFAULT_PRESET, constrain)
+
+
+def matching_preset(values: Mapping[str, Any]) -> str | None:
+    """The preset whose run these values are (view-only controls aside), if any — so its
+    "what to watch" sentence also shows when a link reopens it."""
+    for name in PRESETS:
+        preset = LESSON.preset_values(name)
+        if all(values[k] == v for k, v in preset.items() if k not in VIEW_KEYS):
+            return name
+    return None
 
 
 def hidden_widths(values: Mapping[str, Any], layers: int | None = None) -> tuple[int, ...]:
