@@ -31,12 +31,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import plotly.io as pio  # noqa: E402
-import streamlit as st  # noqa: E402
+import plotly.io as pio
+import streamlit as st
 
-from figures.style import Style  # noqa: E402
-from ui.training import charts, compute  # noqa: E402
-from ui.training.params import LESSON, P  # noqa: E402
+from figures.style import Style
+from ui.training import charts, compute
+from ui.training.params import LESSON, P
 
 HEAVY = {"n": 2000, "layers": 6, **{f"w{i}": 16 for i in range(1, 7)}}
 
@@ -62,8 +62,10 @@ def first_load(setup: compute.Setup) -> dict[str, float]:
     steps = [
         ("train", lambda: compute.training(setup)),
         ("stage_figure", lambda: charts.stage_chart(setup, "steps", False, style)),
-        ("stage_json", lambda: pio.to_json(charts.stage_chart(setup, "steps", False, style),
-                                           validate=False)),  # fmt: skip
+        (
+            "stage_json",
+            lambda: pio.to_json(charts.stage_chart(setup, "steps", False, style), validate=False),
+        ),
         ("thumbnails", lambda: charts.network_chart(setup, 0, 100, Style())),
         ("step_panel", lambda: charts.step_chart(setup, 0, 0, Style())),
     ]
@@ -81,8 +83,13 @@ def cold() -> dict[str, Any]:
     runs = [first_load(setup) for _ in range(3)]
     best = min(runs, key=lambda r: r["cpu_s"])
     figure = charts.stage_chart(setup, "steps", False, Style().with_height(470))
-    return {**best, "stage_json_kb": round(len(pio.to_json(figure, validate=False)) / 1000, 1),
-            "frames": len(figure.frames), "target_s": 0.5, "target_kb": 1000}  # fmt: skip
+    return {
+        **best,
+        "stage_json_kb": round(len(pio.to_json(figure, validate=False)) / 1000, 1),
+        "frames": len(figure.frames),
+        "target_s": 0.5,
+        "target_kb": 1000,
+    }
 
 
 def worst() -> dict[str, Any]:
@@ -94,8 +101,10 @@ def worst() -> dict[str, Any]:
         "heavy, relu vs tanh": _values(**HEAVY, compare="activation"),
         "heavy, 6 vs 0 layers": _values(**HEAVY, compare="layers", b_layers=0),
         "spiral3, softmax, all features": _values(
-            data="spiral3", n=2000, **{f"f_{k}": True for k in
-                                      ("x1sq", "x2sq", "x1x2", "sin1", "sin2")}),  # fmt: skip
+            data="spiral3",
+            n=2000,
+            **{f"f_{k}": True for k in ("x1sq", "x2sq", "x1x2", "sin1", "sin2")},
+        ),
         "sine regression": _values(**HEAVY, data="sine", f_x2=False, out="mse"),
     }
     out: dict[str, Any] = {}
@@ -103,9 +112,12 @@ def worst() -> dict[str, Any]:
         setup = compute.setup_from(values, seed=0)
         setup = replace(setup, epochs=float(max(1, compute.max_epochs(setup))))
         load = first_load(setup)
-        out[name] = {"epochs": setup.epochs, "estimated_s": round(
-            compute.estimated_seconds(setup), 2), "cpu_s": load["cpu_s"],
-            "wall_s": load["wall_s"]}  # fmt: skip
+        out[name] = {
+            "epochs": setup.epochs,
+            "estimated_s": round(compute.estimated_seconds(setup), 2),
+            "cpu_s": load["cpu_s"],
+            "wall_s": load["wall_s"],
+        }
     beyond = compute.setup_from(_values(**HEAVY, batch=1, epochs=1000), seed=0)
     try:
         compute.check_budget(beyond)
@@ -124,7 +136,8 @@ def apptest_reruns() -> dict[str, float]:
     at = open_link("training")
     changes: dict[str, Callable[[int], Any]] = {
         "x_axis": lambda i: at.segmented_control(key=f"{P}x").set_value(
-            ("epochs", "examples", "steps")[i % 3]),  # fmt: skip
+            ("epochs", "examples", "steps")[i % 3]
+        ),
         "discretize": lambda i: at.toggle(key=f"{P}disc").set_value(i % 2 == 0),
         "progress": lambda i: at.slider(key=f"{P}progress").set_value(5 + 9 * i),
         "step": lambda i: at.number_input(key=f"{P}step").set_value(3 + 41 * i),

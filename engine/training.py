@@ -17,9 +17,9 @@ rule, update — for K paired runs, built on ``engine.runner.run``:
 * divergence is data (the run freezes, ``diverged_at`` says when), never an exception.
 
 After training, the parameters recorded at the frames (at most 120) are evaluated in one
-vectorised pass: train/test loss and accuracy, the prediction on a grid over the input plane
-(the decision boundary), the hidden activations of some training points (the geometry lesson)
-and the weight norm.
+vectorised pass: train/test loss, the class predicted for every example and the accuracy it
+gives, the prediction on a grid over the input plane (the decision boundary), the hidden
+activations of some training points (the geometry lesson) and the weight norm.
 
 What one run is (``TrainRun``), the setup every run shares (``prepare``), one step of one run
 opened up (``replay_step``, ``StepDetail``) and a network's units drawn over the plane
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 from engine.batching import BatchSchedule
 from engine.datasets import Dataset
 from engine.features import feature_matrix
-from engine.nn import MLPSpec, accuracy, example_losses, forward, predictions
+from engine.nn import MLPSpec, example_losses, forward, predictions
 from engine.runner import run
 from engine.training_steps import (
     MAX_RUNS,
@@ -91,7 +91,14 @@ class TrainResult(NamedTuple):
         batch_loss: ``(T_max, K)`` loss of the batch at every step (NaN past a run's end).
         examples_seen: ``(T_max + 1, K)`` examples drawn before each step.
         train_loss, test_loss: ``(F, K)`` mean data loss (no L2 or L1) on the whole set.
-        train_accuracy, test_accuracy: ``(F, K)`` (NaN for regression).
+        train_accuracy, test_accuracy: ``(F, K)`` the share of ``*_predicted`` equal to the
+            label; NaN for regression, for an empty set, and where the network's output is not
+            finite for some example (a diverged run: no measurement, not 0 % or 50 %).
+        train_predicted, test_predicted: int8 ``(F, K, n_train)`` and ``(F, K, n_test)``, the
+            class the network predicts for every example at every frame — argmax of the
+            logits for softmax_ce, z > 0 for the one-unit classifiers, as ``engine.nn.accuracy``
+            decides — and −1 where its output is not finite; empty ``(F, K, 0)`` for
+            regression. From the logits the losses come from: exactly what the accuracy counts.
         weight_norm: ``(F, K)`` ‖W‖ over all weights (no biases).
         grid_axes: the grid's coordinates in the raw (standardised) input plane: ``(x, y)`` each
             ``(G,)`` for 2-D data, ``(x,)`` for 1-D data — whatever the features.
@@ -115,6 +122,8 @@ class TrainResult(NamedTuple):
     test_loss: Array
     train_accuracy: Array
     test_accuracy: Array
+    train_predicted: NDArray[np.int8]
+    test_predicted: NDArray[np.int8]
     weight_norm: Array
     grid_axes: tuple[Array, ...]
     grid_output: NDArray[np.float32]
@@ -216,6 +225,8 @@ def train(
         test_loss=evaluation.test_loss,
         train_accuracy=evaluation.train_accuracy,
         test_accuracy=evaluation.test_accuracy,
+        train_predicted=evaluation.train_predicted,
+        test_predicted=evaluation.test_predicted,
         weight_norm=np.sqrt(np.sum(weights * weights, axis=-1)),
         grid_axes=grid_axes,
         grid_output=_grid_shape(evaluation.grid, grid_axes),
@@ -291,8 +302,10 @@ class _Inputs(NamedTuple):
 class _Evaluation(NamedTuple):
     train_loss: Array
     train_accuracy: Array
+    train_predicted: NDArray[np.int8]
     test_loss: Array
     test_accuracy: Array
+    test_predicted: NDArray[np.int8]
     grid: Array
     activations: list[NDArray[np.float32]]
 
@@ -308,23 +321,23 @@ def _evaluate(spec: MLPSpec, data: Dataset, params: Array, inputs: _Inputs) -> _
     out_units = spec.n_outputs if spec.output == "softmax_ce" else 1
     grid32, act32 = inputs.grid, inputs.acts
 
-    def evaluate_chunk(lo: int) -> dict[str, list[Array]]:
+    def evaluate_chunk(lo: int) -> dict[str, list[NDArray[Any]]]:
         with np.errstate(all="ignore"):  # thread-local: diverged (NaN) networks give NaN
             return _evaluate_block(nets[lo : lo + chunk])
 
-    def _evaluate_block(block: Array) -> dict[str, list[Array]]:
-        out: dict[str, list[Array]] = {}
-        for X, y, loss_key, acc_key in (
-            (inputs.train, data.y_train, "tl", "ta"),
-            (inputs.test, data.y_test, "vl", "va"),
-        ):
+    def _evaluate_block(block: Array) -> dict[str, list[NDArray[Any]]]:
+        out: dict[str, list[NDArray[Any]]] = {}
+        for X, y, key in ((inputs.train, data.y_train, "t"), (inputs.test, data.y_test, "v")):
             if len(X) == 0:
-                out[loss_key] = [np.full(len(block), np.nan)]
-                out[acc_key] = [np.full(len(block), np.nan)]
+                out[f"{key}l"] = out[f"{key}a"] = [np.full(len(block), np.nan)]
+                out[f"{key}p"] = [np.empty((len(block), 0), np.int8)]
                 continue
-            logits = forward(spec, block, X, keep_pre=False).logits
-            out[loss_key] = [example_losses(spec, logits, np.asarray(y))[0].mean(-1)]
-            out[acc_key] = [accuracy(spec, logits, np.asarray(y))]
+            logits = forward(spec, block, X, keep_pre=False).logits  # (block, n, outputs)
+            labels = np.asarray(y)
+            out[f"{key}l"] = [example_losses(spec, logits, labels)[0].mean(-1)]
+            classes = _classes(spec, logits)  # (block, n) or (block, 0)
+            out[f"{key}p"] = [classes]
+            out[f"{key}a"] = [_accuracy(classes, labels)]
         # What is only drawn (the grid, the activations) is computed in float32: half the
         # memory traffic, and far more precision than a colour scale shows.
         block32 = block.astype(np.float32)
@@ -344,7 +357,8 @@ def _evaluate(spec: MLPSpec, data: Dataset, params: Array, inputs: _Inputs) -> _
         ThreadPoolExecutor(max_workers=_EVAL_THREADS) as pool,
     ):
         parts = list(pool.map(evaluate_chunk, range(0, F * K, chunk)))
-    result = {k: [x for p in parts for x in p[k]] for k in ("tl", "ta", "vl", "va", "grid")}
+    keys = ("tl", "ta", "tp", "vl", "va", "vp", "grid")
+    result = {k: [x for p in parts for x in p[k]] for k in keys}
     acts = [[p["acts"][layer] for p in parts if p["acts"]] for layer in range(len(spec.hidden))]
     grid_all = np.concatenate(result["grid"]).reshape(F, K, n_grid, out_units)
     if out_units == 1:
@@ -352,8 +366,10 @@ def _evaluate(spec: MLPSpec, data: Dataset, params: Array, inputs: _Inputs) -> _
     return _Evaluation(
         train_loss=np.concatenate(result["tl"]).reshape(F, K),
         train_accuracy=np.concatenate(result["ta"]).reshape(F, K),
+        train_predicted=_per_frame(result["tp"], F, K),
         test_loss=np.concatenate(result["vl"]).reshape(F, K),
         test_accuracy=np.concatenate(result["va"]).reshape(F, K),
+        test_predicted=_per_frame(result["vp"], F, K),
         grid=grid_all,
         activations=[
             np.concatenate(a).reshape(F, K, n_act, -1).astype(np.float32)
@@ -362,3 +378,34 @@ def _evaluate(spec: MLPSpec, data: Dataset, params: Array, inputs: _Inputs) -> _
             for a in acts
         ],
     )
+
+
+def _per_frame(blocks: list[NDArray[Any]], F: int, K: int) -> NDArray[np.int8]:
+    """Per-block ``(networks, n)`` class arrays → ``(F, K, n)`` (n may be 0)."""
+    joined = np.concatenate(blocks)
+    return joined.reshape(F, K, joined.shape[-1]).astype(np.int8)
+
+
+def _classes(spec: MLPSpec, logits: Array) -> NDArray[np.int8]:
+    """The class each of K networks predicts for each of B examples, int8 ``(K, B)``.
+
+    argmax_c z_c for softmax_ce, [z > 0] for the one-unit classifiers (``engine.nn.accuracy``'s
+    rule); −1 where a logit is not finite. Regression predicts no class: ``(K, 0)``.
+    """
+    if spec.output == "mse":
+        return np.empty((logits.shape[0], 0), np.int8)
+    finite = np.all(np.isfinite(logits), axis=-1)
+    if spec.output == "softmax_ce":
+        classes = np.where(finite[..., None], logits, 0.0).argmax(axis=-1)
+    else:
+        classes = (logits[..., 0] > 0).astype(np.intp)
+    return np.where(finite, classes, -1).astype(np.int8)
+
+
+def _accuracy(classes: NDArray[np.int8], labels: Array) -> Array:
+    """Share of examples whose class is the label ``(K,)``; NaN if a network's output is not
+    finite for some example (a diverged run measures nothing) or there is no class."""
+    if classes.shape[-1] == 0:
+        return np.full(classes.shape[0], np.nan)
+    right = (classes == labels).mean(axis=-1)
+    return np.where(np.all(classes >= 0, axis=-1), right, np.nan)

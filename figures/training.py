@@ -1,7 +1,7 @@
 """Figures and exports of the "What is training?" lesson, all importable from here.
 
 * ``training_stage_figure(result, data, labels, ...)`` — the animated stage: per run the
-  prediction over the plane (points, misclassified marks), the loss and accuracy below
+  prediction over the plane (points, the misclassified crossed), the loss and accuracy
   (``figures.training_stage``; ``STAGE_PICKER_TRACE`` is its click grid's trace index).
 * ``network_figure(unit_maps, weights, ...)`` — every unit's output as a thumbnail, the weights
   as lines (``figures.training_panels``).

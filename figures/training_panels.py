@@ -26,13 +26,14 @@ from numpy.typing import ArrayLike, NDArray
 from engine.datasets import Dataset
 from figures.common import finish, log_axis, typed_array
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style
-from figures.training_stage import GREY, GREY_COLOUR, HEAT, LEVELS, mix, u1_grid
+from figures.training_stage import GREY, GREY_COLOUR, LEVELS, mix, u1_grid
 
 Array = NDArray[np.float64]
 Rule = tuple[float, float] | str | None
 
 THUMB = 0.56  # a thumbnail's side, in canvas units
-PITCH = 0.72  # vertical distance between units
+PITCH = 0.68  # vertical distance between units
+THUMB_HEAT = 0.8  # share of the colour at a scale's end: a thumbnail holds no points to read
 WIDTH_LEVELS = 5  # weight lines come in this many widths per sign
 MAX_DOTS = 64  # the forward pass draws a dot per example up to this batch size, then histograms
 # A hidden layer's colour scale per activation: (low, high); None: symmetric around 0, as far
@@ -43,13 +44,13 @@ SCALES: dict[str, Rule] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": "
 
 def _diverging() -> list[list[Any]]:
     """Low blue → white in the middle → high vermillion, as on the stage; then GREY."""
-    return [[0.0, mix(OKABE_ITO[0], HEAT + 0.2)], [LEVELS / 2 / GREY, "rgb(255,255,255)"],
-            [LEVELS / GREY, mix(OKABE_ITO[1], HEAT + 0.2)], [1.0, GREY_COLOUR]]  # fmt: skip
+    return [[0.0, mix(OKABE_ITO[0], THUMB_HEAT)], [LEVELS / 2 / GREY, "rgb(255,255,255)"],
+            [LEVELS / GREY, mix(OKABE_ITO[1], THUMB_HEAT)], [1.0, GREY_COLOUR]]  # fmt: skip
 
 
 def _ramp(colour: str) -> list[list[Any]]:
     """White (0) → ``colour`` (the top of the scale); then GREY."""
-    return [[0.0, "rgb(255,255,255)"], [LEVELS / GREY, mix(colour, HEAT + 0.2)],
+    return [[0.0, "rgb(255,255,255)"], [LEVELS / GREY, mix(colour, THUMB_HEAT)],
             [1.0, GREY_COLOUR]]  # fmt: skip
 
 
@@ -94,9 +95,11 @@ def _weight_traces(
     centres: Sequence[Array], style: Style,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The weights as lines from column l's right edge to column l+1's left edge: one trace
-    per (layer, sign, width level); width ∝ |w| / max |W_l|, rounded up to a level."""
+    per (layer, sign, width level); width ∝ |w| / max |W_l|, rounded up to a level. The legend
+    shows each sign once, by an empty trace at a middle width and full opacity (the thinnest
+    line, which came first, was too faint to see in it)."""
     traces: list[dict[str, Any]] = []
-    named: set[int] = set()
+    signs: set[int] = set()
     for gap, w in enumerate(ws):
         magnitude = np.abs(np.where(np.isfinite(w), w, 0.0))
         if magnitude.max(initial=0.0) == 0.0:
@@ -112,12 +115,19 @@ def _weight_traces(
                 ys = np.stack([centres[gap][i], centres[gap + 1][j], np.full(len(i), np.nan)], 1)
                 traces.append({"type": "scatter", "mode": "lines", "x": typed_array(xs),
                                "y": typed_array(ys.ravel()), "hoverinfo": "skip", "name": name,
-                               "legendgroup": name, "showlegend": sign not in named,
+                               "legendgroup": name, "showlegend": False,
                                "opacity": 0.35 + 0.65 * lv / WIDTH_LEVELS,
                                "line": {"color": colour, "dash": dash,
                                         "width": 0.5 + 1.5 * style.line * lv / WIDTH_LEVELS},
                                })  # fmt: skip
-                named.add(sign)
+                signs.add(sign)
+    for sign, colour, dash in ((1, OKABE_ITO[0], "solid"), (-1, OKABE_ITO[1], "dash")):
+        if sign in signs:
+            name = "positive weight" if sign > 0 else "negative weight (dashed)"
+            traces.append({"type": "scatter", "mode": "lines", "x": [None], "y": [None],
+                           "name": name, "legendgroup": name, "hoverinfo": "skip",
+                           "line": {"color": colour, "dash": dash,
+                                    "width": 0.5 + 0.55 * style.line}})  # fmt: skip
     return traces
 
 
@@ -156,7 +166,7 @@ def network_figure(
     if activation not in SCALES:
         raise ValueError(f"activation must be one of {sorted(SCALES)}, got {activation!r}")
     n_cols, tallest = len(sizes), max(sizes)
-    thumb_px = 46 if style.projector else 34
+    thumb_px = 50 if style.projector else 38
     unit_px = thumb_px / THUMB
     # columns spread over a laptop's chart width, at least a label's width apart
     column_px = np.clip((1300 if style.projector else 900) / n_cols, *(
@@ -187,8 +197,10 @@ def network_figure(
                  "y": [float(c) for c in centres[0]], "text": list(feature_labels),
                  "textfont": {"size": style.font, "color": INK}, "hoverinfo": "skip",
                  "showlegend": False, "name": "features"})  # fmt: skip
-    titles = ["inputs"] + [f"hidden {i}<br>{n} units" for i, n in enumerate(sizes[1:-1], 1)]
-    titles.append("output")
+    # two lines each, so that every column's title starts on the same line
+    titles = [f"inputs<br>{sizes[0]} feature{'s' * (sizes[0] > 1)}"]
+    titles += [f"hidden {i}<br>{n} units" for i, n in enumerate(sizes[1:-1], 1)]
+    titles.append(f"output<br>{sizes[-1]} unit{'s' * (sizes[-1] > 1)}")
     notes = [""]
     coloraxes: list[list[list[Any]]] = []
     for col, values in enumerate(maps, start=1):
@@ -340,7 +352,7 @@ def _forward(
                                                "color": colour if hollow else INK}},
                            "hovertemplate": f"example %{{x}}: {label} %{{y:.3g}}"
                                             "<extra></extra>"})  # fmt: skip
-    y_axis: dict[str, Any] = {"title": {"text": what}}
+    y_axis: dict[str, Any] = {}  # the panel's title says what y is: no title in the way
     if not regression:
         y_axis["range"] = [-0.05, 1.05]
     return traces, {"title": {"text": "example in the batch"}}, y_axis
@@ -380,7 +392,8 @@ def step_figure(
     inputs = np.asarray(detail.batch_inputs, dtype=np.float64).reshape(B, -1)
     outputs = np.asarray(detail.outputs, dtype=np.float64)
     classes = [0] if regression else list(range(max(2, data.n_classes)))
-    domains = [(0.0, 0.17), (0.23, 0.42), (0.49, 0.65), (0.71, 0.86), (0.91, 1.0)]
+    # the plane widest (it keeps its aspect); room for tick labels left of panels 2 to 4
+    domains = [(0.0, 0.21), (0.27, 0.45), (0.52, 0.66), (0.73, 0.87), (0.90, 1.0)]
     traces: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     blank: list[int] = []  # panels whose numbers are not finite
@@ -459,7 +472,7 @@ def step_figure(
     titles = [  # three short lines each: they fit a laptop's and a projector's panel
         f"1. The batch<br>B = {B}, step {detail.step}<br>epoch {detail.epoch}"
         + (" — diverged" if detail.diverged else ""),
-        f"2. Forward pass<br>prediction ● vs target ○<br>batch loss {_number(before)}",
+        f"2. Forward pass<br>{what}: ● vs target ○<br>batch loss {_number(before)}",
         f"3. Backward pass<br>‖∇‖ per layer<br>total {_total(grads)}",
         f"4. Update<br>‖Δθ‖ per layer<br>total {_total(updates)}",
         loss_title,
@@ -471,19 +484,23 @@ def step_figure(
         notes.append({"text": title, "xref": f"x{s} domain", "yref": "paper", "x": 0.5,
                       "y": 1.0, "yanchor": "bottom", "showarrow": False,
                       "font": {"size": style.font, "color": INK}})  # fmt: skip
-    if not regression:  # the plane undistorted
+    if not regression:  # the plane undistorted, under its title
         layout["xaxis"].update(constrain="domain")
-        layout["yaxis"].update(scaleanchor="x", constrain="domain")
+        layout["yaxis"].update(scaleanchor="x", constrain="domain", constraintoward="top")
     for n in blank:  # a panel that only says "not finite": an empty trace keeps its axes
         traces.append({"type": "scatter", "xaxis": f"x{n}", "yaxis": f"y{n}", "x": [None],
                        "y": [None], "hoverinfo": "skip", "name": "not finite"})  # fmt: skip
         layout[f"xaxis{n}"].update(visible=False)
         layout[f"yaxis{n}"].update(visible=False)
-    layout["xaxis5"].update(tickangle=-90)
+    layout["xaxis5"].update(tickangle=0)
     layout["yaxis5"].update(showticklabels=False, rangemode="tozero")
+    # "layer 1" as two lines: side by side, three names fill a panel's width
+    ticks = [name.replace(" ", "<br>", 1) for name in layer_names]
     for n in (3, 4):
-        layout[f"xaxis{n}"].update(type="category", tickangle=-45 if len(layer_names) > 3 else 0)
+        layout[f"xaxis{n}"].update(type="category", tickangle=-45 if len(layer_names) > 4 else 0,
+                                   tickvals=list(layer_names), ticktext=ticks)  # fmt: skip
     layout.update(annotations=notes, showlegend=False, barmode="overlay",
-                  margin={"l": 60, "r": 20, "t": round(4.2 * style.font) + 10,
-                          "b": 90})  # fmt: skip
+                  margin={"l": 10 + round(3 * style.tick_font), "r": 10,
+                          "t": round(4.2 * style.font) + 10,
+                          "b": round(3.4 * style.tick_font) + 10})  # fmt: skip
     return finish({"data": traces, "layout": layout}, style)

@@ -1,21 +1,26 @@
 """The stage of the "What is training?" lesson: one or two networks learning, frame by frame.
 
 ``training_stage_figure(result, data, labels, ...)`` draws, for K runs trained on the same
-batches, a top row with one plane per run — the network's prediction over the plane as a
-heatmap, the training points (filled) and test points (hollow), the misclassified ones crossed —
-and a bottom row with the loss and accuracy curves and a marker at the current frame.
+batches, one plane per run — the network's prediction over the plane, the training points
+(filled) and test points (hollow), a cross on every point the network gets wrong — and the
+loss and accuracy curves with a marker at the current frame. Two runs: the planes side by
+side on top (about 65 % of the height), the curves below; one run: the plane on the left, the
+curves stacked beside it. One row of legend above it all; the planes keep their aspect.
 Regression draws the prediction curve through the points instead, and the loss only.
 
-The heatmaps are uint8 typed arrays (one byte a cell: 2 runs × 120 frames × 40² cells is
+The predictions are uint8 typed arrays (one byte a cell: 2 runs × 120 frames × 40² cells is
 0.5 MB of JSON) on colour scales whose top value, ``GREY``, is a diverged network's blank
-plane. plotly.js changes a heatmap only when it redraws, so the playback redraws every frame.
+plane. Two classes are a contour trace coloured as a heatmap, whose one contour line, white,
+is the decision boundary P = ½. The crosses are the network's own decisions
+(``TrainResult.train_predicted``), so at every frame they number exactly what the accuracy
+misses. plotly.js changes a heatmap only when it redraws, so the playback redraws every frame.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -41,13 +46,16 @@ GREY = 250
 _NO_SLASH = np.array([b - 1 if "/" in base64.b64encode(bytes([b] * 3)).decode() else b
                       for b in range(256)], dtype=np.uint8)  # fmt: skip
 GREY_COLOUR = "#c8c8c8"
-HEAT = 0.5  # share of a class's colour in the plane at full confidence: the points, drawn in
-# the full colour, stay visible on their own class's region
+# Share of a class's colour in the plane at confidence d = |2P − 1|: HEAT · d^CURVE. Sure
+# regions are clearly coloured, yet lighter than the points drawn on them in the full colour
+# with a dark outline; the square root makes P = 0.8 already half as strong as P = 1.
+HEAT = 0.6
+CURVE = 0.5
 X_AXES = {"steps": ("frame_steps", "optimizer step"), "epochs": ("frame_epochs", "epoch"),
           "examples": ("frame_examples", "examples seen")}  # fmt: skip
 GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "cross": "✚",
           "star": "★", "hexagon": "⬢"}  # fmt: skip
-TOP, BOTTOM = (0.44, 1.0), (0.0, 0.26)  # the rows' vertical domains
+PLANE_SHARE = 0.65  # of the two rows' height, the planes' (two runs)
 
 
 def mix(colour: str, share: float) -> str:
@@ -69,13 +77,16 @@ def u1_array(values: NDArray[np.uint8]) -> dict[str, str]:
     return {"dtype": "u1", "bdata": encoded.decode("ascii")}
 
 
-def binary_scale(*, grey: bool = True) -> list[list[Any]]:
-    """P(class 1) on 0 … LEVELS: blue (class 0) → white at 0.5 → vermillion (class 1), then
-    ``GREY`` (or the scale alone on 0 … 1, for the colour bar)."""
-    top = LEVELS / GREY if grey else 1.0
-    scale: list[list[Any]] = [[0.0, mix(OKABE_ITO[0], HEAT)], [top / 2, "rgb(255,255,255)"],
-                              [top, mix(OKABE_ITO[1], HEAT)]]  # fmt: skip
-    return [*scale, [1.0, GREY_COLOUR]] if grey else scale
+def binary_scale() -> list[list[Any]]:
+    """P(class 1) on 0 … LEVELS: blue (class 0) → white at ½ → vermillion (class 1), each
+    side HEAT · |2P − 1|^CURVE of its colour; then ``GREY``."""
+    top = LEVELS / GREY
+    side = np.linspace(0.0, 1.0, 9)  # P from ½ out to 0 or 1, in confidence d = |2P − 1|
+    share = HEAT * side**CURVE
+    blue = [[top / 2 * (1 - d), mix(OKABE_ITO[0], a)] for d, a in zip(side, share, strict=True)]
+    orange = [[top / 2 * (1 + d), mix(OKABE_ITO[1], a)] for d, a in zip(side, share, strict=True)]
+    scale = [[float(v), c] for v, c in [*blue[::-1], *orange[1:]]]
+    return [*scale, [1.0, GREY_COLOUR]]
 
 
 def class_width(n_classes: int) -> int:
@@ -84,13 +95,13 @@ def class_width(n_classes: int) -> int:
 
 
 def classes_scale(n_classes: int) -> list[list[Any]]:
-    """One light → dark ramp per class in its Okabe–Ito colour, then ``GREY``."""
+    """One light → strong ramp per class in its Okabe–Ito colour, then ``GREY``."""
     width = class_width(n_classes)
     scale: list[list[Any]] = []
     for c in range(n_classes):
         colour = OKABE_ITO[c % len(OKABE_ITO)]
-        scale += [[c * width / GREY, mix(colour, 0.12)],
-                  [(c * width + width - 1) / GREY, mix(colour, 0.62)]]  # fmt: skip
+        scale += [[c * width / GREY, mix(colour, 0.06)],
+                  [(c * width + width - 1) / GREY, mix(colour, HEAT)]]  # fmt: skip
     return [*scale, [1.0, GREY_COLOUR]]
 
 
@@ -117,41 +128,12 @@ def plane_levels(output: ArrayLike, multi: bool, discretize: bool) -> NDArray[np
     return _NO_SLASH[np.where(finite, level, GREY).astype(np.uint8)]
 
 
-def predicted_class(
-    output: ArrayLike, axes: Sequence[Array], points: ArrayLike, multi: bool
-) -> Array:
-    """The class the grid predicts at ``points (n, 2)``, ``(..., n)``, NaN where it is NaN.
-
-    The grid ``(..., G, G)`` P(class 1) or ``(..., G, G, C)`` (rows are y) is interpolated
-    bilinearly, then decided (P > 0.5, or argmax). The figure has the grid, not the network:
-    a point within a cell of the boundary may differ from the network's own decision.
-    """
-    grid = np.asarray(output, dtype=np.float64)
-    if multi:
-        grid = np.moveaxis(grid, -1, -3)  # (..., C, G, G)
-    cells, fracs = [], []
-    for axis, coord in zip(axes, np.asarray(points, dtype=np.float64).T, strict=True):
-        u = (coord - axis[0]) / (axis[-1] - axis[0]) * (len(axis) - 1)
-        u = np.clip(u, 0, len(axis) - 1)
-        cell = np.minimum(np.floor(u).astype(np.intp), len(axis) - 2)
-        cells.append(cell)
-        fracs.append(u - cell)
-    (i, j), (fx, fy) = cells, fracs
-    below = (1 - fx) * grid[..., j, i] + fx * grid[..., j, i + 1]
-    above = (1 - fx) * grid[..., j + 1, i] + fx * grid[..., j + 1, i + 1]
-    value = (1 - fy) * below + fy * above
-    if not multi:
-        return np.where(np.isfinite(value), (value > 0.5).astype(np.float64), np.nan)
-    value = np.moveaxis(value, -2, -1)  # (..., n, C)
-    ok = np.all(np.isfinite(value), axis=-1)
-    return np.where(ok, np.where(ok[..., None], value, 0.0).argmax(axis=-1), np.nan)
-
-
 def _class_marker(c: int, style: Style, hollow: bool) -> dict[str, Any]:
-    """Class c's colour and symbol (circle, square, diamond); test points hollow."""
+    """Class c's colour and symbol (circle, square, diamond); test points hollow: white inside
+    a thick ring of the colour, which reads on the class's own region too."""
     colour, symbol = OKABE_ITO[c % len(OKABE_ITO)], SYMBOLS[c % 3]
     if hollow:
-        return {"symbol": f"{symbol}-open", "size": style.marker - 1, "color": colour,
+        return {"symbol": symbol, "size": style.marker - 1, "color": "white",
                 "line": {"width": max(1.5, 0.7 * style.line), "color": colour}}  # fmt: skip
     return {"symbol": symbol, "size": style.marker - 2, "color": colour,
             "line": {"width": 0.8, "color": INK}}  # fmt: skip
@@ -163,11 +145,37 @@ def _scatter(X: Array, y: Array, axes: dict[str, str], **props: Any) -> dict[str
             "y": typed_array(X[:, 1] if X.shape[1] > 1 else y), **props}  # fmt: skip
 
 
+def _prediction(
+    k: int, output: Array, grid_axes: Sequence[Array], axes: dict[str, str], style: Style,
+    name: str, discretize: bool,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:  # fmt: skip
+    """Run k's prediction over the plane: the trace and its update per frame. Two classes: a
+    contour trace filled as a heatmap, its one line (white) at P = ½; C classes: a heatmap."""
+    multi = output.ndim == 5
+    levels = plane_levels(output[:, k], multi, discretize)  # (F, G, G)
+    common = {**axes, "x": typed_array(grid_axes[0]), "y": typed_array(grid_axes[1]),
+              "zmin": 0, "zmax": GREY, "showscale": False, "hoverinfo": "skip",
+              "name": name}  # fmt: skip
+    if multi:
+        trace = {"type": "heatmap", **common, "colorscale": classes_scale(output.shape[-1]),
+                 "zsmooth": False}  # fmt: skip
+        return trace, [{"type": "heatmap", "z": u1_grid(z)} for z in levels]
+    half = LEVELS / 2
+    trace = {"type": "contour", **common, "zauto": False, "colorscale": binary_scale(),
+             "autocontour": False,
+             "contours": {"coloring": "heatmap", "start": half, "end": half, "size": 1,
+                          "showlines": True},
+             "line": {"color": "white", "width": max(2.0, 0.7 * style.line),
+                      "smoothing": 1}}  # fmt: skip
+    return trace, [{"type": "contour", "z": u1_grid(z)} for z in levels]
+
+
 def _plane(
     k: int,
     result: TrainResult,
     data: Dataset,
     output: Array,
+    rows: NDArray[np.intp],
     axes: dict[str, str],
     style: Style,
     *,
@@ -190,14 +198,10 @@ def _plane(
                                 "dash": s.dash}})  # fmt: skip
         moving.append((0, [{"y": typed_array(row[k])} for row in output]))
     else:
-        levels = plane_levels(output[:, k], multi, discretize)  # (F, G, G)
-        smooth = "best" if not (multi or discretize) else False
-        scale = classes_scale(output.shape[-1]) if multi else binary_scale()
-        traces.append({"type": "heatmap", **axes, "x": typed_array(grid_axes[0]),
-                       "y": typed_array(grid_axes[1]), "zmin": 0, "zmax": GREY,
-                       "colorscale": scale, "showscale": False, "hoverinfo": "skip",
-                       "zsmooth": smooth, "name": f"{labels[k]}: prediction"})  # fmt: skip
-        moving.append((0, [{"type": "heatmap", "z": u1_grid(z)} for z in levels]))
+        trace, updates = _prediction(k, output, grid_axes, axes, style,
+                                     f"{labels[k]}: prediction", discretize)  # fmt: skip
+        traces.append(trace)
+        moving.append((0, updates))
     n_classes = 1 if regression else (output.shape[-1] if multi else 2)
     for X, y, hollow in ((data.X_train, data.y_train, False), (data.X_test, data.y_test, True)):
         X, y = np.asarray(X), np.asarray(y)
@@ -206,10 +210,10 @@ def _plane(
             mine = np.ones(len(y), bool) if regression else y == c
             marker = _class_marker(c, style, hollow)
             if regression:  # one kind of point: ink, filled or hollow
-                marker = {**marker, "color": INK,
+                marker = {**marker, "color": "white" if hollow else INK,
                           "line": {"width": 1.5 if hollow else 0.5,
                                    "color": INK if hollow else "white"}}  # fmt: skip
-            name = "test points (hollow)" if hollow else (
+            name = "test points" if hollow else (
                 "training points" if regression else f"class {c}")  # fmt: skip
             point = what if regression else f"{what}, class {c}"
             hover = {"hoverinfo": "skip"} if picker else {
@@ -227,23 +231,23 @@ def _plane(
                                        "color": [OKABE_ITO[i % 7] for i in kinds]}))  # fmt: skip
     if regression:
         return traces, moving
-    for X, y, test in ((data.X_train, data.y_train, False), (data.X_test, data.y_test, True)):
-        name = "misclassified (test)" if test else "misclassified (train)"
-        marker = ({"symbol": "circle-x-open", "size": style.marker + 3, "color": "black",
-                   "line": {"width": 1.5, "color": "black"}} if test else
-                  {"symbol": "x-thin", "size": style.marker, "color": "black",
-                   "line": {"width": 1.5, "color": "black"}})  # fmt: skip
-        mark = {"type": "scatter", "mode": "markers", **axes, "name": name, "legendgroup": name,
-                "hoverinfo": "skip", "marker": marker}  # fmt: skip
-        if first:  # plotly.js drops a trace from the legend in a frame where it is empty
-            traces.append({**mark, "x": [None], "y": [None], "showlegend": True})
-        # A mark on every point, shown (opacity 1) where the point is misclassified: a frame
-        # sends one byte a point instead of the misclassified points' coordinates.
+    marker = {"symbol": "x-thin", "size": style.marker + 1, "color": INK,
+              "line": {"width": max(1.5, 0.5 * style.line), "color": INK}}  # fmt: skip
+    mark = {"type": "scatter", "mode": "markers", **axes, "name": "misclassified",
+            "legendgroup": "misclassified", "hoverinfo": "skip"}  # fmt: skip
+    if first:  # plotly.js drops a trace from the legend in a frame where it is empty
+        traces.append({**mark, "x": [None], "y": [None], "marker": marker, "showlegend": True})
+    sets = ((data.X_train, data.y_train, result.train_predicted, "train"),
+            (data.X_test, data.y_test, result.test_predicted, "test"))  # fmt: skip
+    for X, y, predicted, part in sets:
+        # A cross on every point, shown (opacity 1) where the network's class is not the
+        # label: a frame sends one byte a point instead of the wrong points' coordinates.
         X = np.asarray(X)
-        traces.append({**mark, "x": typed_array(X[:, 0]), "y": typed_array(X[:, 1]),
-                       "marker": dict(marker), "showlegend": False})  # fmt: skip
-        pred = predicted_class(output[:, k], grid_axes, X, multi)  # (F, n)
-        wrong = (np.isfinite(pred) & (pred != np.asarray(y))).astype(np.uint8)
+        traces.append({**mark, "name": f"misclassified ({part})", "x": typed_array(X[:, 0]),
+                       "y": typed_array(X[:, 1]), "marker": dict(marker),
+                       "showlegend": False})  # fmt: skip
+        classes = np.asarray(predicted)[rows, k]  # (F, n), −1 where the output is not finite
+        wrong = ((classes >= 0) & (classes != np.asarray(y))).astype(np.uint8)
         moving.append((len(traces) - 1, [{"marker": {"opacity": u1_array(w)}} for w in wrong]))
     return traces, moving
 
@@ -257,10 +261,11 @@ def _curves(
     labels: Sequence[str],
     style: Style,
     x_title: str,
+    domain: tuple[float, float],
 ) -> tuple[list[dict[str, Any]], list[tuple[int, list[dict[str, Any]]]], dict[str, Any]]:
-    """Panel p of the bottom row (axes x{n}, y{n}): train (solid) and test (dashed) ``values
-    (2, F, K)`` of every run against ``xs (F, K)``, a dotted line at run A's current x and a
-    marker on each curve. Returns its traces, moving ones and y axis."""
+    """Panel p of the curves (axes x{n}, y{n}, vertical ``domain``): train (solid) and test
+    (dashed) ``values (2, F, K)`` of every run against ``xs (F, K)``, a dotted line at run A's
+    current x and a marker on each curve. Returns its traces, moving ones and y axis."""
     K = xs.shape[1]
     ax = {"xaxis": f"x{n}", "yaxis": f"y{n}"}
     positive = values[np.isfinite(values) & (values > 0)]
@@ -272,20 +277,20 @@ def _curves(
     elif name == "accuracy":
         finite = values[np.isfinite(values)]
         low = min(0.5, float(np.floor(10 * finite.min()) / 10)) if finite.size else 0.0
-        y_axis = {"range": [low, 1.0 + 0.03 * (1 - low)], "tickformat": ".0%"}
+        y_axis = {"range": [low, 1.0 + 0.03 * (1 - low)], "tickformat": ".0%", "nticks": 4}
     else:
         high = float(positive.max()) if positive.size else 1.0
-        y_axis = {"range": [0.0, 1.05 * high]}
-    y_axis.update(domain=list(BOTTOM), anchor=f"x{n}", autorange=False)
+        y_axis = {"range": [0.0, 1.05 * high], "nticks": 4}
+    y_axis.update(domain=list(domain), anchor=f"x{n}", autorange=False)
     traces: list[dict[str, Any]] = []
-    if p == 0:  # the legend's key to the lines, in ink: a run is its colour and symbol
-        for name_, dash, end in (("train (solid line)", "solid", ""),
-                                 ("test (dashed line)", "dash", "-open")):  # fmt: skip
+    if p == 0:  # the key to the lines, in ink (a run is its colour and symbol): legend2
+        for name_, dash, fill in (("train", "solid", INK), ("test", "dash", "white")):
             traces.append({"type": "scatter", "mode": "lines+markers", **ax, "x": [None],
-                           "y": [None], "name": name_,
+                           "y": [None], "name": name_, "legend": "legend2",
                            "line": {"color": INK, "width": style.line, "dash": dash},
-                           "marker": {"symbol": "circle" + end, "size": style.marker - 2,
-                                      "color": INK}, "hoverinfo": "skip"})  # fmt: skip
+                           "marker": {"symbol": "circle", "size": style.marker - 2,
+                                      "color": fill, "line": {"width": 1.5, "color": INK}},
+                           "hoverinfo": "skip"})  # fmt: skip
     for k in range(K):
         s = series_style(k)
         for which, part in enumerate(("train", "test")):
@@ -318,6 +323,87 @@ def _curves(
     return traces, [(len(traces) - 2, line), (len(traces) - 1, marks)], y_axis
 
 
+class _Rows(NamedTuple):
+    """The stage's vertical layout in pixels, from its fonts (see ``_rows``)."""
+
+    legend: int  # the legend's row, above the plane titles
+    title: int  # a row of panel titles
+    ticks: int  # tick labels under an x axis
+    x_title: int  # an x axis's title
+    note: int  # the line under the planes that says what their colours mean
+    controls: int  # the playback buttons (with the slider's "Step n" beside them) and slider
+
+
+def _rows(style: Style) -> _Rows:
+    f, t = style.font, style.tick_font
+    return _Rows(legend=round(1.9 * f), title=round(1.8 * f), ticks=round(1.6 * t) + 6,
+                 x_title=round(1.6 * f), note=round(1.5 * t) + 2,
+                 controls=round(2.6 * f + 1.6 * t) + 26)  # fmt: skip
+
+
+class _Layout(NamedTuple):
+    """Where everything goes: domains in the plot area's fractions, sizes in pixels."""
+
+    height: int  # the whole figure: ``style.height`` plus the playback controls
+    margin: dict[str, int]
+    planes_x: list[tuple[float, float]]  # per run
+    planes_y: tuple[float, float]
+    curves: list[tuple[tuple[float, float], tuple[float, float]]]  # per panel: (x, y) domains
+    line_key: dict[str, Any]  # where the key to the lines (legend2) goes
+    plot_px: int  # the plot area's height
+
+
+def _layout(K: int, n_panels: int, regression: bool, note: bool, style: Style) -> _Layout:
+    """Two runs: planes in a row on top (``PLANE_SHARE`` of the rows), curves side by side
+    below. One run: the plane on the left, the curves stacked on the right. ``note``: leave a
+    line under the planes."""
+    r = _rows(style)
+    note_px = r.note if note else 0
+    top = r.legend + r.title
+    bottom = r.ticks + r.x_title + r.controls
+    height = style.height + r.controls
+    plot_px = height - top - bottom
+    if K == 1:
+        inner = (r.title + 8) / plot_px  # between two stacked panels: the lower one's title
+        each = (1.0 - inner * (n_panels - 1)) / n_panels
+        curves = [((0.64, 1.0), (1.0 - each - i * (each + inner), 1.0 - i * (each + inner)))
+                  for i in range(n_panels)]  # fmt: skip
+        # inside a corner the curves leave empty: the accuracy's lower right (it rises), or
+        # the loss's upper right (it falls)
+        corner = {"y": 0.0, "yanchor": "bottom"} if n_panels > 1 else {"y": 1.0, "yanchor": "top"}
+        key = {"x": 1.0, "xanchor": "right", **corner, "bgcolor": "rgba(255,255,255,0.8)"}
+        return _Layout(height, {"t": top, "b": bottom}, [(0.0, 0.54)], (note_px / plot_px, 1.0),
+                       curves, key, plot_px)  # fmt: skip
+    gap = ((r.ticks if regression else 6) + note_px + r.title) / plot_px
+    curve_top = (1.0 - gap) * (1.0 - PLANE_SHARE)
+    between = 0.05 if regression else 0.03  # regression planes have tick labels
+    planes_x = [(k / K + (between / 2 if k else 0.0), (k + 1) / K - (between / 2 if k < K - 1
+                 else 0.0)) for k in range(K)]  # fmt: skip
+    width = 1.0 / n_panels
+    curves = [((p * width + (0.05 if p else 0.0), (p + 1) * width - (0.05 if p < n_panels - 1
+                else 0.0)), (0.0, curve_top)) for p in range(n_panels)]  # fmt: skip
+    # on the curves' title row, at the right (the last title, "accuracy" or "loss", is short)
+    key = {"x": 1.0, "xanchor": "right", "y": curve_top, "yanchor": "bottom",
+           "bgcolor": "rgba(255,255,255,0)"}  # fmt: skip
+    return _Layout(height, {"t": top, "b": bottom}, planes_x, (curve_top + gap, 1.0), curves,
+                   key, plot_px)  # fmt: skip
+
+
+def _place_playback(layout: dict[str, Any], where: _Layout, style: Style) -> None:
+    """The buttons right under the curves' x-axis title with the slider's "Step n" on their
+    row (at the right), the slider's rail under them: inside ``where.height``."""
+    r = _rows(style)
+    below = (r.ticks + r.x_title) / where.plot_px
+    layout["height"] = where.height
+    layout["margin"]["b"] = where.margin["b"]
+    menu = layout["updatemenus"][0]
+    menu.update(y=-below, yanchor="top", x=0.0, xanchor="left", pad={"r": 10, "t": 0})
+    slider = layout["sliders"][0]
+    slider.update(y=-below, yanchor="top", x=0.0, len=1.0, pad={"t": 0, "b": 0})
+    # the rail under the buttons: "Step n" and its offset as tall as a button
+    slider["currentvalue"].update(xanchor="right", offset=round(0.9 * style.font))
+
+
 def training_stage_figure(
     result: TrainResult,
     data: Dataset,
@@ -329,7 +415,7 @@ def training_stage_figure(
     picker: bool = False,
     style: Style,
 ) -> go.Figure:
-    """The animated stage: each run's prediction over the plane, and the curves below.
+    """The animated stage: each run's prediction over the plane, and the curves.
 
     Args:
         result: K runs (1 or 2) from ``engine.training.train``; every frame is drawn (≤ 120).
@@ -342,10 +428,11 @@ def training_stage_figure(
         picker: add trace ``STAGE_PICKER_TRACE``: invisible points over run A's plane; a click
             selects the one under it, whose x and y are the plane's coordinates there
             (standardised inputs; for regression, x and target).
-        style: sizes; ``style.height`` is the plot area (the playback controls add to it).
+        style: sizes; ``style.height`` is the figure without its playback controls, which add
+            ``_rows(style).controls`` (laptop 470 + 87 px, projector 640 + 124 px).
 
     Returns:
-        Frames named by run A's step; each updates only the heatmaps (or prediction curves),
+        Frames named by run A's step; each updates only the predictions (heatmaps, or curves),
         the misclassified marks and the curves' markers, never the layout.
 
     Raises:
@@ -386,8 +473,6 @@ def training_stage_figure(
                           "marker": {"size": 14, "opacity": 0, "color": INK},
                           "selected": hidden, "unselected": hidden, "hoverinfo": "none",
                           "showlegend": False})  # fmt: skip
-    if not regression and output.ndim == 4 and not discretize:
-        data_list.append(_colour_bar(style))
     extra = None
     if extra_points is not None and len(np.asarray(extra_points[1])):
         y_extra = np.asarray(extra_points[1], dtype=np.float64)
@@ -395,7 +480,7 @@ def training_stage_figure(
         extra = (X_extra, y_extra)
     moving: list[tuple[int, list[dict[str, Any]]]] = []
     for k in range(K):
-        traces, updates = _plane(k, result, data, output, planes[k], style, labels=labels,
+        traces, updates = _plane(k, result, data, output, rows, planes[k], style, labels=labels,
                                  discretize=discretize, extra=extra, picker=picker)  # fmt: skip
         moving += [(len(data_list) + i, u) for i, u in updates]
         data_list += traces
@@ -404,6 +489,9 @@ def training_stage_figure(
     panels = [("loss", result.train_loss, result.test_loss)]
     if not regression:
         panels.append(("accuracy", result.train_accuracy, result.test_accuracy))
+    note = "" if regression else ("shade: how sure, darker = surer" if output.ndim == 5 else
+                                  "white line: decision boundary, P(class 1) = ½")  # fmt: skip
+    where = _layout(K, len(panels), regression, bool(note), style)
     x_max = float(np.nanmax(xs)) if np.isfinite(xs).any() and np.nanmax(xs) > 0 else 1.0
     layout: dict[str, Any] = {}
     annotations = []
@@ -411,14 +499,16 @@ def training_stage_figure(
         n = K + p + 1
         values = np.stack([train_values[rows], test_values[rows]]).astype(np.float64)
         values[:, dead] = np.nan  # (2, F, K): a diverged run's curves stop
-        traces, updates, y_axis = _curves(p, n, name, values, xs, labels, style, x_title)
+        x_domain, y_domain = where.curves[p]
+        traces, updates, y_axis = _curves(p, n, name, values, xs, labels, style, x_title,
+                                          y_domain)  # fmt: skip
         moving += [(len(data_list) + i, u) for i, u in updates]
         data_list += traces
-        width = 1.0 / len(panels)
-        left, right = p * width + (0.05 if p else 0.0), (p + 1) * width - (0.05 if p == 0 else 0.0)
-        layout[f"xaxis{n}"] = {"title": {"text": x_title}, "anchor": f"y{n}",
-                               "domain": [left, right], "range": [0.0, 1.02 * x_max],
-                               "autorange": False}  # fmt: skip
+        lowest = y_domain[0] == 0.0  # stacked panels: only the lowest labels the shared x
+        layout[f"xaxis{n}"] = {"title": {"text": x_title if lowest else ""}, "anchor": f"y{n}",
+                               "domain": list(x_domain), "range": [0.0, 1.02 * x_max],
+                               "autorange": False, "showticklabels": lowest,
+                               "title_standoff": 4}  # fmt: skip
         layout[f"yaxis{n}"] = y_axis
         # named above the panel, not beside it: a y title takes the width the panels need
         scale = " (log scale)" if y_axis.get("type") == "log" else ""
@@ -426,16 +516,21 @@ def training_stage_figure(
                             "yref": f"y{n} domain", "x": 0.0, "xanchor": "left", "y": 1.0,
                             "yanchor": "bottom", "showarrow": False,
                             "font": {"size": style.font, "color": INK}})  # fmt: skip
+    plain = {"showticklabels": False, "ticks": "", "mirror": True}  # a plane: a frame, no ticks
     for k in range(K):
         n = "" if k == 0 else str(k + 1)
-        left, right = k / K + (0.04 if k else 0.0), (k + 1) / K - (0.04 if k < K - 1 else 0.0)
-        layout[f"xaxis{n}"] = {"domain": [left, right], "range": x_range, "autorange": False,
-                               "constrain": "domain", "anchor": f"y{n}"}  # fmt: skip
-        layout[f"yaxis{n}"] = {"domain": list(TOP), "range": y_range, "autorange": False,
-                               "constrain": "domain", "anchor": f"x{n}"}  # fmt: skip
+        layout[f"xaxis{n}"] = {"domain": list(where.planes_x[k]), "range": x_range,
+                               "autorange": False, "constrain": "domain", "anchor": f"y{n}",
+                               **({} if regression else plain)}  # fmt: skip
+        layout[f"yaxis{n}"] = {"domain": list(where.planes_y), "range": y_range,
+                               "autorange": False, "constrain": "domain", "anchor": f"x{n}",
+                               "constraintoward": "top",
+                               **({} if regression else plain)}  # fmt: skip
+        if regression and k:  # one target scale for every plane, labelled once
+            layout[f"yaxis{n}"]["showticklabels"] = False
         if not regression:  # the plane undistorted: a circle stays a circle
             layout[f"yaxis{n}"]["scaleanchor"] = f"x{n}"
-        # the run's colour and symbol, as its curves below are drawn (not the legend's width)
+        # the run's colour and symbol, as its curves are drawn (not the legend's width)
         s = series_style(k)
         title = f'<span style="color:{s.color}">{GLYPHS.get(s.symbol, "●")}</span> {labels[k]}'
         if result.diverged_at[k] >= 0:
@@ -444,10 +539,23 @@ def training_stage_figure(
                             "yref": f"y{n} domain", "x": 0.5, "y": 1.0, "yanchor": "bottom",
                             "showarrow": False,
                             "font": {"size": style.font, "color": INK}})  # fmt: skip
+    r = _rows(style)
+    legend_y = 1.0 + r.title / where.plot_px
+    if note and not (discretize and output.ndim == 5):  # right under the planes, centred
+        middle = (where.planes_x[0][0] + where.planes_x[-1][1]) / 2
+        # "y domain": the plane as drawn, shorter than its domain when the width limits it
+        annotations.append({"text": note, "xref": "paper", "yref": "y domain", "x": middle,
+                            "xanchor": "center", "y": 0.0, "yanchor": "top", "showarrow": False,
+                            "font": {"size": style.tick_font, "color": INK}})  # fmt: skip
+    legend_font = {"size": style.font, "color": INK}
     layout.update(annotations=annotations, showlegend=True,
-                  legend={"x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top",
-                          "tracegroupgap": 0, "itemsizing": "constant"},
-                  margin={"l": 60, "r": 20, "t": round(2.2 * style.font) + 10})  # fmt: skip
+                  legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": legend_y,
+                          "yanchor": "bottom", "tracegroupgap": 0, "itemsizing": "constant",
+                          "itemwidth": 30, "bgcolor": "rgba(255,255,255,0)"},
+                  legend2={"orientation": "h", "itemwidth": 40, "font": legend_font,
+                           **where.line_key},
+                  margin={"l": 10 + round(3.2 * style.tick_font), "r": 10,
+                          **where.margin})  # fmt: skip
     names = [int(s) for s in steps[:, 0]]
     indices = [i for i, _ in moving]
     frames = [{"name": str(name), "traces": indices, "data": [u[f] for _, u in moving]}
@@ -456,6 +564,7 @@ def training_stage_figure(
         _merge(data_list[i], per_frame[0])
     fig = {"data": data_list, "layout": layout, "frames": frames}
     add_playback(fig, names, style, redraw=True)
+    _place_playback(layout, where, style)
     return finish(fig, style)
 
 
@@ -466,16 +575,3 @@ def _merge(trace: dict[str, Any], update: dict[str, Any]) -> None:
             _merge(trace[key], value)
         else:
             trace[key] = value
-
-
-def _colour_bar(style: Style) -> dict[str, Any]:
-    """An invisible scatter that carries the one colour bar, P(class 1), for every plane."""
-    bar = {"title": {"text": "P(class 1)", "font": {"size": style.font}},
-           "tickfont": {"size": style.tick_font}, "tickformat": ".1f", "thickness": 12,
-           "len": BOTTOM[1], "x": 1.02, "xanchor": "left", "y": 0.0,
-           "yanchor": "bottom"}  # fmt: skip
-    return {"type": "scatter", "mode": "markers", "x": [None], "y": [None], "showlegend": False,
-            "name": "colour scale",
-            "hoverinfo": "skip",
-            "marker": {"color": [0.0, 1.0], "colorscale": binary_scale(grey=False), "cmin": 0.0,
-                       "cmax": 1.0, "showscale": True, "colorbar": bar}}  # fmt: skip

@@ -12,7 +12,7 @@ from engine.datasets import (
     with_extra_training_points,
 )
 from engine.features import FEATURES
-from engine.nn import MLPSpec
+from engine.nn import MLPSpec, unflatten
 from engine.optimizers import OPTIMIZERS
 from engine.training import MAX_FRAMES, TrainRun, train
 
@@ -131,6 +131,71 @@ def test_divergence_is_data():
     after = r.frame_steps[:, 0] >= r.diverged_at[0]
     assert np.all(np.isnan(r.params[after, 0])) and np.all(np.isnan(r.train_loss[after, 0]))
     assert np.all(np.isfinite(r.train_loss[:, 1]))
+
+
+def _logits(spec, params, X):
+    """An independent forward pass, one network, layer by layer: the reference for decisions."""
+    a = np.asarray(X, dtype=np.float64)
+    layers = unflatten(spec, params[None])
+    act = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}[spec.activation]
+    for i, (W, b) in enumerate(layers):
+        a = a @ W[0] + b[0]
+        if i < len(layers) - 1:
+            a = act(a)
+    return a  # (B, n_outputs)
+
+
+@pytest.mark.parametrize("output", ["sigmoid_bce", "hinge", "softmax_ce"])
+def test_every_examples_class_is_the_networks_decision_and_makes_the_accuracy(output):
+    data = make_dataset("spiral3", 300, seed=0) if output == "softmax_ce" else MOONS
+    n_out = 3 if output == "softmax_ce" else 1
+    spec = MLPSpec(2, (8,), n_out, "tanh", output, "glorot")
+    runs = [TrainRun(_sgd(0.3), 16), TrainRun(OPTIMIZERS["adam"](lr=0.02), 64)]
+    r = train(spec, data, runs, epochs=3, n_frames=9, grid_size=10)
+    F = r.frame_steps.shape[0]
+    assert (
+        r.train_predicted.shape == (F, 2, len(data.y_train)) and r.train_predicted.dtype == np.int8
+    )
+    assert r.test_predicted.shape == (F, 2, len(data.y_test)) and r.test_predicted.dtype == np.int8
+    for f in (0, F // 2, F - 1):
+        for k in range(2):
+            for X, classes in ((data.X_train, r.train_predicted), (data.X_test, r.test_predicted)):
+                z = _logits(spec, r.params[f, k], X)
+                wanted = z.argmax(-1) if n_out > 1 else (z[:, 0] > 0).astype(int)
+                np.testing.assert_array_equal(classes[f, k], wanted)
+    # the accuracy is exactly the share of decisions that match the label
+    np.testing.assert_array_equal(r.train_accuracy, (r.train_predicted == data.y_train).mean(-1))
+    np.testing.assert_array_equal(r.test_accuracy, (r.test_predicted == data.y_test).mean(-1))
+    assert len(np.unique(r.train_accuracy)) > 3  # it moves: not vacuous
+
+
+def test_a_diverged_network_decides_nothing_and_measures_no_accuracy():
+    runs = [TrainRun(_sgd(1e4), 8), TrainRun(_sgd(0.1), 8)]
+    r = train(MLPSpec(2, (8,), 1, "relu"), MOONS, runs, epochs=2, grid_size=10)
+    after = r.frame_steps[:, 0] >= r.diverged_at[0]
+    assert after.any() and not after.all()
+    for classes, acc in ((r.train_predicted, r.train_accuracy),
+                         (r.test_predicted, r.test_accuracy)):  # fmt: skip
+        assert np.all(classes[after, 0] == -1) and np.all(classes[~after, 0] >= 0)
+        assert np.all(np.isnan(acc[after, 0]))  # not the ~50 % that "all class 0" would score
+        assert np.all(np.isfinite(acc[~after, 0])) and np.all(np.isfinite(acc[:, 1]))
+        assert np.all(classes[:, 1] >= 0)
+
+
+def test_regression_and_an_empty_test_set_predict_no_class():
+    sine = make_dataset("sine", 200, seed=0)
+    reg = MLPSpec(1, (8,), 1, "tanh", "mse", "glorot")
+    r = train(reg, sine, [TrainRun(_sgd(0.05), 16)], epochs=2, n_frames=5, grid_size=10)
+    F = r.frame_steps.shape[0]
+    assert r.train_predicted.shape == r.test_predicted.shape == (F, 1, 0)
+    assert r.train_predicted.dtype == np.int8
+    assert np.all(np.isnan(r.train_accuracy)) and np.all(np.isnan(r.test_accuracy))
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [-1.0, -1.0]])
+    mine = dataset_from_points(X, np.array([0, 1, 1, 0]), test_fraction=0.0, seed=0)
+    r = train(SPEC, mine, [TrainRun(_sgd(0.1), 2)], epochs=5, n_frames=4, grid_size=10)
+    assert r.test_predicted.shape == (r.frame_steps.shape[0], 1, 0)
+    assert np.all(np.isnan(r.test_accuracy)) and r.train_predicted.shape[-1] == 4
+    np.testing.assert_array_equal(r.train_accuracy, (r.train_predicted == mine.y_train).mean(-1))
 
 
 @pytest.mark.parametrize(

@@ -375,7 +375,7 @@ def stopped(result: TrainResult, below: float) -> TrainResult:
     for k, f in enumerate(stop_frames(result, below)):
         if f is None:
             continue
-        for name in ("params", "grid_output", "weight_norm"):
+        for name in ("params", "grid_output", "weight_norm", "train_predicted", "test_predicted"):
             arr = fields[name] = np.array(fields[name])
             arr[f + 1 :, k] = arr[f, k]
         for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
