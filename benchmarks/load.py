@@ -195,6 +195,7 @@ class Student:
     error_alerts: int = 0
     reconnects: int = 0
     connect_retries: int = 0
+    upstreams: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -310,6 +311,7 @@ class StudentRunner:
             return False
         finally:
             self.record.connect_retries = self.tab.connect_retries
+            self.record.upstreams = self.tab.upstreams
         pending.result.sent_at = t0
         limit = min(t0 + self.cfg.open_timeout, self.hard_deadline)
         result, timed_out = await self.wait(pending, limit)
@@ -778,6 +780,9 @@ async def run_phase(cfg: Config, monitor: Monitor) -> dict[str, Any]:
                 "reruns": sum(c.seconds is not None for c in r.changes),
                 "applied": sum(c.applied for c in r.changes),
                 "errors": len(r.errors),
+                "error_kinds": sorted({kind for kind, _ in r.errors}),
+                "reconnects": r.reconnects,
+                "upstreams": r.upstreams,
             }
             for r in records
         ],

@@ -483,6 +483,7 @@ class BrowserTab:
         self.cookies: dict[str, str] = {}
         self.cache = MessageCache()
         self.session_id = ""
+        self.upstreams: list[str] = []  # the worker behind each connection (a proxy's X-Upstream)
         self.page_script_hash = ""
         self.max_cached_age = 2
         self.widgets: dict[str, Widget] = {}  # the last finished run's widgets, by id
@@ -583,6 +584,8 @@ class BrowserTab:
         if ws.subprotocol != "streamlit":
             raise ProtocolError("ws_connect", f"subprotocol {ws.subprotocol!r}")
         self._ws = ws
+        response = ws.response
+        self.upstreams.append(response.headers.get("X-Upstream", "") if response else "")
         self._receiver = asyncio.create_task(self._receive(ws))
 
     async def reconnect(self, interrupted: _Pending | None = None) -> _Pending | None:

@@ -523,6 +523,61 @@ def test_a_streamlit_session_runs_over_a_websocket_through_nginx(class_server):
     assert "delta" in types  # the home page was drawn
 
 
+def _class_run(server: ClassServer, out: Path, students: int, seconds: float) -> dict:
+    """A short lesson for ``students`` through the class server (benchmarks/load.py)."""
+    from benchmarks import load
+
+    return load.main(["--url", server.url, "--students", str(students), "--duration",
+                      str(seconds), "--ramp", "2", "--think", "1", "--seed", "3",
+                      "--json", str(out)])  # fmt: skip
+
+
+def test_ten_students_through_two_workers_see_no_error(class_server, tmp_path):
+    report = _class_run(class_server, tmp_path / "load.json", 10, 12)
+    (phase,) = report["phases"]
+    o = phase["overall"]
+    assert o["errors"] == 0 and o["timeouts"] == 0 and o["unfinished"] == 0, o["error_samples"]
+    assert o["not_applied"] == 0 and o["reruns"] >= 10
+    per_student = phase["per_student"]
+    assert {s["lesson"] for s in per_student} == {
+        "rolling_ball", "race", "sum_or_mean", "training"}  # fmt: skip
+    # nginx spread them over both workers (all ten on one has probability 2 ** -9).
+    assert {s["upstreams"][0] for s in per_student} == set(class_server.workers)
+
+
+def test_a_dead_worker_s_students_reconnect_to_the_same_run_and_the_others_notice_nothing(
+    class_server, tmp_path
+):
+    dead, alive = class_server.workers
+    pid = class_server.worker_pid(dead)
+    mark = len(class_server.lines)
+    # The simulator runs here (it handles signals, so it needs the main thread); the worker
+    # dies 8 s in, when every student has opened the page and changed a setting or two.
+    killer = threading.Timer(8.0, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    try:
+        result = _class_run(class_server, tmp_path / "failover.json", 10, 18)
+    finally:
+        killer.cancel()
+    (phase,) = result["phases"]
+    per_student = phase["per_student"]
+    hit = [s for s in per_student if s["upstreams"][0] == dead]
+    spared = [s for s in per_student if s["upstreams"][0] == alive]
+    assert hit and spared, per_student
+    for s in spared:  # the other students notice nothing
+        assert s["errors"] == 0 and s["reconnects"] == 0 and len(s["upstreams"]) == 1, s
+    for s in hit:  # reconnected (to the other worker, or the restarted one) …
+        assert len(s["upstreams"]) >= 2 and set(s["error_kinds"]) <= {"disconnected"}, s
+        # … to the run in their link. A change on its way when the worker died can be lost
+        # (the new session starts from the link, which does not have it yet); every change
+        # after the reconnection reached the URL again.
+        lost = s["reruns"] - s["applied"]
+        assert 0 <= lost <= s["reconnects"] and s["reruns"] >= 1, s
+    o = phase["overall"]
+    assert o["timeouts"] == 0 and set(o["error_kinds"]) <= {"disconnected"}, o["error_samples"]
+    class_server.wait_for(rf"worker 1 restarted, healthy on http://{dead}", 60, mark)
+
+
 def test_a_killed_worker_fails_over_and_is_restarted(class_server):
     dead, alive = class_server.workers
     route = _route_to(class_server, dead)
