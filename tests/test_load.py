@@ -25,7 +25,7 @@ def server() -> Iterator[load.StartedServer]:
 
 def test_a_short_class_run_changes_settings_without_errors(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
-    report = load.main(["--students", "4", "--duration", "8", "--ramp", "1", "--think", "1",
+    report = load.main(["--students", "4", "--duration", "14", "--ramp", "1", "--think", "1",
                         "--start-server", "--seed", "0", "--json", str(out)])  # fmt: skip
     assert out.is_file()
     url = report["server"]["url"]
@@ -43,7 +43,7 @@ def test_a_short_class_run_changes_settings_without_errors(tmp_path: Path) -> No
     assert o["reruns_per_s"] > 0
     assert phase["server"]["rss_mb_peak"] > 50 and phase["server"]["cpu_cores_mean"] > 0
     assert len(phase["loadavg_start"]) == 3
-    assert report["table"][0]["students"] == 3
+    assert report["table"][0]["students"] == 4
 
 
 def test_a_browser_tab_opens_a_link_changes_a_control_and_uses_the_message_cache(
