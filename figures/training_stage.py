@@ -8,12 +8,18 @@ side on top (about 65 % of the height), the curves below; one run: the plane on 
 curves stacked beside it. One row of legend above it all; the planes keep their aspect.
 Regression draws the prediction curve through the points instead, and the loss only.
 
-The predictions are uint8 typed arrays (one byte a cell: 2 runs × 120 frames × 40² cells is
-0.5 MB of JSON) on colour scales whose top value, ``GREY``, is a diverged network's blank
-plane. Two classes are a contour trace coloured as a heatmap, whose one contour line, white,
-is the decision boundary P = ½. The crosses are the network's own decisions
-(``TrainResult.train_predicted``), so at every frame they number exactly what the accuracy
-misses. plotly.js changes a heatmap only when it redraws, so the playback redraws every frame.
+Each plane's prediction is a layout image under the traces, one per frame: plotly.js drops
+heatmap and contour traces while it animates scatter traces (plotly.js #4491; see
+figures/raster.py), so the planes went white during playback; a frame's ``layout.images``
+swaps the image with no redraw, and the playback animates without one. The image has a pixel
+for each point of the grid and one between two (the prediction interpolated bilinearly,
+``UPSAMPLE``), coloured from a palette of a few dozen shades (``plane_palette``) and encoded
+as a palette PNG of about 1 KB (``figures.raster.indexed_png``); the browser's smoothing
+blends the pixels. Two classes: blue ↔ vermillion as sure as the network is, white at P = ½,
+and a thin white line, the decision boundary (``_whiteness``); C classes: the argmax class's
+colour as sure as it is; a diverged network: grey. The crosses are the network's own
+decisions (``TrainResult.train_predicted``), so at every frame they number exactly what the
+accuracy misses.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from engine.datasets import Dataset
 from engine.training import TrainResult
 from figures.animation import add_playback, frame_rows
 from figures.common import compact, finish, log_axis, typed_array
+from figures.raster import indexed_png_uri
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style, series_style
 
 Array = NDArray[np.float64]
@@ -37,20 +44,24 @@ Array = NDArray[np.float64]
 STAGE_PICKER_TRACE = 0  # index of the invisible click grid on run A's plane (picker=True)
 PICKER_POINTS = 30  # per axis: a click lands within half a cell (1/60 of the plane) of a point
 MAX_FRAMES = 120
-# Heatmap values: P(class 1) ∈ [0, 1] → 0 … LEVELS, and GREY for a diverged (NaN) network.
-# A flat region of value b is base64 of b, b, b, …; plotly's to_json writes every "/" in it
-# as \u002f (six characters), which made an all-255 plane six times its size. So no value
-# whose run holds a "/" is drawn: GREY is 250, not 255, and the others move down by one.
+# The network's thumbnails (figures/training_panels.py) are uint8 heatmaps: P ∈ [0, 1] →
+# 0 … LEVELS, and GREY for a diverged (NaN) network. A flat region of value b is base64 of
+# b, b, b, …; plotly's to_json writes every "/" in it as \u002f (six characters), so GREY is
+# 250, not 255 (whose run holds a "/").
 LEVELS = 248
 GREY = 250
-_NO_SLASH = np.array([b - 1 if "/" in base64.b64encode(bytes([b] * 3)).decode() else b
-                      for b in range(256)], dtype=np.uint8)  # fmt: skip
 GREY_COLOUR = "#c8c8c8"
 # Share of a class's colour in the plane at confidence d = |2P − 1|: HEAT · d^CURVE. Sure
 # regions are clearly coloured, yet lighter than the points drawn on them in the full colour
 # with a dark outline; the square root makes P = 0.8 already half as strong as P = 1.
 HEAT = 0.6
 CURVE = 0.5
+SHADES = 16  # confidence steps per class in a plane's image: faint bands, ~1 KB a PNG
+# Pixels per grid cell and axis in a plane's image: the boundary at half a cell's detail.
+# A 40 × 40 grid as 79 × 79 pixels: ~1 KB a PNG (one pixel a point: ~0.45 KB, too coarse
+# for a thin line; three: ~1.4 KB).
+UPSAMPLE = 2
+LINE = 1.5  # the white decision boundary's width in image pixels (see _whiteness)
 X_AXES = {"steps": ("frame_steps", "optimizer step"), "epochs": ("frame_epochs", "epoch"),
           "examples": ("frame_examples", "examples seen")}  # fmt: skip
 GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "cross": "✚",
@@ -58,10 +69,14 @@ GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "�
 PLANE_SHARE = 0.65  # of the two rows' height, the planes' (two runs)
 
 
+def _mixed(colour: str, share: float) -> tuple[int, int, int]:
+    r, g, b = (round(255 - share * (255 - int(colour[i : i + 2], 16))) for i in (1, 3, 5))
+    return r, g, b
+
+
 def mix(colour: str, share: float) -> str:
     """``colour`` (#rrggbb) mixed with white, ``share`` of the colour kept."""
-    r, g, b = (round(255 - share * (255 - int(colour[i : i + 2], 16))) for i in (1, 3, 5))
-    return f"rgb({r},{g},{b})"
+    return "rgb({},{},{})".format(*_mixed(colour, share))
 
 
 def u1_grid(levels: NDArray[np.uint8]) -> dict[str, str]:
@@ -77,55 +92,97 @@ def u1_array(values: NDArray[np.uint8]) -> dict[str, str]:
     return {"dtype": "u1", "bdata": encoded.decode("ascii")}
 
 
-def binary_scale() -> list[list[Any]]:
-    """P(class 1) on 0 … LEVELS: blue (class 0) → white at ½ → vermillion (class 1), each
-    side HEAT · |2P − 1|^CURVE of its colour; then ``GREY``."""
-    top = LEVELS / GREY
-    side = np.linspace(0.0, 1.0, 9)  # P from ½ out to 0 or 1, in confidence d = |2P − 1|
-    share = HEAT * side**CURVE
-    blue = [[top / 2 * (1 - d), mix(OKABE_ITO[0], a)] for d, a in zip(side, share, strict=True)]
-    orange = [[top / 2 * (1 + d), mix(OKABE_ITO[1], a)] for d, a in zip(side, share, strict=True)]
-    scale = [[float(v), c] for v, c in [*blue[::-1], *orange[1:]]]
-    return [*scale, [1.0, GREY_COLOUR]]
+def shades_per_class(n_classes: int) -> int:
+    """Confidence steps per class in a plane's palette: ``SHADES``, fewer when C · steps + 1
+    (the grey) would pass the 256 colours of a palette PNG (more than 15 classes)."""
+    return max(2, min(SHADES, 255 // n_classes))
 
 
-def class_width(n_classes: int) -> int:
-    """Heatmap values per class when a value is class · width + confidence band."""
-    return GREY // n_classes
+def plane_palette(n_classes: int) -> NDArray[np.uint8]:
+    """The colours of a plane's image, ``(N, 3)``; ``GREY_COLOUR`` is the last.
+
+    Two classes, index i = Q + v for v in −Q … Q (Q = ``SHADES``): white at v = 0, then
+    blue (v < 0, class 0) or vermillion (class 1) with a share HEAT · |v| / Q of the colour —
+    in P's order, so that a smooth P gives small steps between neighbours (a small PNG).
+    C classes, index c · Q + b (Q = ``shades_per_class(C)``): class c's Okabe–Ito colour,
+    from a share 0.06 (b = 0) to HEAT (b = Q − 1), as sure as the network is.
+    """
+    grey = _mixed(GREY_COLOUR, 1.0)
+    if n_classes == 2:
+        side = [HEAT * v / SHADES for v in range(SHADES, 0, -1)]
+        colours = [_mixed(OKABE_ITO[0], a) for a in side]
+        colours += [(255, 255, 255)] + [_mixed(OKABE_ITO[1], a) for a in side[::-1]]
+    else:
+        Q = shades_per_class(n_classes)
+        colours = [_mixed(OKABE_ITO[c % len(OKABE_ITO)], 0.06 + (HEAT - 0.06) * b / (Q - 1))
+                   for c in range(n_classes) for b in range(Q)]  # fmt: skip
+    return np.array([*colours, grey], dtype=np.uint8)
 
 
-def classes_scale(n_classes: int) -> list[list[Any]]:
-    """One light → strong ramp per class in its Okabe–Ito colour, then ``GREY``."""
-    width = class_width(n_classes)
-    scale: list[list[Any]] = []
-    for c in range(n_classes):
-        colour = OKABE_ITO[c % len(OKABE_ITO)]
-        scale += [[c * width / GREY, mix(colour, 0.06)],
-                  [(c * width + width - 1) / GREY, mix(colour, HEAT)]]  # fmt: skip
-    return [*scale, [1.0, GREY_COLOUR]]
+def _whiteness(p: Array) -> Array:
+    """``(..., H, W)`` P(class 1) → how white each pixel is, 0 … 1: the decision boundary
+    P = ½ drawn as a line ``LINE`` pixels wide with anti-aliased edges (white to ``LINE / 2``
+    from it, fading out over the next pixel), from each pixel's distance to it, |P − ½| / |∇P|
+    to first order (∇P per pixel). From the distance, not from |P − ½| alone: the line is as
+    wide where P jumps across ½ as where it creeps, with no gaps, and no beads where the
+    boundary runs diagonally (as marking the cells next to a sign change gives). Only pixels
+    within two pixels of the other side (or of P = ½ itself) count: where P flattens out just
+    off ½, the first-order distance would be far too short."""
+    dy, dx = np.gradient(p, axis=(-2, -1))
+    distance = np.abs(p - 0.5) / np.maximum(np.hypot(dx, dy), 1e-12)
+    side = np.sign(p - 0.5).astype(np.int8)
+    low, high = _spread(side, np.minimum, 2), _spread(side, np.maximum, 2)
+    near = (low != side) | (high != side) | (side == 0)
+    return np.where(near, np.clip(LINE / 2 + 0.5 - distance, 0.0, 1.0), 0.0)
 
 
-def plane_levels(output: ArrayLike, multi: bool, discretize: bool) -> NDArray[np.uint8]:
-    """Grid predictions → heatmap values, NaN → ``GREY``.
+def _spread(values: NDArray[Any], op: Any, reach: int) -> NDArray[Any]:
+    """``op`` (np.minimum or np.maximum) over a square of 2 · reach + 1 pixels around each
+    pixel of ``(..., H, W)`` (the edge pixels repeated past the edges), a row then a column."""
+    out = values
+    for axis in (out.ndim - 1, out.ndim - 2):
+        edges = [(0, 0)] * out.ndim
+        edges[axis] = (reach, reach)
+        padded = np.pad(out, edges, mode="edge")
+        n = out.shape[axis]
+        window = [slice(None)] * out.ndim
+        parts = []
+        for i in range(2 * reach + 1):
+            window[axis] = slice(i, i + n)
+            parts.append(padded[tuple(window)])
+        out = op.reduce(parts)
+    return out
 
-    Two classes, ``(..., G, G)`` P(class 1): round(P · LEVELS), or 0 / LEVELS for the side of
-    0.5 when ``discretize``. C classes, ``(..., G, G, C)``: argmax class · w + the confidence
-    max P from 1/C → 1 in w bands (w = ``class_width(C)``); the middle band when ``discretize``.
+
+def plane_indices(output: ArrayLike, multi: bool, discretize: bool) -> NDArray[np.uint8]:
+    """Grid predictions → indices into ``plane_palette(C)``; NaN (a diverged network) → the
+    grey, its last.
+
+    Two classes, ``(..., H, W)`` P(class 1): index Q + v, v = sign(P − ½) · round(Q ·
+    |2P − 1|^CURVE · (1 − w)) with w the boundary's whiteness (``_whiteness``): a shade mixed
+    with white is a lighter shade of the palette. ``discretize``: v = ±round(Q · (1 − w)),
+    the class's colour, mixed with white on the boundary only.
+    C classes, ``(..., H, W, C)``: index c · Q + b, the argmax class c, and its confidence
+    max P from 1/C → 1 in Q steps b; the middle step when ``discretize``.
     """
     out = np.asarray(output, dtype=np.float64)
     if not multi:
         finite = np.isfinite(out)
-        p = np.clip(np.where(finite, out, 0.0), 0.0, 1.0)
-        level = np.where(p > 0.5, LEVELS, 0) if discretize else np.round(p * LEVELS)
+        p = np.clip(np.where(finite, out, 0.5), 0.0, 1.0)
+        white = _whiteness(p)
+        sure = np.ones_like(p) if discretize else np.abs(2 * p - 1) ** CURVE
+        # a shade mixed with white is a lighter shade of the palette: share · (1 − white)
+        v = np.sign(p - 0.5) * np.round(SHADES * sure * (1 - white))
+        index, grey = v + SHADES, 2 * SHADES + 1
     else:
         C = out.shape[-1]
-        width = class_width(C)
+        Q = shades_per_class(C)
         finite = np.all(np.isfinite(out), axis=-1)
         probs = np.where(finite[..., None], out, 0.0)
-        band = np.round((probs.max(axis=-1) - 1 / C) / (1 - 1 / C) * (width - 1))
-        band = (width - 1) // 2 if discretize else np.clip(band, 0, width - 1)
-        level = probs.argmax(axis=-1) * width + band
-    return _NO_SLASH[np.where(finite, level, GREY).astype(np.uint8)]
+        step = np.round((probs.max(axis=-1) - 1 / C) / (1 - 1 / C) * (Q - 1))
+        step = np.full_like(step, (Q - 1) // 2) if discretize else np.clip(step, 0, Q - 1)
+        index, grey = probs.argmax(axis=-1) * Q + step, C * Q
+    return np.where(finite, index, grey).astype(np.uint8)
 
 
 def _class_marker(c: int, style: Style, hollow: bool) -> dict[str, Any]:
@@ -145,29 +202,49 @@ def _scatter(X: Array, y: Array, axes: dict[str, str], **props: Any) -> dict[str
             "y": typed_array(X[:, 1] if X.shape[1] > 1 else y), **props}  # fmt: skip
 
 
-def _prediction(
-    k: int, output: Array, grid_axes: Sequence[Array], axes: dict[str, str], style: Style,
-    name: str, discretize: bool,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:  # fmt: skip
-    """Run k's prediction over the plane: the trace and its update per frame. Two classes: a
-    contour trace filled as a heatmap, its one line (white) at P = ½; C classes: a heatmap."""
+def _finer(values: Array, factor: int, multi: bool) -> Array:
+    """``(F, Gy, Gx[, C])`` grid values bilinearly interpolated to ``(F, Sy, Sx[, C])``, S =
+    factor · (G − 1) + 1: the grid's points kept and ``factor − 1`` new ones between two."""
+
+    def weights(G: int) -> Array:  # (S, G): row s interpolates point s / factor
+        t = np.arange(factor * (G - 1) + 1) / factor
+        left = np.minimum(np.floor(t).astype(int), max(G - 2, 0))
+        w = np.zeros((len(t), G))
+        w[np.arange(len(t)), left] = 1 - (t - left)
+        w[np.arange(len(t)), np.minimum(left + 1, G - 1)] += t - left
+        return w
+
+    grids = np.moveaxis(values, -1, 1) if multi else values  # (F[, C], Gy, Gx)
+    fine = weights(grids.shape[-2]) @ grids @ weights(grids.shape[-1]).T
+    return np.moveaxis(fine, 1, -1) if multi else fine
+
+
+def _plane_images(
+    k: int, output: Array, grid_axes: Sequence[Array], axes: dict[str, str], name: str,
+    discretize: bool,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Run k's prediction over the plane, a layout image per frame: a palette PNG of the grid
+    refined ``UPSAMPLE`` times (``plane_indices``, ``plane_palette``), each pixel centred on
+    its point — the image reaches half a pixel past the grid, which the plane's axes clip —
+    under the traces, where the browser's smoothing blends the pixels."""
     multi = output.ndim == 5
-    levels = plane_levels(output[:, k], multi, discretize)  # (F, G, G)
-    common = {**axes, "x": typed_array(grid_axes[0]), "y": typed_array(grid_axes[1]),
-              "zmin": 0, "zmax": GREY, "showscale": False, "hoverinfo": "skip",
-              "name": name}  # fmt: skip
-    if multi:
-        trace = {"type": "heatmap", **common, "colorscale": classes_scale(output.shape[-1]),
-                 "zsmooth": False}  # fmt: skip
-        return trace, [{"type": "heatmap", "z": u1_grid(z)} for z in levels]
-    half = LEVELS / 2
-    trace = {"type": "contour", **common, "zauto": False, "colorscale": binary_scale(),
-             "autocontour": False,
-             "contours": {"coloring": "heatmap", "start": half, "end": half, "size": 1,
-                          "showlines": True},
-             "line": {"color": "white", "width": max(2.0, 0.7 * style.line),
-                      "smoothing": 1}}  # fmt: skip
-    return trace, [{"type": "contour", "z": u1_grid(z)} for z in levels]
+    fine = _finer(output[:, k], UPSAMPLE, multi)  # (F, S, S[, C])
+    indices = plane_indices(fine, multi, discretize)  # (F, S, S), row 0 at y[0]
+    palette = plane_palette(output.shape[-1] if multi else 2)
+    (x0, x1), (y0, y1) = ((float(a[0]), float(a[-1])) for a in grid_axes)
+    half_x, half_y = (x1 - x0) / (2 * (fine.shape[2] - 1)), (y1 - y0) / (2 * (fine.shape[1] - 1))
+    place = {"name": name, "xref": axes["xaxis"], "yref": axes["yaxis"], "x": x0 - half_x,
+             "y": y1 + half_y, "sizex": x1 - x0 + 2 * half_x, "sizey": y1 - y0 + 2 * half_y,
+             "xanchor": "left", "yanchor": "top", "sizing": "stretch",
+             "layer": "below"}  # fmt: skip
+    sources: dict[bytes, str] = {}  # a diverged run's grey frames: one image, encoded once
+    images = []
+    for grid in indices:
+        key = grid.tobytes()
+        if key not in sources:
+            sources[key] = indexed_png_uri(grid[::-1], palette)  # image rows from the top
+        images.append({"source": sources[key], **place})
+    return images
 
 
 def _plane(
@@ -197,11 +274,6 @@ def _plane(
                        "line": {"color": s.color, "width": style.line + 1,
                                 "dash": s.dash}})  # fmt: skip
         moving.append((0, [{"y": typed_array(row[k])} for row in output]))
-    else:
-        trace, updates = _prediction(k, output, grid_axes, axes, style,
-                                     f"{labels[k]}: prediction", discretize)  # fmt: skip
-        traces.append(trace)
-        moving.append((0, updates))
     n_classes = 1 if regression else (output.shape[-1] if multi else 2)
     for X, y, hollow in ((data.X_train, data.y_train, False), (data.X_test, data.y_test, True)):
         X, y = np.asarray(X), np.asarray(y)
@@ -432,8 +504,9 @@ def training_stage_figure(
             ``_rows(style).controls`` (laptop 470 + 87 px, projector 640 + 124 px).
 
     Returns:
-        Frames named by run A's step; each updates only the predictions (heatmaps, or curves),
-        the misclassified marks and the curves' markers, never the layout.
+        Frames named by run A's step; each updates only the predictions (``layout.images``:
+        every plane's image, in the order of the planes; for regression the prediction
+        curves), the misclassified marks and the curves' markers.
 
     Raises:
         ValueError: an unknown ``x_axis`` or a label count that is not K.
@@ -484,6 +557,9 @@ def training_stage_figure(
                                  discretize=discretize, extra=extra, picker=picker)  # fmt: skip
         moving += [(len(data_list) + i, u) for i, u in updates]
         data_list += traces
+    images = [] if regression else [
+        _plane_images(k, output, grid_axes, planes[k], f"{labels[k]}: prediction", discretize)
+        for k in range(K)]  # fmt: skip
     field, x_title = X_AXES[x_axis]
     xs = np.asarray(getattr(result, field), dtype=np.float64)[rows]  # (F, K)
     panels = [("loss", result.train_loss, result.test_loss)]
@@ -558,12 +634,17 @@ def training_stage_figure(
                           **where.margin})  # fmt: skip
     names = [int(s) for s in steps[:, 0]]
     indices = [i for i, _ in moving]
-    frames = [{"name": str(name), "traces": indices, "data": [u[f] for _, u in moving]}
-              for f, name in enumerate(names)]  # fmt: skip
+    frames: list[dict[str, Any]] = [
+        {"name": str(name), "traces": indices, "data": [u[f] for _, u in moving]}
+        for f, name in enumerate(names)]  # fmt: skip
+    if images:  # every plane's image in every frame, in one order: a frame replaces the list
+        for f, frame in enumerate(frames):
+            frame["layout"] = {"images": [per_run[f] for per_run in images]}
+        layout["images"] = [per_run[0] for per_run in images]
     for i, per_frame in moving:
         _merge(data_list[i], per_frame[0])
     fig = {"data": data_list, "layout": layout, "frames": frames}
-    add_playback(fig, names, style, redraw=True)
+    add_playback(fig, names, style)
     _place_playback(layout, where, style)
     return finish(fig, style)
 

@@ -130,8 +130,8 @@ def test_the_default_page_trains_two_runs_and_links_every_value(default):
     setup, result = _run(at)
     assert setup.labels == ("A: Momentum 0.9, lr 0.03", "B: Adam, lr 0.01")
     assert result.params.shape[1] == 2 and steps[-1] == result.n_steps[0]
-    names = {t.get("name") for t in stage["data"]}
-    assert {f"{label}: prediction" for label in setup.labels} <= names  # a plane per run
+    names = {image.get("name") for image in stage["layout"]["images"]}
+    assert {f"{label}: prediction" for label in setup.labels} == names  # a plane per run
     final = next(m.value for m in at.markdown if m.value.startswith("**A"))
     for k, label in enumerate(setup.labels):
         assert f"**{label}**: test accuracy {_final(result, k):.0%}" in final

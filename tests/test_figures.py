@@ -172,6 +172,89 @@ def test_png_encoder_writes_a_valid_image():
     assert raw == b"\x00" + rgb[0].tobytes() + b"\x00" + rgb[1].tobytes()
 
 
+def decode_png(png):
+    """A PNG's pixels, read with zlib and struct only: ``(rgb (H, W, 3), indices (H, W) or
+    None)`` for 8-bit RGB (colour type 2) or palette (type 3) images, any of the five row
+    filters — an independent reader, not the encoder run backwards."""
+    import struct
+    import zlib
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        kind, body = png[at + 4 : at + 8], png[at + 8 : at + 8 + length]
+        (crc,) = struct.unpack(">I", png[at + 8 + length : at + 12 + length])
+        assert crc == zlib.crc32(kind + body), kind
+        chunks[kind] = chunks.get(kind, b"") + body
+        at += 12 + length
+    assert kind == b"IEND"
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
+    assert depth == 8 and colour in (2, 3) and interlace == 0
+    bpp = 3 if colour == 2 else 1
+    raw = zlib.decompress(chunks[b"IDAT"])
+    assert len(raw) == height * (1 + width * bpp)
+    rows, previous = [], bytearray(width * bpp)
+    for r in range(height):
+        line = raw[r * (1 + width * bpp) : (r + 1) * (1 + width * bpp)]
+        kind, out = line[0], bytearray(line[1:])
+        for i in range(len(out)):
+            a = out[i - bpp] if i >= bpp else 0
+            b, c = previous[i], previous[i - bpp] if i >= bpp else 0
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            paeth = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            out[i] = (out[i] + [0, a, b, (a + b) // 2, paeth][kind]) % 256
+        rows.append(bytes(out))
+        previous = out
+    pixels = np.frombuffer(b"".join(rows), np.uint8).reshape(height, width, bpp)
+    if colour == 2:
+        return pixels, None
+    palette = np.frombuffer(chunks[b"PLTE"], np.uint8).reshape(-1, 3)
+    assert pixels.max() < len(palette)
+    return palette[pixels[..., 0]], pixels[..., 0]
+
+
+def test_the_palette_png_encoder_round_trips_and_refuses_bad_input():
+    from figures.raster import indexed_png, indexed_png_uri
+
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, (34, 3), dtype=np.uint8)
+    indices = rng.integers(0, 34, (7, 11))
+    png = indexed_png(indices, palette)
+    rgb, back = decode_png(png)
+    assert back.shape == (7, 11) and back.dtype == np.uint8
+    np.testing.assert_array_equal(back, indices)  # row 0 is the top row of the image
+    np.testing.assert_array_equal(rgb, palette[indices])
+    assert png[24:26] == bytes([8, 3])  # 8-bit indices, colour type 3 (a palette)
+    assert indexed_png(indices, palette) == png  # deterministic
+    uri = indexed_png_uri(indices, palette)
+    assert uri.startswith("data:image/png;base64,")
+    assert base64.b64decode(uri.split(",", 1)[1]) == png
+    # a smooth field in a palette of a few dozen colours: a few hundred bytes for 40 × 40
+    y, x = np.mgrid[0:40, 0:40]
+    smooth = np.round(33 * (0.5 + 0.5 * np.sin(x / 9.0 + y / 13.0))).astype(int)
+    assert len(indexed_png(smooth, palette)) < 1000
+    np.testing.assert_array_equal(decode_png(indexed_png(smooth, palette))[1], smooth)
+    with pytest.raises(ValueError, match="palette"):
+        indexed_png(indices, np.zeros((257, 3)))
+    with pytest.raises(ValueError, match="palette"):
+        indexed_png(indices, np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="indices"):
+        indexed_png(indices, palette[:5])
+    with pytest.raises(ValueError, match="indices"):
+        indexed_png(np.zeros((0, 3), int), palette)
+
+
+def test_the_reference_png_reader_reads_the_rgb_encoder_too():
+    from figures.raster import banded_rgb, png_data_uri
+
+    rgb = banded_rgb(np.arange(12.0).reshape(3, 4), bands=5)
+    decoded, indices = decode_png(base64.b64decode(png_data_uri(rgb).split(",", 1)[1]))
+    assert indices is None
+    np.testing.assert_array_equal(decoded, rgb)
+
+
 def test_log_axes_label_every_tick_at_the_axis_font_size():
     wide = log_axis([1e-5, 5.0, 20.0], [np.nan, -1.0])  # six decades; NaN and ≤ 0 ignored
     assert wide == {"type": "log", "dtick": 1, "exponentformat": "power"}

@@ -1,6 +1,7 @@
 """The "What is training?" figures: the animated stage, the network's thumbnails, one step of
 the loop, and the history CSV — built from real (small) training runs."""
 
+import base64
 import csv
 import io
 import itertools
@@ -24,8 +25,18 @@ from figures.training import (
     training_stage_figure,
 )
 from figures.training_panels import MAX_DOTS
-from figures.training_stage import GREY, LEVELS, PLANE_SHARE, class_width
+from figures.training_stage import (
+    GREY_COLOUR,
+    HEAT,
+    PLANE_SHARE,
+    SHADES,
+    UPSAMPLE,
+    plane_indices,
+    plane_palette,
+    shades_per_class,
+)
 from tests.plotly_json import decode
+from tests.test_figures import decode_png
 
 MOONS = make_dataset("moons", n=200)
 LABELS = ["A", "B"]
@@ -84,6 +95,27 @@ def _z(update):
     return decode(update["z"]).reshape(rows, cols)
 
 
+def _png(image):
+    """A layout image's pixels: ``(rgb (H, W, 3), palette indices (H, W))``, row 0 the top."""
+    head, body = image["source"].split(",", 1)
+    assert head == "data:image/png;base64"
+    return decode_png(base64.b64decode(body))
+
+
+def _images(spec, frame=None):
+    """The planes' images: of the figure as drawn first, or of a frame."""
+    return (spec["layout"] if frame is None else frame["layout"])["images"]
+
+
+def _at_grid(pixels):
+    """The pixels on the grid's points (every UPSAMPLE-th), turned so that row i is y[i]."""
+    return pixels[::-1][::UPSAMPLE, ::UPSAMPLE]
+
+
+def _rgb(colour):
+    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8)
+
+
 def _frame_update(spec, frame, trace):
     return frame["data"][frame["traces"].index(trace)]
 
@@ -105,10 +137,10 @@ def _font_sizes(node, path=""):
 # ------------------------------------------------------------------ the stage
 
 
-def test_the_default_stage_stays_under_a_megabyte_with_frames_named_by_steps(default_like):
+def test_the_default_stage_plays_without_redraws_its_planes_as_images(default_like):
     fig = training_stage_figure(default_like, MOONS, LABELS, picker=True, style=Style(height=470))
     text = fig.to_json()
-    print(f"stage JSON at 2 runs × 120 frames × 40²: {len(text):,} characters")
+    print(f"stage JSON at 2 runs × 120 frames × 40² (200 points): {len(text):,} characters")
     assert len(text) <= 1_000_000
     spec = json.loads(text)
     frames = spec["frames"]
@@ -116,22 +148,75 @@ def test_the_default_stage_stays_under_a_megabyte_with_frames_named_by_steps(def
     assert [f["name"] for f in frames] == [str(s) for s in default_like.frame_steps[:, 0]]
     slider = spec["layout"]["sliders"][0]["steps"]
     assert [s["label"] for s in slider] == [f["name"] for f in frames]
-    assert all(s["args"][1]["frame"]["redraw"] for s in slider)  # heatmaps need a redraw
-    assert all(b["args"][1]["frame"]["redraw"] for b in spec["layout"]["updatemenus"][0]
-               ["buttons"][:3])  # fmt: skip
+    # no redraw: the scatter traces and the frames' layout images animate without one
+    assert not any(s["args"][1]["frame"]["redraw"] for s in slider)
+    assert not any(b["args"][1]["frame"]["redraw"] for b in spec["layout"]["updatemenus"][0]
+                   ["buttons"][:3])  # fmt: skip
     moving = frames[0]["traces"]
     assert all(f["traces"] == moving and len(f["data"]) == len(moving) for f in frames)
-    assert all(set(f) == {"name", "traces", "data"} for f in frames)  # no layout in a frame
+    assert all(set(f) == {"name", "traces", "data", "layout"} for f in frames)
+    assert all(set(f["layout"]) == {"images"} for f in frames)  # the images, nothing else
     assert STAGE_PICKER_TRACE not in moving
     names = [spec["data"][i]["name"] for i in moving]
     assert all(any(word in n for word in MOVING) for n in names), names
     static = set(range(len(spec["data"]))) - set(moving)
     assert {spec["data"][i]["name"] for i in static} >= {"class 0", "class 1", "A: train"}
-    heatmaps = [i for i in moving if spec["data"][i]["type"] == "contour"]
-    assert len(heatmaps) == 2
+    # no heatmap or contour anywhere: plotly.js drops them while scatter traces animate
+    assert not [t for t in spec["data"] if t["type"] in ("heatmap", "contour")]
+    assert not [u for f in frames for u in f["data"] if "z" in u or "type" in u]
+    first = _images(spec)
+    assert [im["name"] for im in first] == ["A: prediction", "B: prediction"]
+    geometry = [{k: v for k, v in im.items() if k != "source"} for im in first]
+    for frame in frames:
+        images = _images(spec, frame)
+        assert len(images) == 2  # every plane's image, in the planes' order
+        assert [{k: v for k, v in im.items() if k != "source"} for im in images] == geometry
+    assert [im["source"] for im in first] == [im["source"] for im in _images(spec, frames[0])]
+    side = UPSAMPLE * 39 + 1
     for frame in frames[::17]:
-        for i in heatmaps:
-            assert _z(_frame_update(spec, frame, i)).shape == (40, 40)
+        for im in _images(spec, frame):
+            rgb, indices = _png(im)
+            assert rgb.shape == (side, side, 3) and indices.max() < 2 * SHADES + 2
+
+
+def test_the_planes_images_change_from_the_first_frame_to_the_last(default_like):
+    spec = _spec(training_stage_figure(default_like, MOONS, LABELS, style=Style()))
+    first, last = _images(spec, spec["frames"][0]), _images(spec, spec["frames"][-1])
+    for k in range(2):
+        assert first[k]["source"] != last[k]["source"]
+        before, after = _png(first[k])[1], _png(last[k])[1]
+        assert (before != after).mean() > 0.2  # the boundary moved, the colours deepened
+        # trained: most of the plane is sure, far from white (index SHADES)
+        assert np.mean(np.abs(after.astype(int) - SHADES) >= SHADES // 2) > 0.6
+    sources = [_images(spec, f)[0]["source"] for f in spec["frames"]]
+    assert len(set(sources)) > 100  # nearly every frame shows a new picture
+
+
+def test_the_page_default_stage_is_well_under_a_megabyte():
+    """The stage as the lesson first shows it (moons, N = 500, two runs, 120 frames, 40²)."""
+    from ui.training.compute import dataset, setup_from, training
+    from ui.training.params import LESSON
+
+    values = LESSON.defaults()
+    LESSON.constrain(values)
+    setup = setup_from(values, 0)
+    result = training(setup)
+    assert result.grid_output.shape[:3] == (120, 2, 40)
+    fig = training_stage_figure(result, dataset(setup.data), list(setup.labels), picker=True,
+                                style=Style(height=470))  # fmt: skip
+    text = fig.to_json()
+    spec = json.loads(text)
+    pngs = [len(base64.b64decode(im["source"].split(",", 1)[1]))
+            for f in spec["frames"] for im in _images(spec, f)]  # fmt: skip
+    uris = sum(len(im["source"]) for f in spec["frames"] for im in _images(spec, f))
+    print(f"page-default stage JSON: {len(text):,} characters; {len(pngs)} PNGs of "
+          f"{np.mean(pngs):.0f} bytes on average ({min(pngs)}–{max(pngs)}), {sum(pngs):,} "
+          f"bytes in all, {uris:,} characters as data URIs")  # fmt: skip
+    assert len(text) <= 1_000_000
+    assert np.mean(pngs) <= 1200
+    again = training_stage_figure(result, dataset(setup.data), list(setup.labels), picker=True,
+                                  style=Style(height=470))  # fmt: skip
+    assert again.to_json() == text  # byte-identical: the browser's animation does not restart
 
 
 def test_every_plane_keeps_the_grids_extent_and_its_aspect(small):
@@ -142,46 +227,62 @@ def test_every_plane_keeps_the_grids_extent_and_its_aspect(small):
         assert spec["layout"][f"yaxis{n}"]["range"] == pytest.approx([y[0], y[-1]])
         assert spec["layout"][f"yaxis{n}"]["scaleanchor"] == f"x{n}"
         assert spec["layout"][f"xaxis{n}"]["autorange"] is False
-    assert all("layout" not in f for f in spec["frames"])
-    heat = spec["data"][_named(spec, "A: prediction")[0]]
-    np.testing.assert_allclose(decode(heat["x"]), x, rtol=1e-6)
-    np.testing.assert_allclose(decode(heat["y"]), y, rtol=1e-6)
+    for k, image in enumerate(_images(spec)):
+        n = "" if k == 0 else str(k + 1)
+        assert (image["xref"], image["yref"]) == (f"x{n}", f"y{n}")
+        assert image["layer"] == "below" and image["sizing"] == "stretch"
+        assert (image["xanchor"], image["yanchor"]) == ("left", "top")
+        height, width = _png(image)[1].shape
+        assert (height, width) == (UPSAMPLE * (len(y) - 1) + 1, UPSAMPLE * (len(x) - 1) + 1)
+        # pixel centres on the grid: the first and the last pixel centred on its ends
+        pixel_x, pixel_y = image["sizex"] / width, image["sizey"] / height
+        assert image["x"] + pixel_x / 2 == pytest.approx(x[0])
+        assert image["x"] + image["sizex"] - pixel_x / 2 == pytest.approx(x[-1])
+        assert image["y"] - pixel_y / 2 == pytest.approx(y[-1])  # the top: y's end
+        assert image["y"] - image["sizey"] + pixel_y / 2 == pytest.approx(y[0])
+    # under the traces, over the plot's white: no plane hides the points
+    assert spec["layout"]["plot_bgcolor"] == "white"
 
 
-def test_the_heatmap_is_p_of_class_1_in_bytes(small):
+def test_the_image_shades_p_of_class_1_with_a_white_boundary(small):
     spec = _spec(training_stage_figure(small, MOONS, LABELS, style=Style()))
-    heat = _named(spec, "B: prediction")[0]
-    last = _z(_frame_update(spec, spec["frames"][-1], heat))
+    rgb, indices = _png(_images(spec, spec["frames"][-1])[1])  # run B's last frame
+    np.testing.assert_array_equal(rgb, plane_palette(2)[indices])
     p = small.grid_output[-1, 1].astype(np.float64)
-    assert np.abs(last.astype(float) - np.round(p * LEVELS)).max() <= 1  # ± the "/"-free nudge
-    trace = spec["data"][heat]
-    assert trace["type"] == "contour" and trace["contours"]["coloring"] == "heatmap"
-    # one contour line, white: the decision boundary P = ½
-    assert trace["contours"]["start"] == trace["contours"]["end"] == LEVELS / 2
-    assert trace["contours"]["showlines"] and trace["line"]["color"] == "white"
+    v = _at_grid(indices).astype(int) - SHADES  # signed shade on the grid's points
+    expected = np.sign(p - 0.5) * np.round(SHADES * np.abs(2 * p - 1) ** 0.5)
+    # the shading, except on the boundary line, which only makes pixels lighter
+    same = v == expected
+    assert same.mean() > 0.8
+    assert (np.abs(v) <= np.abs(expected)).all()
+    assert (np.sign(v[v != 0]) == np.sign(expected[v != 0])).all()  # never the other side
+    # the line: white pixels wherever the prediction crosses ½ from one pixel to the next
+    fine = indices.astype(int) - SHADES
+    crossing = np.sign(fine[:, 1:]) * np.sign(fine[:, :-1]) < 0  # blue right next to orange
+    assert not crossing.any() and (fine == 0).any()
     assert not [t for t in spec["data"] if t.get("marker", {}).get("showscale")]  # no bar
-    assert not trace["showscale"]
     notes = [a["text"] for a in spec["layout"]["annotations"]]
     assert "white line: decision boundary, P(class 1) = ½" in notes
 
 
-def test_sure_regions_are_clearly_coloured_and_one_half_is_white(small):
-    spec = _spec(training_stage_figure(small, MOONS, LABELS, style=Style()))
-    scale = spec["data"][_named(spec, "A: prediction")[0]]["colorscale"]
-    at = {round(v * GREY): c for v, c in scale}  # heatmap value → colour
+def test_sure_regions_are_clearly_coloured_and_one_half_is_white():
+    palette = plane_palette(2)
+    assert len(palette) == 2 * SHADES + 2  # a few dozen colours: a small PNG
 
-    def share(colour, ref):  # how much of ref (over white) the colour holds
-        rgb = np.array([float(v) for v in colour[4:-1].split(",")])
-        full = np.array([int(ref[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
-        return float(np.mean((255 - rgb) / (255 - full)))
+    def share(rgb, ref):  # how much of ref (over white) the colour holds
+        full = _rgb(ref).astype(float)
+        return float(np.mean((255 - rgb.astype(float)) / (255 - full)))
 
-    assert at[LEVELS // 2] == "rgb(255,255,255)"
-    assert share(at[0], "#0072B2") >= 0.55 and share(at[LEVELS], "#D55E00") >= 0.55
-    assert share(at[0], "#0072B2") <= 0.7  # light enough for the points drawn on top
-    # P = 0.8 (value 0.8 · LEVELS, between stops) already well coloured: over a third
-    values = sorted(at)
-    upper = next(v for v in values if v >= 0.8 * LEVELS)
-    assert share(at[upper], "#D55E00") > 0.35
+    np.testing.assert_array_equal(palette[SHADES], [255, 255, 255])  # P = ½
+    np.testing.assert_array_equal(palette[-1], _rgb(GREY_COLOUR))  # a diverged network
+    assert share(palette[0], "#0072B2") >= 0.55 and share(palette[2 * SHADES], "#D55E00") >= 0.55
+    assert share(palette[0], "#0072B2") <= 0.7  # light enough for the points drawn on top
+    # P = 0.8 already well coloured: over a third
+    index = plane_indices(np.full((3, 3), 0.8), False, False)
+    assert (index == index[1, 1]).all() and share(palette[index[1, 1]], "#D55E00") > 0.35
+    # in the order of P: neighbours in P are neighbours in the palette (a small PNG)
+    p = np.linspace(0.01, 0.99, 99)[None, :].repeat(3, axis=0)
+    assert (np.diff(plane_indices(p, False, False)[1].astype(int)) >= 0).all()
 
 
 def test_misclassified_marks_count_what_the_network_gets_wrong(default_like):
@@ -208,37 +309,73 @@ def test_misclassified_marks_count_what_the_network_gets_wrong(default_like):
         assert max(shown) > 0 and min(shown) < max(shown)  # not vacuous: the marks move
 
 
-def test_discretize_draws_only_the_side_of_one_half(small):
+def test_discretize_draws_only_the_class_colours_and_the_boundary(small):
+    for colour, index in (("#0072B2", 0), ("#D55E00", 2 * SHADES)):  # the classes' flat colours
+        flat = [round(255 - HEAT * (255 - int(v))) for v in _rgb(colour)]
+        np.testing.assert_array_equal(plane_palette(2)[index], flat)
     spec = _spec(training_stage_figure(small, MOONS, LABELS, discretize=True, style=Style()))
-    heat = _named(spec, "A: prediction")[0]
-    values = np.concatenate([_z(_frame_update(spec, f, heat)).ravel() for f in spec["frames"]])
-    assert set(np.unique(values)) == {0, LEVELS}
-    last = _z(_frame_update(spec, spec["frames"][-1], heat))
-    np.testing.assert_array_equal(last == LEVELS, small.grid_output[-1, 0] > 0.5)
+    shaded = _spec(training_stage_figure(small, MOONS, LABELS, style=Style()))
+    for k in range(2):
+        for f, (frame, plain) in enumerate(zip(spec["frames"], shaded["frames"], strict=True)):
+            _, indices = _png(_images(spec, frame)[k])
+            in_flat = np.isin(indices, [0, 2 * SHADES])
+            # a grid point two cells or more from the boundary (its 5 × 5 neighbours on its
+            # side) is its class's flat colour — on the side of ½ it is on
+            p = small.grid_output[f, k].astype(np.float64)
+            side = np.sign(p - 0.5)
+            inside = np.ones_like(p, bool)
+            for dy in range(-2, 3):
+                for dx in range(-2, 3):
+                    inside &= np.roll(np.roll(side, dy, 0), dx, 1) == side
+            inside[[0, 1, -2, -1]] = inside[:, [0, 1, -2, -1]] = False  # np.roll wraps around
+            inside &= side != 0
+            on_grid = _at_grid(indices).astype(int) - SHADES
+            assert inside.sum() > 80
+            np.testing.assert_array_equal(on_grid[inside], SHADES * side[inside])
+            # off the flat colours: only the line, blending a class's colour into white
+            fine = indices.astype(int) - SHADES
+            line = ~in_flat
+            assert (np.abs(fine[line]) < SHADES).all()
+            near = np.zeros_like(line)  # within two pixels of a white (or nearly) pixel
+            whiteish = np.abs(fine) <= SHADES // 2
+            for dy in range(-2, 3):
+                for dx in range(-2, 3):
+                    near |= np.roll(np.roll(whiteish, dy, 0), dx, 1)
+            assert near[line].all()
+            # not vacuous: the shaded image draws confidence at most of the same points
+            confident = _at_grid(_png(_images(shaded, plain)[k])[1]).astype(int) - SHADES
+            assert (confident[inside] != SHADES * side[inside]).mean() > 0.3
+        _, last = _png(_images(spec, spec["frames"][-1])[k])
+        assert np.isin(last, [0, 2 * SHADES]).mean() > 0.85  # all but the line
     assert not [t for t in spec["data"] if t.get("marker", {}).get("showscale")]  # no bar
 
 
-def test_three_classes_draw_class_and_confidence_in_one_heatmap(three):
+def test_three_classes_draw_class_and_confidence_in_one_image(three):
     data, result = three
-    width = class_width(3)
+    Q = shades_per_class(3)
+    assert Q == SHADES and len(plane_palette(3)) == 3 * Q + 1
     for discretize in (False, True):
         spec = _spec(training_stage_figure(result, data, ["A"], discretize=discretize,
                                            style=Style()))  # fmt: skip
-        heat = _named(spec, "A: prediction")[0]
-        z = _z(_frame_update(spec, spec["frames"][-1], heat))
-        np.testing.assert_array_equal(z // width, result.grid_output[-1, 0].argmax(-1))
+        rgb, indices = _png(_images(spec, spec["frames"][-1])[0])
+        np.testing.assert_array_equal(rgb, plane_palette(3)[indices])
+        z = _at_grid(indices)
+        np.testing.assert_array_equal(z // Q, result.grid_output[-1, 0].argmax(-1))
         assert {t["name"] for t in spec["data"]} >= {"class 0", "class 1", "class 2"}
         if discretize:
-            assert len(np.unique(z)) <= 3
+            assert len(np.unique(indices)) <= 3
+            assert set(np.unique(indices % Q)) == {(Q - 1) // 2}
         else:
-            assert len(np.unique(z % width)) > 10  # confidence bands
+            assert len(np.unique(z % Q)) > 8  # confidence steps
     assert "accuracy" in json.dumps(spec["layout"])
+    assert shades_per_class(40) == 6 and len(plane_palette(40)) <= 256  # many classes fit
 
 
 def test_regression_draws_the_prediction_curve_and_the_loss_only(regression):
     data, result = regression
     spec = _spec(training_stage_figure(result, data, LABELS, picker=True, style=Style()))
-    assert not [t for t in spec["data"] if t["type"] == "heatmap"]
+    assert not [t for t in spec["data"] if t["type"] in ("heatmap", "contour")]
+    assert "images" not in spec["layout"] and all("layout" not in f for f in spec["frames"])
     line = _named(spec, "B: prediction")[0]
     assert line in spec["frames"][0]["traces"]
     np.testing.assert_allclose(decode(spec["data"][line]["x"]), result.grid_axes[0], rtol=1e-6)
@@ -278,14 +415,17 @@ def test_a_diverged_run_stops_its_curves_and_greys_its_plane(diverged):
     (loss,) = [t for t in spec["data"] if t["name"] == "B: train" and "loss" in t["hovertemplate"]]
     y = decode(loss["y"])
     assert np.isnan(y[dead]).all() and np.isfinite(y[~dead]).all()
-    heat = _named(spec, "B: prediction")[0]
+    grey = _rgb(GREY_COLOUR)
     for f, frame in enumerate(spec["frames"]):
-        z = _z(_frame_update(spec, frame, heat))
-        assert (z == GREY).all() == dead[f]
+        rgb, _ = _png(_images(spec, frame)[1])
+        assert (rgb == grey).all(axis=-1).all() == dead[f]
+        if dead[f]:  # one grey image, the same in every frame after the divergence
+            assert _images(spec, frame)[1]["source"] == _images(spec, spec["frames"][-1])[1][
+                "source"]  # fmt: skip
     assert any(f"diverged at step {diverged.diverged_at[1]}" in a["text"]
                for a in spec["layout"]["annotations"])  # fmt: skip
-    healthy = _z(_frame_update(spec, spec["frames"][-1], _named(spec, "A: prediction")[0]))
-    assert (healthy != GREY).all()
+    healthy, _ = _png(_images(spec, spec["frames"][-1])[0])
+    assert not (healthy == grey).all(axis=-1).any()
     moving = spec["frames"][0]["traces"]
     for part in ("train", "test"):  # a dead network decides nothing: no crosses on B
         _, marks = [i for i in _named(spec, f"misclassified ({part})") if i in moving]
@@ -326,7 +466,9 @@ def test_the_stage_is_deterministic_and_fits_a_single_run(small):
     again = training_stage_figure(small, MOONS, LABELS, picker=True, style=Style()).to_json()
     assert first == again
     spec = _spec(training_stage_figure(_first_run(small), MOONS, ["only"], style=Style()))
-    assert len(_named(spec, "only: prediction")) == 1 and "xaxis4" not in spec["layout"]
+    assert [im["name"] for im in _images(spec)] == ["only: prediction"]
+    assert all(len(_images(spec, f)) == 1 for f in spec["frames"])
+    assert "xaxis4" not in spec["layout"]
     with pytest.raises(ValueError, match="labels"):
         training_stage_figure(small, MOONS, ["A"], style=Style())
 
