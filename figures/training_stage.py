@@ -633,9 +633,15 @@ def training_stage_figure(
                   margin={"l": 10 + round(3.2 * style.tick_font), "r": 10,
                           **where.margin})  # fmt: skip
     names = [int(s) for s in steps[:, 0]]
-    indices = [i for i, _ in moving]
+    # Every trace is listed in every frame, the static ones with an empty update: playback
+    # without redraw redraws only the listed traces, and a trace left out loses its drawn
+    # points — plotly.js then fails on the next click (the click grid took no more clicks
+    # after Play and Pause).
+    updates = dict(moving)
+    indices = list(range(len(data_list)))
     frames: list[dict[str, Any]] = [
-        {"name": str(name), "traces": indices, "data": [u[f] for _, u in moving]}
+        {"name": str(name), "traces": indices,
+         "data": [updates[i][f] if i in updates else {} for i in indices]}
         for f, name in enumerate(names)]  # fmt: skip
     if images:  # every plane's image in every frame, in one order: a frame replaces the list
         for f, frame in enumerate(frames):

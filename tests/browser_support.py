@@ -22,7 +22,7 @@ from ui.settings import PRESENT, SEED, SHARED
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
-LESSONS = ("race", "rolling_ball", "sum_or_mean")
+LESSONS = ("race", "rolling_ball", "sum_or_mean", "training")
 LAPTOP = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1920, "height": 1080}
 MIN_PROJECTOR_PX = 22  # the issue's rule: every visible text on a projector at least this big
@@ -176,6 +176,7 @@ FIGURE_JS = """
 # Every text a person can see on the page (the whole page, not only the first screen), with its
 # rendered font size, smallest first. Text counts when its own text node has a box on the page and
 # nothing hides it: no display:none, visibility:hidden or zero opacity on it or an ancestor, not
+# inside a folded panel (a closed <details> but its summary: Chromium still lays it out), not
 # clipped away (screen-reader-only copies such as KaTeX's MathML and Streamlit's "Skip to main
 # content" link), not cut off by a collapsed, overflow-hidden ancestor. SVG text (Plotly's ticks,
 # legends, sliders, buttons) counts at its size on screen (font size × the SVG's scale).
@@ -188,7 +189,11 @@ SMALLEST_TEXT_JS = """
   const clipped = (s) => (s.position === 'absolute' || s.position === 'fixed') &&
     s.clip && s.clip !== 'auto';
   const hidden = (el) => {
-    for (let a = el; a && a.nodeType === 1; a = a.parentElement) {
+    for (let a = el, child = null; a && a.nodeType === 1; child = a, a = a.parentElement) {
+      // a folded panel (a <details> without open) shows its summary, nothing else
+      if (a.tagName === 'DETAILS' && !a.open && !(child && child.tagName === 'SUMMARY')) {
+        return true;
+      }
       const s = getComputedStyle(a);
       if (s.display === 'none' || s.visibility !== 'visible' || parseFloat(s.opacity) === 0 ||
           clipped(s) || /inset\\(50%/.test(s.clipPath || '')) return true;

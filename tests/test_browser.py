@@ -1,5 +1,6 @@
 """A real browser: pages load and play, links reopen the same run, the stage fits the first
-screen, and a projector shows no text under 22 px.
+screen, and a projector shows no text under 22 px; the training page's stage plays (its planes
+coloured in every painted frame) and takes points clicked onto run A's plane.
 
 Drives Debian's Chromium (/usr/bin/chromium) with Playwright; nothing is downloaded. Without
 Chromium the tests are skipped, unless DESCENT_LAB_REQUIRE_BROWSER=1 (set by .ci/run, which
@@ -9,6 +10,8 @@ temporary directory. One server for the module, started as the Docker image woul
 layout; one browser, a fresh context (a new Streamlit session) wherever a test needs one.
 """
 
+import base64
+import io
 import os
 import re
 import time
@@ -16,17 +19,23 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from figures.training import STAGE_PICKER_TRACE
 from tests import browser_support as bs
 from ui.race.params import LESSON as RACE
 from ui.rolling_ball.params import LESSON as BALL
 from ui.settings import PRESENT, SHARED
 from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
+from ui.training.params import LESSON as TRAINING
+from ui.training.points import STEP, decode_points
 
-LESSONS = (RACE, BALL, SUM_OR_MEAN)
+BY_NAME = {lesson.name: lesson for lesson in (RACE, BALL, SUM_OR_MEAN, TRAINING)}
+LESSONS = tuple(BY_NAME[name] for name in bs.LESSONS)  # the one list: browser_support.LESSONS
 MODES = {"laptop": (bs.LAPTOP, ""), "projector": (bs.PROJECTOR, "?present=true")}
 # A link value each lesson refuses, so that its notice box is on the page that is measured.
-REFUSED = {"race": "race_steps=0", "rolling_ball": "ball_steps=0", "sum_or_mean": "sm_n=1"}
+REFUSED = {"race": "race_steps=0", "rolling_ball": "ball_steps=0", "sum_or_mean": "sm_n=1",
+           "training": "tr_epochs=0"}  # fmt: skip
 # Streamlit's frontend, opened on /<page>, first probes /<page>/_stcore/health and host-config
 # (404) before the root (streamlit/streamlit#7074, open): its own request, not the app's.
 PROBE = re.compile(r"^/[a-z_]+/_stcore/(health|host-config)$")
@@ -94,14 +103,28 @@ class Log:
         assert not messages, messages
 
 
+def _wanted(request, *names):
+    """The values of the parameters ``names`` (a lesson by its name) of the tests this session
+    runs that use the calling fixture, so that a module fixture loads only what they need
+    (``-k training`` opens no other lesson)."""
+    found = set()
+    for item in request.session.items:
+        if request.fixturename in getattr(item, "fixturenames", ()) and hasattr(item, "callspec"):
+            values = (item.callspec.params[n] for n in names)
+            found.add(tuple(getattr(v, "name", v) for v in values))
+    return found
+
+
 @pytest.fixture(scope="module")
-def lesson_pages(server, browser):
-    """Every lesson opened from its plain link on a laptop (1366×768) and in projector mode
-    (1920×1080, ?present=true), six pages loading at once, the race's laptop page first (a
-    deep link is a fresh server's first request; see ui.shell.ensure_shell). For each: the
-    page, where its main chart and Play button were as it opened, and its console."""
+def lesson_pages(request, server, browser):
+    """Every lesson (that the session's tests ask for) opened from its plain link on a laptop
+    (1366×768) and in projector mode (1920×1080, ?present=true), all pages loading at once, the
+    race's laptop page first (a deep link is a fresh server's first request; see
+    ui.shell.ensure_shell). For each: the page, where its main chart and Play button were as it
+    opened, and its console."""
     pages = {}
-    for lesson in LESSONS:
+    wanted = {name for (name,) in _wanted(request, "lesson")}
+    for lesson in (lesson for lesson in LESSONS if lesson.name in wanted):
         for mode, (viewport, link) in MODES.items():
             page = browser.new_context(viewport=viewport).new_page()
             log = Log(page)
@@ -127,6 +150,21 @@ def test_the_chart_and_its_play_button_are_on_the_first_screen(lesson_pages, les
     # and its Play button is wholly on it, not covered by anything
     assert play["top"] >= 0 and play["bottom"] <= height and play["right"] <= width, screen
     assert play["on_top"], screen
+
+
+@pytest.mark.parametrize("lesson", [TRAINING], ids=lambda lesson: lesson.name)
+def test_the_training_page_is_photographed_on_a_laptop_and_a_projector(lesson_pages, lesson):
+    """The training page as it opens, before anything is played: its first screen and the
+    whole page at 1366×768 and in projector mode at 1920×1080 (the names
+    benchmarks/screenshots.py gives them)."""
+    for mode in MODES:
+        page, _, _ = lesson_pages[(lesson.name, mode)]
+        page.bring_to_front()
+        first = _shots() / f"{lesson.name}-{mode}-first-screen.png"
+        page.screenshot(path=str(first))
+        whole = _shots() / f"{lesson.name}-{mode}-full-page.png"
+        bs.full_page_screenshot(page, whole)
+        assert first.stat().st_size > 10_000 and whole.stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -268,22 +306,47 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:48]
 
 
-PRESETS = [(lesson, name) for lesson in LESSONS for name in lesson.presets]
+# Every preset of a lesson goes through the menu and a fresh session, but for the training page:
+# its nine take some 5 s each to apply and as long to reopen (a suite over its time budget), so
+# three, one for each shape of its stage: two classifiers side by side (the default), one run
+# alone (one plane, no run B, features instead of hidden layers), and a regression (a prediction
+# curve instead of a coloured plane) whose run B overshoots.
+BROWSER_PRESETS = {
+    "training": ("Two moons: SGD with momentum vs Adam (default)",
+                 "Circles with features x₁², x₂² and no hidden layer",
+                 "Too large a learning rate"),
+}  # fmt: skip
+
+
+def _presets(lesson) -> tuple[str, ...]:
+    return BROWSER_PRESETS.get(lesson.name, tuple(lesson.presets))
+
+
+def test_the_presets_chosen_for_the_browser_are_the_lessons_own():
+    for name, chosen in BROWSER_PRESETS.items():
+        assert set(chosen) <= set(BY_NAME[name].presets), chosen
+
+
+PRESETS = [(lesson, name) for lesson in LESSONS for name in _presets(lesson)]
 PRESET_IDS = [f"{lesson.name}-{_slug(name)}" for lesson, name in PRESETS]
 REOPENED_AT_ONCE = 3  # fresh sessions loading at the same time as the menu's pages
 
 
 @pytest.fixture(scope="module")
-def preset_round_trips(server, browser):
-    """Every preset of every lesson applied through its menu (one page per lesson, the three
-    lessons at once), and the address bar it leaves opened in a new browser context: for each
-    (lesson, preset) the URL and main chart after Apply, and those of the reopened page (or
-    the error that stopped either)."""
+def preset_round_trips(request, server, browser):
+    """Every preset of every lesson (the training page's ``BROWSER_PRESETS``; those the session's
+    tests ask for) applied through its menu (one page per lesson, at once), and the address bar it
+    leaves opened in a new browser context: for each (lesson, preset) the URL and main chart after
+    Apply, and those of the reopened page (or the error that stopped either)."""
     chains = []  # [lesson, page, presets still to apply, run, preset of that run]
+    wanted = _wanted(request, "lesson", "name")
     for lesson in LESSONS:
+        todo = [name for name in _presets(lesson) if (lesson.name, name) in wanted]
+        if not todo:
+            continue
         page = browser.new_context(viewport=bs.LAPTOP).new_page()
         page.goto(f"{server}/{lesson.name}")
-        chains.append([lesson, page, list(lesson.presets), bs.Run(page), None])
+        chains.append([lesson, page, todo, bs.Run(page), None])
     waiting, loading, trips = [], [], {}  # reopen queue, reopened pages loading, results
 
     def reopen():
@@ -343,12 +406,13 @@ def test_a_preset_applied_in_the_menu_reopens_from_its_link(preset_round_trips, 
 
 
 @pytest.fixture(scope="module")
-def projector_text(server, browser):
-    """The smallest texts of every lesson in projector mode at 1920×1080 (three pages at
-    once): with the preset menu open, with a help tooltip showing, and the whole page with a
-    notice box (a refused link value) and every folding panel open."""
+def projector_text(request, server, browser):
+    """The smallest texts of every lesson (that the session's tests ask for) in projector mode at
+    1920×1080 (the pages at once): with the preset menu open, with a help tooltip showing, and the
+    whole page with a notice box (a refused link value) and every folding panel open."""
     pages = {}
-    for lesson in LESSONS:
+    wanted = {name for (name,) in _wanted(request, "lesson")}
+    for lesson in (lesson for lesson in LESSONS if lesson.name in wanted):
         page = browser.new_context(viewport=bs.PROJECTOR).new_page()
         page.goto(f"{server}/{lesson.name}?present=true&{REFUSED[lesson.name]}",
                   wait_until="commit")  # fmt: skip
@@ -385,7 +449,8 @@ def test_every_visible_text_on_a_projector_is_22px_or_more(projector_text, lesso
     preset menu and a tooltip, SVG text of the charts included (what is skipped and why:
     browser_support.SMALLEST_TEXT_JS)."""
     notices, small = projector_text[lesson.name]
-    assert notices >= 1  # the refused value's notice is on the measured page
+    if notices < 1:  # the refused value's notice is on the measured page
+        pytest.fail(f"no notice box for {REFUSED[lesson.name]}")
     report = {where: _kinds(found) for where, found in small.items() if found}
     assert not report, report
 
@@ -396,3 +461,286 @@ def _kinds(found):
     for f in found:
         kinds.setdefault((f["size"], f["element"]), f"{f['size']} px {f['element']}: {f['text']!r}")
     return list(kinds.values())[:12]
+
+
+# --- The training page's stage: playing it, and clicking points onto run A's plane ----------
+
+# The stage's state: the slider's current step and its label, and whether the plot holds the
+# frame of that step or the first frame: every value a frame sets (on its traces, and in the
+# layout: the planes' images) equal to what the plot has (typed arrays by their bytes).
+STAGE_FRAME_JS = """
+() => {
+  const el = document.querySelector('.js-plotly-plot');
+  const slider = el._fullLayout.sliders[0];
+  const frames = el._transitionData._frames;
+  const spec = (v) => !!v && typeof v === 'object' && 'bdata' in v;
+  const text = (v) => JSON.stringify(spec(v) ? v.bdata : v);
+  const nested = (v) => !!v && typeof v === 'object' && !spec(v) &&
+    (!Array.isArray(v) || v.some((item) => item && typeof item === 'object'));  // images: [{…}]
+  const leaves = (update, path) => Object.entries(update).flatMap(([k, v]) =>
+    nested(v) ? leaves(v, [...path, k]) : [[[...path, k], v]]);
+  const at = (object, path) => path.reduce((o, k) => (o == null ? o : o[k]), object);
+  const holds = (frame) =>
+    (frame.traces || []).every((t, j) => leaves(frame.data[j] || {}, []).every(
+      ([path, v]) => text(at(el.data[t], path)) === text(v))) &&
+    leaves(frame.layout || {}, []).every(([path, v]) => text(at(el.layout, path)) === text(v));
+  const name = slider.steps[slider.active].args[0][0];
+  const frame = frames.find((f) => f.name === name);
+  return {active: slider.active, name, n_frames: frames.length,
+          label: el.querySelector('.slider-group > .slider-label').textContent.trim(),
+          shown_is_frame: holds(frame), shown_is_first: holds(frames[0])};
+}
+"""
+
+
+def _open_training(browser, server, viewport=bs.LAPTOP):
+    """The training page from its plain link in a new context (a fresh session), its run over;
+    and its console."""
+    page = browser.new_context(viewport=viewport).new_page()
+    log = Log(page)
+    page.goto(f"{server}/training", wait_until="commit")
+    bs.settle(page)
+    return page, log
+
+
+# Points of run A's plane at fractions (fx, fy) of its axes' ranges: their plane coordinates,
+# where they are in the viewport (from Plotly's axis geometry) and whether the plane is what is
+# there (nothing covers it); and the click grid (trace STAGE_PICKER_TRACE): its axes and its
+# cells (the largest gap between neighbouring points).
+PLANE_JS = """
+([fractions, picker]) => {
+  const el = document.querySelector('.js-plotly-plot');
+  const L = el._fullLayout, box = el.getBoundingClientRect();
+  const value = (ax, f) => ax.range[0] + f * (ax.range[1] - ax.range[0]);
+  const spots = fractions.map(([fx, fy]) => {
+    const x = value(L.xaxis, fx), y = value(L.yaxis, fy);
+    const px = box.left + L.xaxis._offset + L.xaxis.l2p(x);
+    const py = box.top + L.yaxis._offset + L.yaxis.l2p(y);
+    const hit = document.elementFromPoint(px, py);  // run A's drag layer takes the clicks
+    const on_plane = !!hit && el.contains(hit) && hit.classList.contains('nsewdrag') &&
+      hit.getAttribute('data-subplot') === 'xy';
+    return {x, y, px, py, on_plane};
+  });
+  const trace = el._fullData[picker];
+  const cell = (values) => {
+    const v = [...new Set(Array.from(values))].sort((a, b) => a - b);
+    return Math.max(...v.slice(1).map((u, k) => u - v[k]));
+  };
+  return {spots, picker: {name: trace.name, xaxis: trace.xaxis, yaxis: trace.yaxis,
+                          cell_x: cell(trace.x), cell_y: cell(trace.y)}};
+}
+"""
+# Spots along the border of run A's plane, clear of the data (moons, circles, … stay inside).
+BORDER = [(f, g) for f in (0.04, 0.5, 0.96) for g in (0.04, 0.5, 0.96) if (f, g) != (0.5, 0.5)]
+
+
+def _plane(page, fractions):
+    return page.evaluate(PLANE_JS, [fractions, STAGE_PICKER_TRACE])
+
+
+def _colours(png, spots, viewport):
+    """The colours of a screenshot (PNG bytes) at the spots' viewport positions."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    sx, sy = image.width / viewport["width"], image.height / viewport["height"]
+    return [image.getpixel((round(s["px"] * sx), round(s["py"] * sy))) for s in spots]
+
+
+def _tinted(rgb) -> bool:
+    return min(rgb) < 250  # white is 255; the planes' faintest tint (P near ½) about 240
+
+
+def _screencast(page, seconds):
+    """Every frame Chromium paints during ``seconds`` (PNG bytes): what a person sees."""
+    cdp = page.context.new_cdp_session(page)
+    frames = []
+
+    def take(params):
+        frames.append(base64.b64decode(params["data"]))
+        cdp.send("Page.screencastFrameAck", {"sessionId": params["sessionId"]})
+
+    cdp.on("Page.screencastFrame", take)
+    cdp.send("Page.startScreencast", {"format": "png"})
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page.evaluate("() => 0")  # Playwright hands over the frames while it talks to the page
+        time.sleep(0.05)
+    cdp.send("Page.stopScreencast")
+    cdp.detach()
+    return frames
+
+
+@pytest.fixture(scope="module")
+def training_page(server, browser):
+    """One training page on a laptop from its plain link (a fresh session), and its console:
+    played (``training_playback``), then clicked on."""
+    page, log = _open_training(browser, server)
+    yield page, log
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def training_playback(training_page):
+    """The training page played for a few seconds with ▶ Play, then paused: the stage's
+    state (STAGE_FRAME_JS) before, after Pause and half a second later; the colours at spots
+    on run A's plane's border before Play, in every frame Chromium painted while it played,
+    and after Pause; and the page's console."""
+    page, log = training_page
+    page.bring_to_front()
+    spots = _plane(page, BORDER)["spots"]
+    record = {"start": page.evaluate(STAGE_FRAME_JS), "log": log,
+              "before": _colours(page.screenshot(), spots, bs.LAPTOP)}  # fmt: skip
+    plot = page.locator(".js-plotly-plot").first
+    plot.locator(".updatemenu-button", has_text="▶ Play").click(force=True)
+    frames = _screencast(page, 4.0)
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active >= 3",
+        timeout=30_000,
+    )  # fmt: skip
+    plot.locator(".updatemenu-button", has_text="Pause").click(force=True)
+    time.sleep(1.0)  # the frame under way when Pause came ends
+    record["paused"] = page.evaluate(STAGE_FRAME_JS)
+    record["after"] = _colours(page.screenshot(), spots, bs.LAPTOP)
+    time.sleep(0.5)
+    record["later"] = page.evaluate(STAGE_FRAME_JS)
+    record["playing"] = [_colours(f, spots, bs.LAPTOP) for f in frames]
+    return record
+
+
+def test_playing_the_training_stage_moves_its_slider_and_its_planes(training_playback):
+    """▶ Play advances the slider, and the prediction the plot holds for run A's plane is
+    the frame of the step the slider shows (not the first one); Pause stops it; no page
+    error, no console error."""
+    start, paused = training_playback["start"], training_playback["paused"]
+    assert start["active"] == 0 and start["label"] == "Step 0", start
+    assert start["shown_is_frame"] and start["n_frames"] > 10, start
+    assert paused["active"] >= 3 and paused["label"] == f"Step {paused['name']}", paused
+    assert paused["shown_is_frame"] and not paused["shown_is_first"], paused
+    assert training_playback["later"]["active"] == paused["active"], "Pause did not stop it"
+    training_playback["log"].check()
+
+
+def test_the_planes_stay_coloured_while_the_training_stage_plays(training_playback):
+    """What a person sees while it plays (every frame Chromium paints): run A's plane keeps
+    the network's prediction, coloured, as before Play and after Pause — at least half of the
+    border spots coloured before Play stay coloured, in 80 % of the frames or more. (A stage
+    of heatmap traces failed this: plotly.js drops them while it animates scatter traces,
+    plotly.js #4491, and the planes were white in all 21 frames of 4 s of playback.)"""
+    before, playing = training_playback["before"], training_playback["playing"]
+    heat = [i for i, rgb in enumerate(before) if _tinted(rgb)]
+    assert len(heat) >= 4, f"run A's plane shows no prediction before Play: {before}"
+    assert len(playing) >= 5, f"Chromium painted {len(playing)} frames in 4 s of playback"
+
+    def coloured(colours):
+        return 2 * sum(_tinted(colours[i]) for i in heat) >= len(heat)
+
+    after = training_playback["after"]
+    assert coloured(after), f"run A's plane is not coloured after Pause: {after}"
+    frames = [coloured(c) for c in playing]
+    assert sum(frames) >= 0.8 * len(frames), (
+        f"run A's plane was coloured in {sum(frames)} of the {len(frames)} frames painted "
+        f"while {training_playback['paused']['active']} frames played"
+    )  # fmt: skip
+
+
+def _address(page):
+    """The address bar's query as a dict, read from the page (Playwright's ``page.url`` is
+    only brought up to date while Playwright talks to the page)."""
+    return dict(bs.pairs(page.evaluate("() => location.href")))
+
+
+def _until_address(page, key, wanted, seconds=30.0):
+    """Wait until the address bar's ``key`` is ``wanted``, then until the rerun that wrote it
+    is over (the share box holding the same address); return the value."""
+    deadline = time.monotonic() + seconds
+    while not wanted(value := _address(page).get(key, "")):
+        if time.monotonic() > deadline:
+            pytest.fail(f"{key} is still {value!r} after {seconds:.0f} s")
+        time.sleep(0.1)
+    bs.settle(page, bs.pairs(page.evaluate("() => location.href")))
+    return _address(page)[key]
+
+
+# The hand-made points the stage draws: on which plane, where.
+YOURS_JS = """
+() => {
+  const el = document.querySelector('.js-plotly-plot');
+  return el._fullData.filter((d) => d.name === 'your points').map((d) =>
+    ({xaxis: d.xaxis, x: Array.from(d.x), y: Array.from(d.y)}));
+}
+"""
+
+
+def _click_plane(page, fraction):
+    """Scroll the stage into view and click run A's plane at ``fraction`` of its axes, the
+    mouse brought there first as a hand would; the spot's plane coordinates and the picker."""
+    page.evaluate("() => document.querySelector('.js-plotly-plot')"
+                  ".scrollIntoView({block: 'center'})")  # fmt: skip
+    time.sleep(0.5)
+    plane = _plane(page, [fraction])
+    spot = plane["spots"][0]
+    assert spot["on_plane"], f"something covers run A's plane at {spot}"
+    page.evaluate("() => { window.__stageData = document.querySelector('.js-plotly-plot').data; }")
+    page.mouse.move(spot["px"] - 20, spot["py"] - 20)
+    page.mouse.move(spot["px"], spot["py"], steps=4)
+    time.sleep(0.3)
+    page.mouse.click(spot["px"], spot["py"])
+    return spot, plane["picker"]
+
+
+def _redrawn(page):
+    return page.evaluate(
+        "() => document.querySelector('.js-plotly-plot').data !== window.__stageData"
+    )
+
+
+def test_a_click_on_the_training_plane_adds_a_point_remove_nearest_takes_it_back(server, browser):
+    """A click on run A's plane (in the default mode "Add class 1") puts a class-1 point in the
+    link where the click was, and the redrawn stage shows it on run A's plane; with "Remove
+    nearest" chosen, a click on the same spot takes it away again."""
+    page, log = _open_training(browser, server)
+    assert _address(page)["tr_pts"] == "" and _address(page)["tr_click"] == "add1"
+    spot, picker = _click_plane(page, (0.6, 0.8))
+    assert picker["name"] == "picker" and (picker["xaxis"], picker["yaxis"]) == ("x", "y")
+    points = decode_points(_until_address(page, "tr_pts", bool))
+    # the nearest picker point (in a cell of the click grid), snapped to the link's 0.05 grid
+    assert len(points) == 1 and points[0].label == 1, points
+    assert abs(points[0].x1 - spot["x"]) <= STEP + picker["cell_x"], (points, spot, picker)
+    assert abs(points[0].x2 - spot["y"]) <= STEP + picker["cell_y"], (points, spot, picker)
+    assert _redrawn(page), "the stage was not redrawn"
+    yours = page.evaluate(YOURS_JS)
+    on_a = [t for t in yours if t["xaxis"] == "x"]
+    assert len(on_a) == 1 and len(on_a[0]["x"]) == 1, yours
+    assert abs(on_a[0]["x"][0] - points[0].x1) < 1e-6, (yours, points)
+    assert abs(on_a[0]["y"][0] - points[0].x2) < 1e-6, (yours, points)
+
+    page.get_by_text("Data and input features").click()  # the panel with the click's mode
+    page.locator(".st-key-tr_click").get_by_role("radio", name="Remove nearest").click()
+    assert _until_address(page, "tr_click", lambda v: v == "remove") == "remove"
+    code = _address(page)["tr_pts"]
+    assert decode_points(code) == points  # choosing the mode keeps the point
+    _click_plane(page, (0.6, 0.8))
+    assert _until_address(page, "tr_pts", lambda v: v != code) == ""
+    assert _redrawn(page), "the stage was not redrawn"
+    assert page.evaluate(YOURS_JS) == [], "the stage still draws the removed point"
+    page.context.close()
+    log.check()
+
+
+def test_a_click_on_the_training_plane_after_playing_adds_a_point(training_playback, training_page):
+    """The page played and paused (``training_playback``) still takes a click on run A's
+    plane: a class-1 point in the link, no page error."""
+    page, log = training_page
+    page.bring_to_front()
+    if _address(page)["tr_pts"] != "":
+        pytest.fail(f"the played page has points already: {_address(page)['tr_pts']!r}")
+    _click_plane(page, (0.6, 0.8))
+    deadline = time.monotonic() + 15
+    while not (code := _address(page)["tr_pts"]) and not log.errors:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert not log.errors, log.errors
+    assert code, "the click added no point"
+    bs.settle(page, bs.pairs(page.evaluate("() => location.href")))
+    assert [p.label for p in decode_points(code)] == [1], code
+    log.check()

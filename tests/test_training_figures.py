@@ -156,10 +156,14 @@ def test_the_default_stage_plays_without_redraws_its_planes_as_images(default_li
     assert all(f["traces"] == moving and len(f["data"]) == len(moving) for f in frames)
     assert all(set(f) == {"name", "traces", "data", "layout"} for f in frames)
     assert all(set(f["layout"]) == {"images"} for f in frames)  # the images, nothing else
-    assert STAGE_PICKER_TRACE not in moving
-    names = [spec["data"][i]["name"] for i in moving]
+    # Every trace is listed (plotly.js redraws only listed traces); the static ones — the
+    # click grid, the points, the curves — with an empty update in every frame.
+    assert moving == list(range(len(spec["data"])))
+    changed = {i for f in frames for i, u in zip(f["traces"], f["data"], strict=True) if u}
+    assert STAGE_PICKER_TRACE not in changed
+    names = [spec["data"][i]["name"] for i in changed]
     assert all(any(word in n for word in MOVING) for n in names), names
-    static = set(range(len(spec["data"]))) - set(moving)
+    static = set(range(len(spec["data"]))) - changed
     assert {spec["data"][i]["name"] for i in static} >= {"class 0", "class 1", "A: train"}
     # no heatmap or contour anywhere: plotly.js drops them while scatter traces animate
     assert not [t for t in spec["data"] if t["type"] in ("heatmap", "contour")]
@@ -445,7 +449,8 @@ def test_the_picker_covers_run_as_plane_and_stays_out_of_the_frames(small):
     assert x.size == 900
     (x0, x1), (y0, y1) = ((a[0], a[-1]) for a in small.grid_axes)
     np.testing.assert_allclose([x.min(), x.max(), y.min(), y.max()], [x0, x1, y0, y1], rtol=1e-6)
-    assert all(STAGE_PICKER_TRACE not in f["traces"] for f in spec["frames"])
+    # In every frame, but never changed by one (an empty update keeps its points drawn).
+    assert all(f["data"][f["traces"].index(STAGE_PICKER_TRACE)] == {} for f in spec["frames"])
     plain = _spec(training_stage_figure(small, MOONS, LABELS, style=Style()))
     assert not _named(plain, "picker")
 

@@ -56,7 +56,8 @@ textarea, [data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] p,
 [data-testid="stExpander"] summary *, [data-testid="stTab"] *, [data-testid="stMetricLabel"] *,
 [data-testid="stMetricDelta"] *, [data-testid="stNumberInput"] *,
 [data-testid="stDownloadButton"] *, [data-testid="stButtonGroup"] *,
-[data-testid="stSpinner"] *, [data-testid="stStatusWidget"] *, [data-testid="stToast"] * {
+[data-testid="stSpinner"] *, [data-testid="stStatusWidget"] *, [data-testid="stToast"] *,
+[data-testid="stFileUploaderDropzoneInstructions"] *, [data-testid="stFileUploader"] small {
   font-size: 22px !important;
 }
 .katex { font-size: 32px !important; }
