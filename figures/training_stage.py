@@ -637,11 +637,11 @@ def training_stage_figure(
     # without redraw redraws only the listed traces, and a trace left out loses its drawn
     # points — plotly.js then fails on the next click (the click grid took no more clicks
     # after Play and Pause).
-    updates = dict(moving)
+    per_trace = dict(moving)
     indices = list(range(len(data_list)))
     frames: list[dict[str, Any]] = [
         {"name": str(name), "traces": indices,
-         "data": [updates[i][f] if i in updates else {} for i in indices]}
+         "data": [per_trace[i][f] if i in per_trace else {} for i in indices]}
         for f, name in enumerate(names)]  # fmt: skip
     if images:  # every plane's image in every frame, in one order: a frame replaces the list
         for f, frame in enumerate(frames):
