@@ -780,6 +780,7 @@ async def run_phase(cfg: Config, monitor: Monitor) -> dict[str, Any]:
                 "reruns": sum(c.seconds is not None for c in r.changes),
                 "applied": sum(c.applied for c in r.changes),
                 "errors": len(r.errors),
+                "timeouts": sum(c.timed_out for c in r.changes),
                 "error_kinds": sorted({kind for kind, _ in r.errors}),
                 "reconnects": r.reconnects,
                 "upstreams": r.upstreams,

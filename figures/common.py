@@ -174,7 +174,8 @@ def log_axis(*values: ArrayLike) -> dict[str, Any]:
     """
     flat = np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
     flat = flat[np.isfinite(flat) & (flat > 0)]
-    decades = float(np.log10(flat.max() / flat.min())) if flat.size else 0.0
+    # A difference of logarithms: max / min overflows to inf for a diverging run (1e300 / 1e-30).
+    decades = float(np.log10(flat.max()) - np.log10(flat.min())) if flat.size else 0.0
     if flat.size == 0 or decades >= 2:  # at most about seven labelled powers of ten
         plain = flat.size > 0 and flat.min() >= 1e-3 and flat.max() < 1e4  # 0.01 … 1000
         return {"type": "log", "dtick": max(1, math.ceil(decades / 7)),

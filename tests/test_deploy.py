@@ -566,6 +566,7 @@ def test_a_dead_worker_s_students_reconnect_to_the_same_run_and_the_others_notic
     assert hit and spared, per_student
     for s in spared:  # the other students notice nothing
         assert s["errors"] == 0 and s["reconnects"] == 0 and len(s["upstreams"]) == 1, s
+        assert s["timeouts"] == 0, s
     for s in hit:  # reconnected (to the other worker, or the restarted one) …
         assert len(s["upstreams"]) >= 2 and set(s["error_kinds"]) <= {"disconnected"}, s
         # … to the run in their link. A change on its way when the worker died can be lost
@@ -574,7 +575,10 @@ def test_a_dead_worker_s_students_reconnect_to_the_same_run_and_the_others_notic
         lost = s["reruns"] - s["applied"]
         assert 0 <= lost <= s["reconnects"] and s["reruns"] >= 1, s
     o = phase["overall"]
-    assert o["timeouts"] == 0 and set(o["error_kinds"]) <= {"disconnected"}, o["error_samples"]
+    # A hit student's change on its way may wait for the reconnection and a first run on the
+    # other worker (its caches cold): at most one slow change each.
+    assert all(s["timeouts"] <= 1 for s in hit), hit
+    assert set(o["error_kinds"]) <= {"disconnected"}, o["error_samples"]
     class_server.wait_for(rf"worker 1 restarted, healthy on http://{dead}", 60, mark)
 
 

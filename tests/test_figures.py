@@ -2,6 +2,7 @@
 
 import base64
 import json
+import math
 
 import numpy as np
 import pytest
@@ -320,3 +321,11 @@ def test_pausing_in_a_browser_raises_no_page_error(tmp_path):
         assert label.text_content() == paused != "Step 300"  # it stopped mid-way
         browser.close()
     assert errors == []
+
+
+def test_a_log_axis_over_more_decades_than_a_float_can_divide_still_has_ticks():
+    """A diverging run's losses span 1e-30 … 1e300: max / min overflows (a rolling-ball
+    rerun failed on it under the class simulator); the axis must still be drawn."""
+    axis = log_axis([1e-30, 1.0, 1e300])
+    assert axis["type"] == "log" and axis["dtick"] == math.ceil(330 / 7)
+    assert log_axis([1e-300, 1e300])["dtick"] == math.ceil(600 / 7)
