@@ -217,12 +217,19 @@ def forward(spec: MLPSpec, params: AnyFloat, X: ArrayLike, *, keep_pre: bool = T
     place and ``pre`` holds only the logits, halving the memory traffic.
     """
     inputs = np.asarray(X, dtype=params.dtype)  # float32 parameters: a float32 pass
+    return _forward(spec, unflatten(spec, params), inputs, keep_pre)
+
+
+def _forward(
+    spec: MLPSpec, layers: list[tuple[Array, Array]], inputs: Array, keep_pre: bool
+) -> Forward:
+    """``forward`` on the layers' views (``unflatten``), which backprop reuses."""
     pre, post = [], []
     a = inputs
-    layers = unflatten(spec, params)
+    last = len(layers) - 1
     for i, (W, b) in enumerate(layers):
         z = _dense(a, W, b)  # (K, B, fan_out)
-        if i == len(layers) - 1:
+        if i == last:
             pre.append(z)
             break
         if keep_pre:
@@ -353,30 +360,33 @@ def loss_and_grad(
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
     targets = np.asarray(y, dtype=np.float64)
-    fwd = forward(spec, params, X)
+    layers = unflatten(spec, params)
+    fwd = _forward(spec, layers, np.asarray(X, dtype=params.dtype), keep_pre=True)
     losses, delta = example_losses(spec, fwd.logits, targets)  # (K, B), (K, B, out)
     scale = 1.0 / targets.shape[-1] if reduction == "mean" else 1.0
-    loss = scale * losses.sum(axis=-1)
-    delta = scale * delta
+    loss = scale * np.add.reduce(losses, axis=-1)
+    if scale != 1.0:
+        delta = scale * delta
     K = params.shape[0]
     grad = np.empty((K, spec.n_params))
-    layers = unflatten(spec, params)
+    # A step of a small network is a few dozen NumPy calls on tiny arrays, so their overhead
+    # is the cost: products are written straight into the gradient's slices (views), and
+    # methods and ufuncs are called directly rather than through NumPy's Python wrappers.
     for layer in range(len(layers) - 1, -1, -1):
         W, _ = layers[layer]
-        w_slice, b_slice, _, _ = spec.layers[layer]
+        w_slice, b_slice, fan_in, fan_out = spec.layers[layer]
         a_prev = fwd.inputs if layer == 0 else fwd.post[layer - 1]  # (K|·, B, fan_in)
-        dW = np.swapaxes(a_prev, -1, -2) @ delta  # (K, fan_in, B) @ (K, B, fan_out)
+        dW = grad[:, w_slice].reshape(K, fan_in, fan_out)  # a view: the product lands in grad
+        np.matmul(a_prev.swapaxes(-1, -2), delta, out=dW)  # (K, fan_in, B) @ (K, B, fan_out)
         if l2:
-            dW = dW + l2 * W
+            dW += l2 * W
         if l1:
-            dW = dW + l1 * np.sign(W)
-        grad[:, w_slice] = dW.reshape(K, -1)
-        grad[:, b_slice] = delta.sum(axis=-2)  # (K, fan_out)
+            dW += l1 * np.sign(W)
+        np.add.reduce(delta, axis=-2, out=grad[:, b_slice])  # (K, fan_out)
         if layer > 0:
-            upstream = delta @ np.swapaxes(W, -1, -2)  # (K, B, fan_in)
-            delta = upstream * activation_slope(
-                spec.activation, fwd.pre[layer - 1], fwd.post[layer - 1]
-            )
+            upstream = delta @ W.swapaxes(-1, -2)  # (K, B, fan_in)
+            upstream *= activation_slope(spec.activation, fwd.pre[layer - 1], fwd.post[layer - 1])
+            delta = upstream
     if l2:
         weights = params * spec.weight_mask
         loss = loss + 0.5 * l2 * np.sum(weights * weights, axis=-1)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,38 @@ class _Sealed:
         return self
 
 
+class FinishedFigure(go.Figure):
+    """A ``go.Figure`` whose ``to_dict`` is computed once and then handed out as it is.
+
+    Streamlit calls ``to_dict`` on every rerun for every chart, cached or not: a deep copy and
+    a walk of every node looking for NumPy arrays (``convert_to_base64``), 4–5 ms for the
+    training stage, 45 ms a rerun over its three charts — the largest cost of a rerun that
+    changes nothing. A finished figure is shared by every session (``st.cache_resource``) and
+    not changed, so the dict is kept; any change through Plotly's API (which notifies the
+    figure, as it would a widget) or new frames make the next ``to_dict`` build it anew. The
+    returned dict is shared: read it, do not modify it.
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        kept = self.__dict__.get("_kept_dict")
+        if kept is None or kept[0] is not self._frame_objs:
+            kept = (self._frame_objs, super().to_dict())
+            self.__dict__["_kept_dict"] = kept
+        return kept[1]
+
+    def _changed(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("_kept_dict", None)
+
+    @contextlib.contextmanager
+    def batch_update(self) -> Iterator[None]:  # update_layout, update_traces, … end here
+        with super().batch_update():
+            yield
+        self._changed()
+
+    _send_addTraces_msg = _send_moveTraces_msg = _send_deleteTraces_msg = _changed
+    _send_restyle_msg = _send_relayout_msg = _send_update_msg = _changed
+
+
 class _CheckedFrame:
     """A frame dict attached to a ``go.Figure`` without per-trace validation (see ``finish``)."""
 
@@ -98,20 +131,22 @@ class _CheckedFrame:
 
 
 def finish(fig: dict[str, Any], style: Style) -> go.Figure:
-    """Apply the house layout and turn a figure dict into a ``go.Figure``.
+    """Apply the house layout and turn a figure dict into a ``go.Figure``, unvalidated.
 
-    Data and layout go through Plotly's validation. Frames are many (120 × a few traces) and
-    validating each trace object costs ~0.1 ms — 0.3 s per figure, twice the rerun budget. So
-    only the first frame is validated by Plotly; every frame is checked to have the same
-    structure (a name, trace indices that exist, one update per index) and the frames are
-    attached as plain dicts, which is all ``to_dict``/``to_json`` read from them.
+    Plotly's validation walks every property of every trace (~0.1 ms a trace, 17 ms for the
+    training stage, a fifth of a loaded server's time in the issue that measured it); the
+    figures here are built by code, not typed by a learner, so it is skipped
+    (``_validate=False``, plotly.py's figure-level switch, plotly/plotly.py#2403), and
+    tests/test_figure_validity.py validates every chart every page draws — data, layout and
+    every frame — with it on. Frames (120 × a few traces) are attached as plain dicts after a
+    structural check (a name, trace indices that exist, one update per index), which is all
+    ``to_dict``/``to_json`` read from them.
     """
     frames = fig.pop("frames", [])
     fig["layout"] = apply_layout(fig.get("layout", {}), style)
-    figure = go.Figure(fig)
+    figure = FinishedFigure(fig, _validate=False)
     if frames:
         n_traces = len(figure.data)
-        go.Frame(frames[0])  # raises on any invalid key or value
         for frame in frames:
             traces = frame["traces"]
             if not (

@@ -12,7 +12,9 @@ few tens of kilobytes — smaller than the same surface as JSON numbers.
   smooth field quantised to a few dozen colours deflates to a few hundred bytes for 40 × 40
   pixels, so an animation can swap one image per frame (``layout.images`` in its frames,
   which plotly.js draws without a redraw, unlike a heatmap).
-* ``indexed_png_uri(indices, palette)`` — the same as a ``data:`` URI.
+* ``indexed_pngs(stack, palette)`` — a palette PNG per image of an ``(F, H, W)`` stack, the
+  rows "Up"-filtered and run-length deflated (an animation's frames, in one pass).
+* ``indexed_png_uri(indices, palette)``, ``png_uri(png)`` — the same as a ``data:`` URI.
 
 Every encoder is deterministic: the same array gives the same bytes.
 """
@@ -80,37 +82,63 @@ def indexed_png(indices: ArrayLike, palette: ArrayLike) -> bytes:
         palette: ``(N, 3)`` RGB colours, 1 ≤ N ≤ 256.
 
     Returns:
-        The PNG file's bytes: every row with filter 0 (None), deflated at level 6. On a
-        smooth field in a palette ordered like it the filters the PNG specification offers
-        gain little: runs of equal indices repeat from row to row, which deflate's
-        back-references find anyway (measured on the training stage's 79 × 79 planes, mean
-        bytes of IDAT: None 802, Sub 837, Up 796, the specification's per-row choice 793,
-        the best of None, Sub and Up per image 779).
+        The PNG file's bytes (``indexed_pngs`` of one image).
 
     Raises:
         ValueError: a palette of no or more than 256 colours, or an index outside it.
+    """
+    pixels = np.asarray(indices)
+    if pixels.ndim != 2 or pixels.size == 0:
+        raise ValueError(f"indices must be a non-empty (H, W) array, got {pixels.shape}")
+    return indexed_pngs(pixels[None], palette)[0]
+
+
+def indexed_pngs(indices: ArrayLike, palette: ArrayLike) -> list[bytes]:
+    """One palette PNG per image of ``indices (F, H, W)``, all with the same palette.
+
+    Every row is stored with PNG's "Up" filter (the difference from the row above, the first
+    row as it is) and deflated with zlib's run-length strategy (``Z_RLE``): a smooth field in
+    a palette ordered like it differs little from row to row, so a filtered row is mostly
+    runs of zeros. Measured on the training stage's 120 frames of 79 × 79 pixels: 792 bytes
+    and 3.0 ms for the 120, against 809 bytes and 7.7 ms unfiltered at zlib's default level
+    (filter None, RLE: 1242 bytes; Sub, RLE: 991; Up at level 6: 817 bytes in 13 ms).
+
+    Raises:
+        ValueError: a palette of no or more than 256 colours, an index outside it, or not a
+            non-empty ``(F, H, W)`` stack.
     """
     colours = np.asarray(palette)
     pixels = np.asarray(indices)
     if colours.ndim != 2 or colours.shape[1] != 3 or not 1 <= len(colours) <= 256:
         raise ValueError(f"palette must be (N, 3) with 1 ≤ N ≤ 256, got {colours.shape}")
-    if pixels.ndim != 2 or pixels.size == 0:
-        raise ValueError(f"indices must be a non-empty (H, W) array, got {pixels.shape}")
+    if pixels.ndim != 3 or pixels.size == 0:
+        raise ValueError(f"indices must be a non-empty (F, H, W) stack, got {pixels.shape}")
     if pixels.min() < 0 or pixels.max() >= len(colours):
         raise ValueError(f"indices must lie in 0 … {len(colours) - 1}")
-    height, width = pixels.shape
-    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)
+    frames, height, width = pixels.shape
     rows = pixels.astype(np.uint8)
-    raw = b"".join(b"\x00" + row.tobytes() for row in rows)
-    return (
+    raw = np.empty((frames, height, width + 1), dtype=np.uint8)
+    raw[:, :, 0] = 2  # filter type Up: each byte minus the one above it (mod 256)
+    raw[:, 0, 1:] = rows[:, 0]  # the first row's "above" is zero
+    np.subtract(rows[:, 1:], rows[:, :-1], out=raw[:, 1:, 1:])  # uint8 wraps mod 256
+    head = (
         PNG_SIGNATURE
-        + _chunk(b"IHDR", header)
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0))
         + _chunk(b"PLTE", np.clip(colours, 0, 255).astype(np.uint8).tobytes())
-        + _chunk(b"IDAT", zlib.compress(raw, 6))
-        + _chunk(b"IEND", b"")
     )
+    tail = _chunk(b"IEND", b"")
+    out = []
+    for image in raw:
+        deflate = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+        out.append(head + _chunk(b"IDAT", deflate.compress(image.tobytes()) + deflate.flush()) + tail)
+    return out
+
+
+def png_uri(png: bytes) -> str:
+    """PNG bytes as a ``data:image/png;base64,…`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def indexed_png_uri(indices: ArrayLike, palette: ArrayLike) -> str:
     """``indexed_png(indices, palette)`` as a ``data:image/png;base64,…`` URI."""
-    return "data:image/png;base64," + base64.b64encode(indexed_png(indices, palette)).decode()
+    return png_uri(indexed_png(indices, palette))

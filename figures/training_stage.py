@@ -14,7 +14,7 @@ figures/raster.py), so the planes went white during playback; a frame's ``layout
 swaps the image with no redraw, and the playback animates without one. The image has a pixel
 for each point of the grid and one between two (the prediction interpolated bilinearly,
 ``UPSAMPLE``), coloured from a palette of a few dozen shades (``plane_palette``) and encoded
-as a palette PNG of about 1 KB (``figures.raster.indexed_png``); the browser's smoothing
+as a palette PNG of about 1 KB (``figures.raster.indexed_pngs``); the browser's smoothing
 blends the pixels. Two classes: blue ↔ vermillion as sure as the network is, white at P = ½,
 and a thin white line, the decision boundary (``_whiteness``); C classes: the argmax class's
 colour as sure as it is; a diverged network: grey. The crosses are the network's own
@@ -36,7 +36,7 @@ from engine.datasets import Dataset
 from engine.training import TrainResult
 from figures.animation import add_playback, frame_rows
 from figures.common import compact, finish, log_axis, typed_array
-from figures.raster import indexed_png_uri
+from figures.raster import indexed_pngs, png_uri
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style, series_style
 
 Array = NDArray[np.float64]
@@ -119,38 +119,38 @@ def plane_palette(n_classes: int) -> NDArray[np.uint8]:
     return np.array([*colours, grey], dtype=np.uint8)
 
 
-def _whiteness(p: Array) -> Array:
+def _whiteness(p: NDArray[np.floating]) -> NDArray[np.floating]:
     """``(..., H, W)`` P(class 1) → how white each pixel is, 0 … 1: the decision boundary
     P = ½ drawn as a line ``LINE`` pixels wide with anti-aliased edges (white to ``LINE / 2``
     from it, fading out over the next pixel), from each pixel's distance to it, |P − ½| / |∇P|
     to first order (∇P per pixel). From the distance, not from |P − ½| alone: the line is as
     wide where P jumps across ½ as where it creeps, with no gaps, and no beads where the
     boundary runs diagonally (as marking the cells next to a sign change gives). Only pixels
-    within two pixels of the other side (or of P = ½ itself) count: where P flattens out just
-    off ½, the first-order distance would be far too short."""
+    within two pixels (a 5 × 5 square) of the other side, or at P = ½ itself, count: where P
+    flattens out just off ½, the first-order distance would be far too short. Computed in
+    ``p``'s precision (float32 for the stage: a colour needs no more)."""
     dy, dx = np.gradient(p, axis=(-2, -1))
-    distance = np.abs(p - 0.5) / np.maximum(np.hypot(dx, dy), 1e-12)
-    side = np.sign(p - 0.5).astype(np.int8)
-    low, high = _spread(side, np.minimum, 2), _spread(side, np.maximum, 2)
-    near = (low != side) | (high != side) | (side == 0)
-    return np.where(near, np.clip(LINE / 2 + 0.5 - distance, 0.0, 1.0), 0.0)
+    slope = np.sqrt(dx * dx + dy * dy)  # |∇P| (np.hypot guards overflow, at twice the cost)
+    distance = np.abs(p - 0.5) / np.maximum(slope, 1e-12)
+    above, below = p > 0.5, p < 0.5
+    near = (above & _dilate(~above, 2)) | (below & _dilate(~below, 2)) | ~(above | below)
+    return np.where(near, np.clip(LINE / 2 + 0.5 - distance, 0.0, 1.0), 0.0).astype(p.dtype)
 
 
-def _spread(values: NDArray[Any], op: Any, reach: int) -> NDArray[Any]:
-    """``op`` (np.minimum or np.maximum) over a square of 2 · reach + 1 pixels around each
-    pixel of ``(..., H, W)`` (the edge pixels repeated past the edges), a row then a column."""
-    out = values
-    for axis in (out.ndim - 1, out.ndim - 2):
-        edges = [(0, 0)] * out.ndim
-        edges[axis] = (reach, reach)
-        padded = np.pad(out, edges, mode="edge")
+def _dilate(mask: NDArray[np.bool_], reach: int) -> NDArray[np.bool_]:
+    """Whether any pixel of a square of 2 · reach + 1 pixels around each pixel of ``(..., H,
+    W)`` is set (the square clipped at the edges), a row then a column."""
+    out = mask
+    for axis in (-1, -2):
+        grown = out.copy()
         n = out.shape[axis]
-        window = [slice(None)] * out.ndim
-        parts = []
-        for i in range(2 * reach + 1):
-            window[axis] = slice(i, i + n)
-            parts.append(padded[tuple(window)])
-        out = op.reduce(parts)
+        for shift in range(1, min(reach, n - 1) + 1):
+            ahead = [slice(None)] * out.ndim
+            behind = [slice(None)] * out.ndim
+            ahead[axis], behind[axis] = slice(shift, None), slice(None, n - shift)
+            grown[tuple(ahead)] |= out[tuple(behind)]
+            grown[tuple(behind)] |= out[tuple(ahead)]
+        out = grown
     return out
 
 
@@ -163,9 +163,11 @@ def plane_indices(output: ArrayLike, multi: bool, discretize: bool) -> NDArray[n
     with white is a lighter shade of the palette. ``discretize``: v = ±round(Q · (1 − w)),
     the class's colour, mixed with white on the boundary only.
     C classes, ``(..., H, W, C)``: index c · Q + b, the argmax class c, and its confidence
-    max P from 1/C → 1 in Q steps b; the middle step when ``discretize``.
+    max P from 1/C → 1 in Q steps b; the middle step when ``discretize``. Computed in the
+    output's precision (float32 or float64; integers as float64).
     """
-    out = np.asarray(output, dtype=np.float64)
+    out = np.asarray(output)
+    out = out if out.dtype in (np.float32, np.float64) else out.astype(np.float64)
     if not multi:
         finite = np.isfinite(out)
         p = np.clip(np.where(finite, out, 0.5), 0.0, 1.0)
@@ -209,7 +211,7 @@ def _finer(values: Array, factor: int, multi: bool) -> Array:
     def weights(G: int) -> Array:  # (S, G): row s interpolates point s / factor
         t = np.arange(factor * (G - 1) + 1) / factor
         left = np.minimum(np.floor(t).astype(int), max(G - 2, 0))
-        w = np.zeros((len(t), G))
+        w = np.zeros((len(t), G), dtype=values.dtype)
         w[np.arange(len(t)), left] = 1 - (t - left)
         w[np.arange(len(t)), np.minimum(left + 1, G - 1)] += t - left
         return w
@@ -228,7 +230,7 @@ def _plane_images(
     its point — the image reaches half a pixel past the grid, which the plane's axes clip —
     under the traces, where the browser's smoothing blends the pixels."""
     multi = output.ndim == 5
-    fine = _finer(output[:, k], UPSAMPLE, multi)  # (F, S, S[, C])
+    fine = _finer(output[:, k].astype(np.float32), UPSAMPLE, multi)  # (F, S, S[, C]), float32
     indices = plane_indices(fine, multi, discretize)  # (F, S, S), row 0 at y[0]
     palette = plane_palette(output.shape[-1] if multi else 2)
     (x0, x1), (y0, y1) = ((float(a[0]), float(a[-1])) for a in grid_axes)
@@ -237,13 +239,17 @@ def _plane_images(
              "y": y1 + half_y, "sizex": x1 - x0 + 2 * half_x, "sizey": y1 - y0 + 2 * half_y,
              "xanchor": "left", "yanchor": "top", "sizing": "stretch",
              "layer": "below"}  # fmt: skip
-    sources: dict[bytes, str] = {}  # a diverged run's grey frames: one image, encoded once
-    images = []
-    for grid in indices:
-        key = grid.tobytes()
-        if key not in sources:
-            sources[key] = indexed_png_uri(grid[::-1], palette)  # image rows from the top
-        images.append({"source": sources[key], **place})
+    top_down = indices[:, ::-1]  # image rows from the top
+    first: dict[bytes, int] = {}  # a diverged run's grey frames: one image, encoded once
+    which, unique = [], []
+    for frame in top_down:
+        key = frame.tobytes()
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(frame)
+        which.append(first[key])
+    sources = [png_uri(png) for png in indexed_pngs(np.array(unique), palette)]
+    images = [{"source": sources[i], **place} for i in which]
     return images
 
 

@@ -3,6 +3,7 @@
 import base64
 import json
 import math
+import zlib
 
 import numpy as np
 import pytest
@@ -245,6 +246,59 @@ def test_the_palette_png_encoder_round_trips_and_refuses_bad_input():
         indexed_png(indices, palette[:5])
     with pytest.raises(ValueError, match="indices"):
         indexed_png(np.zeros((0, 3), int), palette)
+
+
+def test_a_stack_of_palette_pngs_decodes_frame_by_frame_and_uses_the_up_filter():
+    from figures.raster import indexed_png, indexed_pngs
+
+    rng = np.random.default_rng(4)
+    palette = rng.integers(0, 256, (33, 3), dtype=np.uint8)
+    y, x = np.mgrid[0:79, 0:79]
+    stack = np.stack([np.round(16 + 16 * np.sin(x / 25.0 + y / (30.0 + f))) for f in range(6)])
+    stack[2, 10:20, 30:40] = 0  # a jump below and back up: the filter's differences wrap
+    stack[3] = 32
+    pngs = indexed_pngs(stack.astype(int), palette)
+    assert len(pngs) == 6
+    for frame, png in zip(stack, pngs, strict=True):
+        np.testing.assert_array_equal(decode_png(png)[1], frame)
+        assert png == indexed_png(frame.astype(int), palette)  # the same bytes one by one
+    raw = zlib.decompress(pngs[0][pngs[0].index(b"IDAT") + 4 : -16])
+    assert {raw[r * 80] for r in range(79)} == {2}  # every row: filter Up
+    assert max(len(p) for p in pngs) < 1500  # a smooth 79 × 79 field: about a kilobyte
+    with pytest.raises(ValueError, match="stack"):
+        indexed_pngs(stack[0], palette)
+    with pytest.raises(ValueError, match="indices"):
+        indexed_pngs(stack.astype(int) + 1, palette)
+
+
+def test_a_finished_figure_keeps_its_dict_until_plotly_reports_a_change():
+    """Streamlit calls to_dict on every rerun: a finished figure builds it once; a change
+    through Plotly's API builds it anew."""
+    import copy
+
+    from figures.common import FinishedFigure, finish
+
+    f = finish({"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}], "layout": {}}, Style())
+    assert isinstance(f, FinishedFigure)
+    first = f.to_dict()
+    assert f.to_dict() is first  # kept
+    f.update_layout(height=300)
+    assert f.to_dict() is not first and f.to_dict()["layout"]["height"] == 300
+    f.data[0].marker.color = "red"
+    assert f.to_dict()["data"][0]["marker"]["color"] == "red"
+    f.layout.title.text = "t"
+    assert f.to_dict()["layout"]["title"]["text"] == "t"
+    f.add_scatter(x=[1], y=[2])
+    assert len(f.to_dict()["data"]) == 2
+    f.frames = [{"name": "a", "data": [{"x": [5]}]}]
+    assert f.to_dict()["frames"][0]["name"] == "a"
+    f.data = f.data[:1]
+    assert len(f.to_dict()["data"]) == 1
+    f.update_traces(line_width=3)
+    assert f.to_dict()["data"][0]["line"]["width"] == 3
+    f.update(layout_height=260)
+    assert f.to_dict()["layout"]["height"] == 260
+    assert copy.deepcopy(f).to_dict()["layout"]["height"] == 260
 
 
 def test_the_reference_png_reader_reads_the_rgb_encoder_too():

@@ -137,10 +137,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "XOR: a linear model cannot, one hidden layer can": _preset(
         data="xor", layers=1, w1=4, compare="layers", b_layers=0),
     "Spiral needs depth": _preset(
-        data="spiral", n=600, layers=4, act="tanh", init="glorot", epochs=200,
+        data="spiral", n=600, layers=4, act="tanh", init="glorot", epochs=100,
         compare="layers", b_layers=1),
     "True SGD vs full batch, per epoch": _preset(
-        compare="batch", batch=400, b_batch=1, epochs=20, x="epochs"),
+        compare="batch", batch=400, b_batch=1, epochs=10, x="epochs"),
     "Sum or mean with the same learning rate": _preset(
         compare="reduction", red="mean", b_red="sum", **{"0_mom": 0.0, "0_lr": 0.1}),
     "Momentum speeds up a plateau": _preset(
