@@ -3,7 +3,8 @@
 ``setup_from(values, seed)`` turns the page's values into a ``Setup`` (frozen, hashable: the
 cache key): the data, the features, the network and one or two ``TrainRun``s that differ only
 in what the A/B comparison names. ``training(setup)`` trains them side by side on the same
-batches from the same initial weights (``engine.training.train``); a comparison of
+batches from the same initial weights (``engine.training.train``), and keeps each run on its
+own (``ui.training.trained``): a change to one run retrains only that one. A comparison of
 activations or of depth, which changes the network itself, is two calls with the same seeds
 whose results are stacked as if they were one.
 
@@ -31,6 +32,7 @@ from engine.training import StepDetail, TrainResult, TrainRun, replay_step, trai
 from ui.runs import run_choice
 from ui.training.params import ACTIVATION_LABELS, OWN, VIEW_KEYS, P, hidden_widths
 from ui.training.points import decode_points, points_arrays
+from ui.training.trained import RUNS, RunJob, optimizer_key, split, stack
 from ui.training.upload import Uploaded
 
 GRID = 40  # boundary heatmap cells per side: 2 runs × 120 frames stay under 1 MB of JSON
@@ -279,8 +281,7 @@ def work(setup: Setup) -> int:
     points = len(data.X_train) + len(data.X_test) + GRID * GRID
     P = max(setup.spec.n_params, (setup.spec_b or setup.spec).n_params)
     training = sum(3 * _steps(setup, r) * r.batch_size * P for r in setup.runs)
-    frames = min(FRAMES, 1 + min(_steps(setup, r) for r in setup.runs))
-    return training + frames * len(setup.runs) * points * P
+    return training + frame_count(setup) * len(setup.runs) * points * P
 
 
 def run_step_count(setup: Setup) -> int:
@@ -328,43 +329,45 @@ def check_budget(setup: Setup) -> None:
         )
 
 
+def frame_count(setup: Setup) -> int:
+    """Frames every run records: ``FRAMES``, fewer if the shortest run has fewer steps (the
+    runs' frames are shown together, so they are as many)."""
+    return min(FRAMES, 1 + min(_steps(setup, r) for r in setup.runs))
+
+
 def _train(setup: Setup, spec: MLPSpec, runs: tuple[TrainRun, ...]) -> TrainResult:
     return train(spec, dataset(setup.data), runs, features=setup.features,
                  epochs=setup.epochs, batch_seed=setup.batch_seed, init_seed=setup.init_seed,
-                 n_frames=FRAMES, grid_size=GRID, activation_points=0)  # fmt: skip
+                 n_frames=frame_count(setup), grid_size=GRID, activation_points=0)  # fmt: skip
+
+
+def run_job(setup: Setup, k: int) -> RunJob:
+    """What decides run k of the setup (its key in ``RUNS``)."""
+    run = setup.runs[k]
+    return RunJob(setup.data, setup.features, network_of(setup, k), optimizer_key(run),
+                  run.batch_size, run.reduction, run.l2, run.l1, setup.epochs,
+                  setup.init_seed, setup.batch_seed, frame_count(setup))  # fmt: skip
 
 
 @st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)
 def training(setup: Setup) -> TrainResult:
-    """Train the setup's runs (shared by every session with the same setup: do not modify)."""
-    if setup.spec_b is None:
-        result = _train(setup, setup.spec, setup.runs)
-    else:
-        a = _train(setup, setup.spec, setup.runs[:1])
-        b = _train(setup, setup.spec_b, setup.runs[1:])
-        result = _stack(a, b)
-    return stopped(result, setup.stop)
+    """Train the setup's runs (shared by every session with the same setup: do not modify).
 
-
-def _stack(a: TrainResult, b: TrainResult) -> TrainResult:
-    """Two results of one run each as one result of two runs (the run axis is axis 1 of the
-    per-frame fields, axis 0 of the per-run ones). The networks may differ in size: the
-    shorter parameter vector is padded with NaN (``network_of`` says how much is real)."""
-    fields: dict[str, Any] = {}
-    for name in TrainResult._fields:
-        x, y = getattr(a, name), getattr(b, name)
-        if name in ("grid_axes", "activation_points", "activation_labels", "activations"):
-            fields[name] = x
-        elif name in ("diverged_at", "steps_per_epoch", "n_steps"):
-            fields[name] = np.concatenate([x, y])
-        elif name == "params":
-            width = max(x.shape[-1], y.shape[-1])
-            pad = [np.pad(p, ((0, 0), (0, 0), (0, width - p.shape[-1])), constant_values=np.nan)
-                   for p in (x, y)]  # fmt: skip
-            fields[name] = np.concatenate(pad, axis=1)
-        else:
-            fields[name] = np.concatenate([x, y], axis=1)
-    return TrainResult(**fields)
+    Each run is kept on its own (``ui.training.trained``): a run already trained for another
+    setup — the same run beside another B, or with another stopping loss — is reused, the
+    others are trained; two new runs of one network and batch size in one engine call."""
+    jobs = [run_job(setup, k) for k in range(len(setup.runs))]
+    parts = [RUNS.get(job) for job in jobs]
+    together = setup.spec_b is None and len({r.batch_size for r in setup.runs}) == 1
+    if len(jobs) > 1 and together and all(p is None for p in parts):
+        parts = split(_train(setup, setup.spec, setup.runs))
+        for job, part in zip(jobs, parts, strict=True):
+            RUNS.put(job, part)
+    for k, part in enumerate(parts):
+        if part is None:
+            parts[k] = _train(setup, network_of(setup, k), setup.runs[k : k + 1])
+            RUNS.put(jobs[k], parts[k])
+    return stopped(stack(parts), setup.stop)
 
 
 def stopped(result: TrainResult, below: float) -> TrainResult:
