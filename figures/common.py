@@ -130,6 +130,13 @@ class _CheckedFrame:
         self._props = _FrozenFrame({**props, "data": _Sealed(props["data"])})
 
 
+def panel_axes(n: int) -> dict[str, str]:
+    """The trace keys that put it on panel n (1, 2, …): "x"/"y" for the first, "x2"/"y2"…
+    (plotly.js has no "x1": the first axis is "x")."""
+    suffix = "" if n == 1 else str(n)
+    return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+
+
 def finish(fig: dict[str, Any], style: Style) -> go.Figure:
     """Apply the house layout and turn a figure dict into a ``go.Figure``, unvalidated.
 

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
-from figures.common import compact, finish, log_axis, typed_array
+from figures.common import compact, finish, log_axis, panel_axes, typed_array
 from figures.style import INK, OKABE_ITO, Style, series_style
 
 REDUCTIONS = ("mean", "sum")
@@ -76,7 +76,7 @@ def lr_map_figure(
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     data: list[dict[str, Any]] = []
     for panel, reduction in enumerate(REDUCTIONS):
-        axes = {"xaxis": f"x{panel + 1}", "yaxis": f"y{panel + 1}"}
+        axes = panel_axes(panel + 1)
         bb, ll = np.meshgrid(sizes, grid_lrs[panel], indexing="ij")
         ok = np.isfinite(excess[panel])
         data.append({
@@ -154,8 +154,8 @@ def _current_markers(
             where = " — off the map"
         name = f"run {'AB'[k]}: B = {batch}, lr {lr:.3g} ({reduction}){where}"
         data.append({
-            "type": "scatter", "mode": "markers", "xaxis": f"x{panel + 1}",
-            "yaxis": f"y{panel + 1}", "x": [float(batch)], "y": [min(max(lr, low), high)],
+            "type": "scatter", "mode": "markers", **panel_axes(panel + 1),
+            "x": [float(batch)], "y": [min(max(lr, low), high)],
             "marker": {"symbol": symbol, "size": style.marker + 8, "color": s.color,
                        "line": {"color": "white", "width": 2}},
             "name": name, "hovertemplate": f"{name}<extra></extra>",
@@ -192,7 +192,7 @@ def noise_cloud_figure(clouds: Sequence[Any], titles: Sequence[str], style: Styl
     annotations = []
     ranges = []
     for panel, (cloud, title) in enumerate(zip(clouds, titles, strict=True)):
-        axes = {"xaxis": f"x{panel + 1}", "yaxis": f"y{panel + 1}"}
+        axes = panel_axes(panel + 1)
         s = series_style(panel)
         ring = ellipse(cloud.full_grad, cloud.covariance)
         ranges.append(_square_range(np.concatenate([cloud.samples, ring, np.zeros((1, 2)),

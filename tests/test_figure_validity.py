@@ -1,17 +1,23 @@
-"""Every chart a page draws is a valid Plotly figure: data, layout and every animation frame.
+"""Every chart a page draws is a valid Plotly figure, already in the form validation gives it.
 
 ``figures.common.finish`` builds figures without Plotly's per-property validation (a fifth of a
 loaded server's time). This test is that validation: it opens every page at its defaults, at
 every preset and at settings that draw other kinds of chart (regression, three classes, the
 decision regions, a diverged run), and rebuilds every chart the page sent with validation on
-— ``go.Figure(spec)`` raises on any unknown property or invalid value, in a frame too.
+— ``go.Figure(spec)`` raises on any unknown property or invalid value, in a frame too — and
+checks that validation would change nothing the browser reads differently (it coerces, e.g.
+an axis "x1" to "x"; it only adds a trace's default type and spells out a named colour scale,
+which plotly.js does the same way).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from tests.apptest import ok, open_link, specs
@@ -51,4 +57,32 @@ def test_every_chart_validates(page: str, case: str, query: dict[str, str]) -> N
     charts = specs(at)
     assert charts, f"{page} ({case}) drew no chart"
     for spec in charts:
-        go.Figure(json.loads(spec))  # raises ValueError on any invalid property, in frames too
+        sent = json.loads(spec)
+        validated = go.Figure(sent)  # raises ValueError on any invalid property, in frames too
+        changes = list(_changes(sent, json.loads(pio.to_json(validated, validate=False))))
+        assert not changes, f"{page} ({case}): validation changes {changes[:5]}"
+
+
+def _changes(sent: Any, valid: Any, path: str = "") -> Iterator[str]:
+    """Where the validated figure differs from the sent one, beyond a trace's default type
+    (``"type": "scatter"``, which plotly.js assumes too) and a named colour scale spelled out."""
+    if isinstance(sent, dict) and isinstance(valid, dict):
+        for key in sent.keys() | valid.keys():
+            if key not in sent:
+                if not (key == "type" and isinstance(valid[key], str)):
+                    yield f"{path}.{key} added"
+            elif key not in valid:
+                yield f"{path}.{key} dropped"
+            elif key == "colorscale" and isinstance(sent[key], str):
+                continue  # "Viridis": plotly.js expands a named scale as plotly.py does
+            else:
+                yield from _changes(sent[key], valid[key], f"{path}.{key}")
+    elif isinstance(sent, list) and isinstance(valid, list) and len(sent) == len(valid):
+        for i, (a, b) in enumerate(zip(sent, valid, strict=True)):
+            yield from _changes(a, b, f"{path}[{i}]")
+    elif sent != valid and not (_number(sent) and _number(valid) and sent == pytest.approx(valid)):
+        yield f"{path}: {sent!r:.40} → {valid!r:.40}"
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
