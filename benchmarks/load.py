@@ -786,8 +786,11 @@ async def run_phase(cfg: Config, monitor: Monitor) -> dict[str, Any]:
                 "upstreams": r.upstreams,
                 # [finished at (s into the phase), seconds (None: never finished), control]
                 "changes": [
-                    [round(c.finished_at - t0, 2), None if c.seconds is None else round(c.seconds, 3),
-                     c.key]
+                    [
+                        round(c.finished_at - t0, 2),
+                        None if c.seconds is None else round(c.seconds, 3),
+                        c.key,
+                    ]
                     for c in r.changes
                 ],
             }

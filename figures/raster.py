@@ -130,7 +130,8 @@ def indexed_pngs(indices: ArrayLike, palette: ArrayLike) -> list[bytes]:
     out = []
     for image in raw:
         deflate = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-        out.append(head + _chunk(b"IDAT", deflate.compress(image.tobytes()) + deflate.flush()) + tail)
+        data = deflate.compress(image.tobytes()) + deflate.flush()
+        out.append(head + _chunk(b"IDAT", data) + tail)
     return out
 
 

@@ -241,7 +241,8 @@ def _plane_images(
              "layer": "below"}  # fmt: skip
     top_down = indices[:, ::-1]  # image rows from the top
     first: dict[bytes, int] = {}  # a diverged run's grey frames: one image, encoded once
-    which, unique = [], []
+    which: list[int] = []
+    unique: list[NDArray[np.uint8]] = []
     for frame in top_down:
         key = frame.tobytes()
         if key not in first:

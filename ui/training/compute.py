@@ -357,16 +357,16 @@ def training(setup: Setup) -> TrainResult:
     setup — the same run beside another B, or with another stopping loss — is reused, the
     others are trained; two new runs of one network and batch size in one engine call."""
     jobs = [run_job(setup, k) for k in range(len(setup.runs))]
-    parts = [RUNS.get(job) for job in jobs]
+    kept = [RUNS.get(job) for job in jobs]
     together = setup.spec_b is None and len({r.batch_size for r in setup.runs}) == 1
-    if len(jobs) > 1 and together and all(p is None for p in parts):
+    if len(jobs) > 1 and together and all(p is None for p in kept):
         parts = split(_train(setup, setup.spec, setup.runs))
-        for job, part in zip(jobs, parts, strict=True):
+    else:
+        parts = [p if p is not None else _train(setup, network_of(setup, k), setup.runs[k : k + 1])
+                 for k, p in enumerate(kept)]  # fmt: skip
+    for job, part, old in zip(jobs, parts, kept, strict=True):
+        if old is None:
             RUNS.put(job, part)
-    for k, part in enumerate(parts):
-        if part is None:
-            parts[k] = _train(setup, network_of(setup, k), setup.runs[k : k + 1])
-            RUNS.put(jobs[k], parts[k])
     return stopped(stack(parts), setup.stop)
 
 
