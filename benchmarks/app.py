@@ -115,9 +115,11 @@ def _clear_caches() -> None:
 
     from engine.problems import loss_table, make_problem
     from figures import trajectories
+    from ui.training.trained import RUNS
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    RUNS.clear()  # the training lesson's runs, kept one by one
     make_problem.cache_clear()
     loss_table.cache_clear()
     for name in ("_surface_png", "_value_range"):  # the contour image, cached per landscape

@@ -37,6 +37,7 @@ import streamlit as st
 from figures.style import Style
 from ui.training import charts, compute
 from ui.training.params import LESSON, P
+from ui.training.trained import RUNS
 
 HEAVY = {"n": 2000, "layers": 6, **{f"w{i}": 16 for i in range(1, 7)}}
 
@@ -56,6 +57,7 @@ def _values(**overrides: Any) -> dict[str, Any]:
 def first_load(setup: compute.Setup) -> dict[str, float]:
     """CPU and wall seconds of everything a first load of the page computes for ``setup``."""
     st.cache_resource.clear()
+    RUNS.clear()  # the runs kept one by one (ui/training/trained.py)
     style = Style().with_height(470)
     parts: dict[str, float] = {}
     total_cpu = total_wall = 0.0
