@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 from engine.datasets import Dataset
 from figures.common import finish, log_axis, typed_array
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style
-from figures.training_stage import GREY, GREY_COLOUR, LEVELS, mix, u1_grid
+from figures.training_planes import GREY, GREY_COLOUR, LEVELS, mix, u1_grid
 
 Array = NDArray[np.float64]
 Rule = tuple[float, float] | str | None

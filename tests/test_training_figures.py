@@ -25,16 +25,16 @@ from figures.training import (
     training_stage_figure,
 )
 from figures.training_panels import MAX_DOTS
-from figures.training_stage import (
+from figures.training_planes import (
     GREY_COLOUR,
     HEAT,
-    PLANE_SHARE,
     SHADES,
     UPSAMPLE,
     plane_indices,
     plane_palette,
     shades_per_class,
 )
+from figures.training_stage import PLANE_SHARE
 from tests.plotly_json import decode
 from tests.test_figures import decode_png
 
