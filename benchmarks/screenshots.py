@@ -1,6 +1,6 @@
 """Screenshots of every page on a laptop and on a projector, to look at (issue 9).
 
-    python benchmarks/screenshots.py [FOLDER]        (default /tmp/descent-lab-shots)
+    python benchmarks/screenshots.py [FOLDER [PAGE ...]]   (default /tmp/descent-lab-shots, all pages)
 
 Starts the app as the Docker image would (``tests.browser_support.serve``) and drives Debian's
 Chromium. For every page it saves four PNGs: at 1366×768 the first screen and the whole page,
@@ -64,13 +64,17 @@ def shoot(browser: Any, server: str, page_name: str, mode: str, folder: Path) ->
 def main() -> int:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/descent-lab-shots")
     folder.mkdir(parents=True, exist_ok=True)
+    wanted = sys.argv[2:] or PAGES
+    unknown = sorted(set(wanted) - set(PAGES))
+    if unknown:
+        raise SystemExit(f"no such page: {', '.join(unknown)} (pages: {', '.join(PAGES)})")
     from playwright.sync_api import sync_playwright
 
     report: dict[str, Any] = {"folder": str(folder), "pages": {}}
     with bs.serve() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(bs.CHROMIUM), args=bs.ARGS)
         # A deep link first (see tests/test_browser.py): the fresh server's first request.
-        for page_name in (*bs.LESSONS, "home"):
+        for page_name in [p for p in (*bs.LESSONS, "home") if p in wanted]:
             for mode in MODES:
                 shot = shoot(browser, server, page_name, mode, folder)
                 report["pages"][f"{page_name}-{mode}"] = shot

@@ -41,7 +41,7 @@ ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
 OUTPUTS = ("sigmoid_bce", "softmax_ce", "mse", "hinge", "tanh_mse")
 INITS = ("he", "glorot", "playground")
 MAX_DEPTH = 6
-MAX_WIDTH = 64
+MAX_WIDTH = 1024
 LEAKY_SLOPE = 0.01
 
 
@@ -51,7 +51,7 @@ class MLPSpec:
 
     Attributes:
         n_inputs: input features (2 for the plane, 1 for 1-D regression).
-        hidden: widths of the hidden layers, 0 to 6 layers of 1 to 64 units; () is a linear
+        hidden: widths of the hidden layers, 0 to 6 layers of 1 to 1024 units; () is a linear
             (logistic / softmax / least-squares) model.
         n_outputs: 1, except for ``softmax_ce`` (the number of classes, ≥ 2).
         activation: of the hidden layers, one of ``ACTIVATIONS``.

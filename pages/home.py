@@ -47,7 +47,16 @@ LESSONS = [
         "Train a small network on toy data and watch its decision boundary form: the batch, "
         "the forward pass, the loss, the backward pass and the update, A against B.",
     ),
+    (
+        "backprop.py",
+        "Backpropagation",
+        ":material/account_tree:",
+        "How does one backward pass find the gradient of every weight at once?",
+        "A tiny network as a graph with every number on it: the chain rule step by step from "
+        "the loss to a weight, checked by nudging it, and what it saves at a million weights.",
+    ),
 ]
+PER_ROW = 3
 
 st.title("Descent Lab")
 show_notices(notices)
@@ -61,8 +70,8 @@ st.markdown(
 )
 
 st.header("Lessons")
-columns = st.columns(len(LESSONS))
-for col, (path, title, icon, question, what) in zip(columns, LESSONS, strict=True):
+columns = [col for start in range(0, len(LESSONS), PER_ROW) for col in st.columns(PER_ROW)]
+for col, (path, title, icon, question, what) in zip(columns, LESSONS, strict=False):
     with col, st.container(border=True):
         st.subheader(f"{icon} {title}")
         st.markdown(f"*{question}*")

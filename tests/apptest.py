@@ -19,6 +19,7 @@ PAGES = {
     "rolling_ball": "../../pages/rolling_ball.py",
     "sum_or_mean": "../../pages/sum_or_mean.py",
     "training": "../../pages/training.py",
+    "backprop": "../../pages/backprop.py",
 }
 
 

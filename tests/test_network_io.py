@@ -108,7 +108,7 @@ _DELETE = object()
         (("architecture", "init"), "zeros", "Unknown init 'zeros'"),
         (("architecture", "sizes"), [3, 6, 1], "2 layers expected from sizes, got 3"),
         (("architecture", "sizes"), [3, 6.5, 4, 1], "sizes must be ≥ 2 integers"),
-        (("architecture", "sizes"), [3, 100, 4, 1], "between 1 and 64, got 100"),
+        (("architecture", "sizes"), [3, 1025, 4, 1], "between 1 and 1024, got 1025"),
         (("features",), ["x1", "x2"], r"takes 3 inputs; the features \['x1', 'x2'\] give 2"),
         (("features",), ["x1", "x2", "tan1"], "Unknown feature 'tan1'"),
         (("features",), "x1", "Field 'features' must be a list"),

@@ -179,7 +179,7 @@ def test_initialisations():
     ("kwargs", "message"),
     [
         ({"hidden": (4,) * 7}, "at most 6 hidden layers, got 7"),
-        ({"hidden": (65,)}, "between 1 and 64, got 65"),
+        ({"hidden": (1025,)}, "between 1 and 1024, got 1025"),
         ({"hidden": (0,)}, "got 0"),
         ({"activation": "swish"}, "activation must be one of"),
         ({"output": "softmax_ce", "n_outputs": 1}, "softmax_ce needs 2 to 10 outputs, got 1"),

@@ -49,6 +49,12 @@ def pages() -> list[st.Page]:
             icon=":material/model_training:",
             url_path="training",
         ),
+        st.Page(
+            PAGES_DIR / "backprop.py",
+            title="Backpropagation",
+            icon=":material/account_tree:",
+            url_path="backprop",
+        ),
     ]
 
 
@@ -104,6 +110,8 @@ def every_key() -> set[str]:
     from ui.race.params import LESSON as RACE  # imported here: these import the shell's users
     from ui.rolling_ball.params import LESSON as BALL
     from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
+    from ui.backprop.params import LESSON as BACKPROP
     from ui.training.params import LESSON as TRAINING
 
-    return {k for lesson in (SHARED, RACE, BALL, SUM_OR_MEAN, TRAINING) for k in lesson.keys}
+    lessons = (SHARED, RACE, BALL, SUM_OR_MEAN, TRAINING, BACKPROP)
+    return {k for lesson in lessons for k in lesson.keys}

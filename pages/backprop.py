@@ -1,0 +1,172 @@
+"""Lesson: Backpropagation — the chain rule step by step, checked by nudging, and what it saves."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from engine.backprop import chain, param_refs
+from ui.backprop.compute import (
+    batch_from,
+    cost_chart,
+    cost_of,
+    fd_chart,
+    graph_chart,
+    graph_style,
+    index_of,
+    lr_chart,
+    net_from,
+    nudge_of,
+    per_example,
+    picked,
+    updates,
+)
+from ui.backprop.controls import batch_panel, example_panel, network_panel, stepper, weights_panel
+from ui.backprop.params import LESSON, WATCH, P, matching_preset
+from ui.backprop.text import (
+    ACCUMULATE_NOTE,
+    BATCH_NOTE,
+    CHAIN_NOTE,
+    COST_NOTE,
+    GRAPH_NOTE,
+    INTRO,
+    NUDGE_INTRO,
+    PARABOLA_NOTE,
+    V_NOTE,
+    chain_latex,
+    fd_sentence,
+    is_parabola,
+    nudge_sentence,
+    number,
+    ratio_sentence,
+    ref_text,
+    step_rows,
+    step_title,
+    update_sentence,
+)
+from ui.panels import chart, lesson_start, link_box, stage
+from ui.runs import preset_picker
+from ui.shell import PAGES_DIR
+from ui.url import values
+from ui.widgets import draw
+
+settings = lesson_start("Backpropagation", INTRO, LESSON)
+param = LESSON.param
+controls, main = stage(1.0, 2.3)
+with controls:
+    preset_picker(LESSON)
+    watched = matching_preset(values(LESSON))
+    if watched is not None:
+        st.info(f"**What to watch** — {WATCH[watched]}", icon=":material/visibility:")
+    draw(param(f"{P}pick"))
+    step = stepper()
+    example_panel()
+    network_panel()
+
+net = net_from(values(LESSON))
+target = picked(values(LESSON))
+name = ref_text(target)
+g = net.graph
+with main:
+    graph = graph_chart(net, step, graph_style(settings))
+    chart(graph, f"{P}graph", f"The network as a graph of {len(net.params)} weights and biases, "
+          f"with every value; backward-pass step {step} of {len(net.steps) - 1}")  # fmt: skip
+    st.markdown(f"**{step_title(net.steps[step], step)}**")
+    rows = step_rows(net.steps[step], net.spec.activation, net.spec.output)
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(GRAPH_NOTE)
+    if not np.isfinite(g.loss):
+        st.warning("These weights overflow the forward pass: the loss is not a finite number, "
+                   "so no gradient can be computed. Make the weights or the inputs smaller.",
+                   icon=":material/warning:")  # fmt: skip
+
+weights_panel(net.spec)
+
+st.header(f"The chain rule for {name}")
+paths = chain(g, target)
+st.latex(chain_latex(target, paths, g.gradient(target)))
+st.markdown(f"{len(paths)} path{'s' if len(paths) > 1 else ''} from the loss to {name}; the sum "
+            f"is the gradient the backward pass wrote on the graph, ∂L/∂{name} = "
+            f"{number(g.gradient(target), 6)}.")  # fmt: skip
+st.caption(CHAIN_NOTE)
+
+st.header("Check it by nudging")
+st.markdown(NUDGE_INTRO)
+index = index_of(net, target)
+h = float(draw(param(f"{P}h")))
+n = nudge_of(net, index, h)
+m1, m2, m3 = st.columns(3)
+m1.metric(f"L at {name} − h", number(n.loss_minus, 8), number(n.loss_minus - n.loss, 3))
+m2.metric(f"L at {name}", number(n.loss, 8))
+m3.metric(f"L at {name} + h", number(n.loss_plus, 8), number(n.loss_plus - n.loss, 3))
+s1, s2, s3 = st.columns(3)
+s1.metric("One-sided slope", number(n.forward_slope, 10),
+          f"{number(n.forward_slope - n.gradient, 2)} off", delta_color="off")  # fmt: skip
+s2.metric("Central slope", number(n.central_slope, 10),
+          f"{number(n.central_slope - n.gradient, 2)} off", delta_color="off")  # fmt: skip
+s3.metric("Backprop gradient", number(n.gradient, 10))
+st.markdown(nudge_sentence(name, n))
+v_chart, errors = fd_chart(net, index, h, settings.style)
+chart(v_chart, f"{P}fd", f"The error of one-sided and central differences for {name} against h "
+      "from 1e-12 to 0.1")  # fmt: skip
+st.markdown(fd_sentence(errors))
+st.caption(PARABOLA_NOTE if is_parabola(errors) else V_NOTE)
+
+st.header("A batch: sum or mean")
+size = batch_panel(net.spec.n_inputs)
+batch = batch_from(values(LESSON), net)
+losses, grads, batch_loss, batch_grad = per_example(batch)
+table = []
+for k, ref in enumerate(param_refs(net.spec)):
+    row = {"parameter": ref_text(ref)}
+    row |= {f"example {e + 1}": number(float(grads[e, k])) for e in range(len(losses))}
+    row |= {"sum": number(float(grads[:, k].sum())), "mean": number(float(grads[:, k].mean()))}
+    table.append(row)
+st.dataframe(table, hide_index=True, width="stretch")
+st.markdown(f"The examples' losses: {', '.join(number(float(v)) for v in losses)}; the batch "
+            f"loss ({batch.reduction}) is {number(batch_loss)}, and the update below uses the "
+            f"**{batch.reduction}** column.")  # fmt: skip
+st.caption(BATCH_NOTE)
+st.page_link(
+    PAGES_DIR / "sum_or_mean.py", label="Sum or mean? — the lesson", icon=":material/functions:"
+)
+
+st.header("The update")
+c1, c2 = st.columns([1, 1])
+lr = float(draw(param(f"{P}lr"), c1))
+reset = bool(draw(param(f"{P}reset"), c2))
+ups = updates(batch, lr, reset)
+st.markdown(update_sentence(float(ups.losses[0]), float(ups.losses[1]), lr))
+steps_table = []
+for k, ref in enumerate(param_refs(net.spec)):
+    steps_table.append({
+        "parameter": ref_text(ref), "before": number(float(ups.params[0, k])),
+        "step 1 gradient": number(float(ups.buffers[0, k])),
+        "after step 1": number(float(ups.params[1, k])),
+        "step 2 uses": number(float(ups.buffers[1, k])),
+        "after step 2": number(float(ups.params[2, k])),
+    })  # fmt: skip
+st.dataframe(steps_table, hide_index=True, width="stretch")
+st.markdown(f"Batch loss: {number(float(ups.losses[0]))} → {number(float(ups.losses[1]))} after "
+            f"step 1 → {number(float(ups.losses[2]))} after step 2"
+            f"{'' if reset else ', the second step with both gradients added up'}.")  # fmt: skip
+st.caption(ACCUMULATE_NOTE)
+chart(lr_chart(batch, lr, settings.style), f"{P}lr_chart",
+      "The batch loss after one step against the learning rate")  # fmt: skip
+
+st.header("What it costs")
+st.markdown("Time the two ways of getting every weight's gradient on real networks of this "
+            "lab's engine, from a few weights to a million. It takes a second or two, once per "
+            "server.")  # fmt: skip
+c1, c2 = st.columns([1, 2])
+if draw(param(f"{P}cost"), c1):
+    largest = int(draw(param(f"{P}cost_max"), c2))
+    costs = cost_of(largest)
+    chart(cost_chart(largest, settings.style), f"{P}cost_chart",
+          "Seconds per gradient against the number of weights, finite differences and "
+          "backpropagation")  # fmt: skip
+    st.markdown(ratio_sentence(costs.ratio, int(costs.n_params[-1])))
+    st.caption(COST_NOTE)
+
+link_box(LESSON)

@@ -1,0 +1,197 @@
+"""The "Backpropagation" lesson's controls, presets and URL parameters.
+
+Every number of the tiny network is a parameter of the link — the example, the target, each of
+its (up to) 15 weights and biases, the extra examples of the batch — so a link reopens the
+exact graph a teacher projected. The weights are named as the page names them: ``bp_w2_12`` is
+w⁽²⁾₁₂, from unit 1 of layer 1 to unit 2 of layer 2; ``bp_b3_1`` is the output's bias.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.backprop import CLASS_LOSSES, HIDDEN, LOSSES, Ref, lesson_spec, param_refs, step_count
+from engine.nn import ACTIVATIONS
+from ui.params import Lesson, Param
+from ui.training.params import ACTIVATION_LABELS
+
+P = "bp_"
+MAX_INPUTS = 2
+MAX_UNITS = 2
+MAX_BATCH = 4
+WEIGHT_LIMIT = 50.0  # |w| up to 50: enough to saturate a sigmoid, far from overflow
+VALUE_LIMIT = 10.0
+LOSS_LABELS = (
+    "Squared error ½(z − y)²",
+    "Sigmoid + cross-entropy",
+    "Hinge (SVM)",
+    "tanh + squared error (Playground)",
+)
+REDUCTIONS = ("mean", "sum")
+COST_SIZES = ("100000", "1000000")
+COST_LABELS = ("10⁵ weights", "10⁶ weights")
+FULL_SPEC = lesson_spec(MAX_INPUTS, (MAX_UNITS, MAX_UNITS), "tanh", "mse")
+STEPS = step_count(FULL_SPEC)  # the backward pass's steps, the forward pass as step 0
+
+
+def param_key(ref: Ref) -> str:
+    """The URL key of a network parameter: ``bp_w1_21``, ``bp_b3_1``."""
+    if ref.kind == "w":
+        return f"{P}w{ref.layer}_{ref.i}{ref.j}"
+    return f"{P}b{ref.layer}_{ref.j}"
+
+
+def pick_name(ref: Ref) -> str:
+    """What the "selected weight" menu stores: ``w1_21``, ``b3_1``."""
+    return param_key(ref).removeprefix(P)
+
+
+ALL_REFS = tuple(param_refs(FULL_SPEC))
+PICKS = tuple(pick_name(r) for r in ALL_REFS)
+REF_OF = dict(zip(PICKS, ALL_REFS, strict=True))
+
+# The seed's story, numbers chosen so that it holds on this network: with w⁽¹⁾₁₁ = 0.30 the
+# loss is 0.50; at 0.35 it is 0.60, at 0.25 it is 0.40.
+DEFAULT_WEIGHTS = dict(zip(PICKS, (0.3, 0.8, -0.8, -0.4, -0.4, 0.6, 1.2, 1.4, -0.7, -0.3, -0.2,
+                                   -0.5, -1.1, -0.9, -0.4), strict=True))  # fmt: skip
+# Examples 2–4 of the batch (example 1 is the one the graph shows): x₁, x₂, y.
+DEFAULT_EXAMPLES = ((-1.0, 0.5, -0.5), (0.5, 1.0, 0.2), (2.0, 0.5, 1.0))
+
+
+def _label(ref: Ref) -> str:
+    if ref.kind == "w":
+        source = f"x{ref.i}" if ref.layer == 1 else f"unit {ref.i} of layer {ref.layer - 1}"
+        target = "the output" if ref.layer == HIDDEN + 1 else f"unit {ref.j} of layer {ref.layer}"
+        return f"w{ref.layer}_{ref.i}{ref.j}: {source} → {target}"
+    target = "the output" if ref.layer == HIDDEN + 1 else f"unit {ref.j} of layer {ref.layer}"
+    return f"b{ref.layer}_{ref.j}: bias of {target}"
+
+
+PICK_LABELS = tuple(_label(r) for r in ALL_REFS)
+
+
+def _weight_param(ref: Ref) -> Param:
+    name = pick_name(ref)
+    return Param(param_key(ref), "float", DEFAULT_WEIGHTS[name], -WEIGHT_LIMIT, WEIGHT_LIMIT,
+                 label=name, step=0.05, format="%.4g")  # fmt: skip
+
+
+def _example_params(e: int, defaults: tuple[float, float, float]) -> list[Param]:
+    x1, x2, y = defaults
+    return [
+        Param(f"{P}e{e}_x1", "float", x1, -VALUE_LIMIT, VALUE_LIMIT, label=f"x₁ of example {e}",
+              step=0.1, format="%.4g"),
+        Param(f"{P}e{e}_x2", "float", x2, -VALUE_LIMIT, VALUE_LIMIT, label=f"x₂ of example {e}",
+              step=0.1, format="%.4g"),
+        Param(f"{P}e{e}_y", "float", y, -VALUE_LIMIT, VALUE_LIMIT, label=f"y of example {e}",
+              step=0.1, format="%.4g"),
+    ]  # fmt: skip
+
+
+LESSON_PARAMS = (
+    Param(f"{P}inputs", "int", 2, 1, MAX_INPUTS, label="Inputs", widget="slider"),
+    Param(f"{P}u1", "int", 2, 1, MAX_UNITS, label="Units in layer 1", widget="slider"),
+    Param(f"{P}u2", "int", 2, 1, MAX_UNITS, label="Units in layer 2", widget="slider"),
+    Param(f"{P}act", "choice", "tanh", choices=ACTIVATIONS, labels=ACTIVATION_LABELS,
+          label="Activation"),
+    Param(f"{P}loss", "choice", "mse", choices=LOSSES, labels=LOSS_LABELS, label="Loss"),
+    Param(f"{P}x1", "float", 1.5, -VALUE_LIMIT, VALUE_LIMIT, label="Input x₁", step=0.1,
+          format="%.4g"),
+    Param(f"{P}x2", "float", -1.0, -VALUE_LIMIT, VALUE_LIMIT, label="Input x₂", step=0.1,
+          format="%.4g"),
+    Param(f"{P}y", "float", 0.5, -VALUE_LIMIT, VALUE_LIMIT, label="Target y", step=0.1,
+          format="%.4g", help="A classifier's loss needs the label 0 or 1."),
+    *(_weight_param(r) for r in ALL_REFS),
+    Param(f"{P}pick", "choice", "w1_11", choices=PICKS, labels=PICK_LABELS,
+          label="Follow the gradient of"),
+    Param(f"{P}step", "int", 0, 0, STEPS - 1, label="Backward-pass step", widget="slider"),
+    Param(f"{P}h", "float", 0.05, 1e-12, 0.1, label="Nudge h", widget="log_slider",
+          help="How far the selected weight is moved either way."),
+    Param(f"{P}batch", "int", 2, 1, MAX_BATCH, label="Examples in the batch", widget="slider"),
+    Param(f"{P}red", "choice", "mean", choices=REDUCTIONS, label="Batch gradient",
+          widget="segmented", help="Sum or average the examples' gradients."),
+    *(p for e, d in enumerate(DEFAULT_EXAMPLES, start=2) for p in _example_params(e, d)),
+    Param(f"{P}lr", "float", 0.1, 1e-4, 100.0, label="Learning rate", widget="log_slider"),
+    Param(f"{P}reset", "bool", True, label="Reset the gradient before each backward pass",
+          help="What zero_grad() does in PyTorch. Without it, the second step's gradient is "
+          "added to the first's."),
+    Param(f"{P}cost", "bool", False, label="Measure the cost"),
+    Param(f"{P}cost_max", "choice", "100000", choices=COST_SIZES, labels=COST_LABELS,
+          label="Largest network", widget="segmented"),
+)  # fmt: skip
+
+
+def _preset(**values: Any) -> dict[str, Any]:
+    """A preset: overrides of the declared defaults, by key without the prefix."""
+    return {f"{P}{k}": v for k, v in values.items()}
+
+
+SEED_NUDGE = "The seed's nudge: 0.30 → 0.25 lowers the loss"
+PRESETS: dict[str, dict[str, Any]] = {
+    SEED_NUDGE: _preset(),
+    "A dead ReLU passes no gradient": _preset(act="relu", b1_2=-3.0, pick="w1_12",
+                                              step=STEPS - 1),
+    "Saturated sigmoid: vanishing gradient": _preset(
+        act="sigmoid", loss="sigmoid_bce", y=1.0, w1_11=6.0, w1_12=8.0, w1_21=-6.0,
+        w1_22=-4.0, pick="w1_11", step=STEPS - 1, e2_y=0.0, e3_y=0.0),
+    "Finite differences: the best h": _preset(h=3e-6, step=STEPS - 1),
+    "Why backprop wins at a million weights": _preset(cost=True, cost_max="1000000",
+                                                      step=STEPS - 1),
+}  # fmt: skip
+WATCH: dict[str, str] = {
+    SEED_NUDGE: "Move w1_11 from 0.30 to 0.35 and the loss rises from about 0.5 to about 0.6; "
+    "to 0.25 and it falls to about 0.4. Backprop gives the same answer without moving "
+    "anything: ∂L/∂w1_11 ≈ 2, so a step of −0.05 changes the loss by about −0.1.",
+    "A dead ReLU passes no gradient": "Unit 2 of layer 1 has a negative weighted sum, so its "
+    "ReLU outputs 0 and its slope is 0: every weight into it gets the gradient 0, however wrong "
+    "the output is. Gradient descent cannot revive it.",
+    "Saturated sigmoid: vanishing gradient": "The first layer's large weights push both sigmoids "
+    "to 1, where their slope is about 10⁻⁷: the gradients of layer 1 are millions of times "
+    "smaller than those of layer 3, so layer 1 barely learns.",
+    "Finite differences: the best h": "Central differences are most accurate near h = 10⁻⁵ to "
+    "10⁻⁶: with larger h the curvature spoils the slope, with smaller h the rounding of the "
+    "loss does.",
+    "Why backprop wins at a million weights": "Finite differences need two forward passes per "
+    "weight; backprop needs one forward and one backward pass for all of them. At a million "
+    "weights that is the difference between hours and milliseconds.",
+}
+DEFAULT_PRESET = SEED_NUDGE
+
+
+def spec_of(values: dict[str, Any]) -> Any:
+    """The network the values describe (``engine.backprop.lesson_spec``)."""
+    return lesson_spec(int(values[f"{P}inputs"]), (int(values[f"{P}u1"]), int(values[f"{P}u2"])),
+                       str(values[f"{P}act"]), str(values[f"{P}loss"]))  # fmt: skip
+
+
+def constrain(values: dict[str, Any]) -> list[str]:
+    """Make the values fit together, saying what changed: the selected weight must exist in the
+    network, and a classifier's targets must be 0 or 1."""
+    notices = []
+    refs = param_refs(spec_of(values))
+    pick = REF_OF[str(values[f"{P}pick"])]
+    if pick not in refs:
+        first = pick_name(refs[0])
+        notices.append(f"This network has no {values[f'{P}pick']}; following {first} instead.")
+        values[f"{P}pick"] = first
+    if values[f"{P}loss"] in CLASS_LOSSES:
+        keys = [f"{P}y", *(f"{P}e{e}_y" for e in range(2, MAX_BATCH + 1))]
+        changed = [k for k in keys if values[k] not in (0.0, 1.0)]
+        for key in changed:
+            values[key] = 1.0 if values[key] >= 0.5 else 0.0
+        if changed:
+            notices.append("A classifier's loss needs targets 0 or 1; each other target was "
+                           "rounded to the nearer of the two.")  # fmt: skip
+    return notices
+
+
+LESSON = Lesson("backprop", LESSON_PARAMS, PRESETS, DEFAULT_PRESET, constrain)
+
+
+def matching_preset(values: dict[str, Any]) -> str | None:
+    """The preset these values are (the backward-pass step aside), if any."""
+    for name in PRESETS:
+        preset = LESSON.preset_values(name)
+        if all(values[k] == v for k, v in preset.items() if k != f"{P}step"):
+            return name
+    return None
