@@ -240,9 +240,9 @@ def _font_sizes(node, path=""):
             yield from _font_sizes(value, f"{path}[{i}]")
 
 
-@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean"])
+@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean", "backprop"])
 def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
-    at = _page(path, {"present": "true", "race_3d": "true"})
+    at = _page(path, {"present": "true", "race_3d": "true", "bp_cost": "true"})
     charts = _figures(at)
     assert len(charts) >= 2
     for spec in charts:
@@ -252,9 +252,9 @@ def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
         assert not small, small
 
 
-@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean"])
+@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean", "backprop"])
 def test_every_chart_says_what_it_shows_to_screen_readers(path):
-    at = _page(path, {"race_3d": "true"})
+    at = _page(path, {"race_3d": "true", "bp_cost": "true"})
     alts = [chart.proto.alt for chart in at.get("plotly_chart")]
     assert len(alts) >= 2 and all(len(alt) > 20 for alt in alts), alts
     assert len(set(alts)) == len(alts)  # each says something of its own

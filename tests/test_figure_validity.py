@@ -21,15 +21,23 @@ import plotly.io as pio
 import pytest
 
 from tests.apptest import ok, open_link, specs
+from ui.backprop.params import LESSON as BACKPROP
 from ui.race.params import LESSON as RACE
 from ui.rolling_ball.params import LESSON as BALL
 from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
 from ui.training.params import LESSON as TRAINING
 
-LESSONS = {"race": RACE, "rolling_ball": BALL, "sum_or_mean": SUM_OR_MEAN, "training": TRAINING}
+LESSONS = {"race": RACE, "rolling_ball": BALL, "sum_or_mean": SUM_OR_MEAN, "training": TRAINING,
+           "backprop": BACKPROP}
 # Charts no preset draws: regression, three classes with the regions only, a diverged run,
 # one run alone.
 EXTRA = {
+    "backprop": [
+        {"bp_act": "relu", "bp_loss": "hinge", "bp_batch": "4", "bp_red": "sum", "bp_y": "1"},
+        {"bp_inputs": "1", "bp_u1": "1", "bp_u2": "1", "bp_lr": "100", "bp_reset": "false"},
+        {"bp_cost": "true", "bp_pick": "b3_1", "bp_step": "4"},
+        {"bp_w1_11": "50", "bp_w2_11": "50", "bp_w3_11": "50", "bp_act": "linear", "bp_x1": "10"},
+    ],
     "training": [
         {"tr_data": "sine", "tr_f_x2": "0", "tr_out": "mse"},
         {"tr_data": "spiral3", "tr_out": "softmax_ce", "tr_disc": "1"},
