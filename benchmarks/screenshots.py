@@ -1,6 +1,7 @@
 """Screenshots of every page on a laptop and on a projector, to look at (issue 9).
 
-    python benchmarks/screenshots.py [FOLDER [PAGE ...]]   (default /tmp/descent-lab-shots, all pages)
+    python benchmarks/screenshots.py [FOLDER [PAGE ...]]
+    (default /tmp/descent-lab-shots and every page)
 
 Starts the app as the Docker image would (``tests.browser_support.serve``) and drives Debian's
 Chromium. For every page it saves four PNGs: at 1366×768 the first screen and the whole page,

@@ -136,7 +136,8 @@ def test_the_seeds_nudge_shows_its_numbers():
     assert "moving by −h lowers the loss" in text
     backprop = float(metrics["Backprop gradient"].replace("−", "-"))
     central = float(metrics["Central slope"].replace("−", "-"))
-    assert central == pytest.approx(backprop, rel=0.01) and backprop == pytest.approx(1.98, abs=0.01)
+    assert central == pytest.approx(backprop, rel=0.01)
+    assert backprop == pytest.approx(1.98, abs=0.01)
 
 
 @pytest.mark.parametrize("pick", PICKS)
@@ -156,7 +157,8 @@ def test_the_chain_rule_product_equals_the_gradient_for_every_parameter(pick):
     value = float(mantissa) * (10.0 ** int(power.strip("{}")) if power else 1.0)
     assert value == pytest.approx(gradient, rel=1e-3, abs=1e-12)
     metrics = {m.label: m.value for m in at.metric}
-    assert float(metrics["Backprop gradient"].replace("−", "-")) == pytest.approx(gradient, rel=1e-9)
+    shown = float(metrics["Backprop gradient"].replace("−", "-"))
+    assert shown == pytest.approx(gradient, rel=1e-9)
 
 
 def _other(param, value):
@@ -214,7 +216,8 @@ def test_the_batch_table_sums_and_averages_the_examples():
     X, y = batch.arrays
     _, grads = bp.example_grads(batch.net.spec, np.array(batch.net.params), X, y)
     table = _table(at, "example 1")
-    assert list(table.columns) == ["parameter", "example 1", "example 2", "example 3", "sum", "mean"]
+    examples = ["example 1", "example 2", "example 3"]
+    assert list(table.columns) == ["parameter", *examples, "sum", "mean"]
     assert list(table["sum"]) == [number(float(v)) for v in grads.sum(axis=0)]
     assert list(table["mean"]) == [number(float(v)) for v in grads.mean(axis=0)]
     assert "update below uses the **sum** column" in _texts(at)

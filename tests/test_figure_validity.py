@@ -27,8 +27,13 @@ from ui.rolling_ball.params import LESSON as BALL
 from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
 from ui.training.params import LESSON as TRAINING
 
-LESSONS = {"race": RACE, "rolling_ball": BALL, "sum_or_mean": SUM_OR_MEAN, "training": TRAINING,
-           "backprop": BACKPROP}
+LESSONS = {
+    "race": RACE,
+    "rolling_ball": BALL,
+    "sum_or_mean": SUM_OR_MEAN,
+    "training": TRAINING,
+    "backprop": BACKPROP,
+}
 # Charts no preset draws: regression, three classes with the regions only, a diverged run,
 # one run alone.
 EXTRA = {

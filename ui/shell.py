@@ -107,10 +107,10 @@ def open_page(lesson: Lesson) -> list[str]:
 def every_key() -> set[str]:
     """The parameter keys of every page: a link may carry another page's (ignored quietly);
     anything else is reported as unknown."""
+    from ui.backprop.params import LESSON as BACKPROP
     from ui.race.params import LESSON as RACE  # imported here: these import the shell's users
     from ui.rolling_ball.params import LESSON as BALL
     from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
-    from ui.backprop.params import LESSON as BACKPROP
     from ui.training.params import LESSON as TRAINING
 
     lessons = (SHARED, RACE, BALL, SUM_OR_MEAN, TRAINING, BACKPROP)
