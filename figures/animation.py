@@ -61,7 +61,12 @@ def _animate_args(duration: int, redraw: bool = False) -> dict[str, Any]:
 
 
 def add_playback(
-    fig: dict[str, Any], steps: Sequence[int], style: Style, *, redraw: bool = False
+    fig: dict[str, Any],
+    steps: Sequence[int],
+    style: Style,
+    *,
+    redraw: bool = False,
+    axis_below: bool = True,
 ) -> dict[str, Any]:
     """Add play/pause at three speeds and a step slider to ``fig`` (a figure dict with frames).
 
@@ -71,6 +76,8 @@ def add_playback(
         style: sizes (projector mode makes buttons and labels large).
         redraw: redraw the whole plot at every frame. Scatter traces animate without it;
             heatmap traces change only with it (plotly.js redraws them, it cannot morph them).
+        axis_below: leave room under the plot for an x-axis's ticks and title (False for a
+            figure without a visible x-axis, e.g. a diagram).
 
     Returns:
         The same dict, with ``layout.updatemenus`` and ``layout.sliders`` set, the bottom
@@ -87,6 +94,8 @@ def add_playback(
     # Placed in pixels below the plot area (Plotly positions them in fractions of its height):
     # the x-axis ticks and title, then the buttons, then the slider, all inside the margin.
     below_axis, buttons_px, slider_px = (82, 58, 110) if style.projector else (58, 44, 90)
+    if not axis_below:
+        below_axis = 12
     margin = layout.setdefault("margin", {})
     margin["b"] = max(margin.get("b", 0), below_axis + buttons_px + slider_px)
     plot_px = layout.setdefault("height", style.height + margin["b"]) - margin.get("t", 70)

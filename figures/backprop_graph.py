@@ -26,9 +26,9 @@ GRADIENT = OKABE_ITO[1]  # vermillion: everything the backward pass writes
 FILL = {"x": "#e8e8e8", "z": "#ffffff", "a": "#cfe5f3", "L": "#f6dccb"}
 ACT_NAMES = {"relu": "ReLU", "leaky_relu": "leaky", "tanh": "tanh", "sigmoid": "σ",
              "linear": "linear"}  # fmt: skip
-COLUMN_GAP, ACT_GAP = 1.6, 1.15  # x-distance a → next z, and z → its activation
+COLUMN_GAP, ACT_GAP = 1.8, 1.0  # x-distance a → next z, and z → its activation
 ROW = 0.85  # y of a layer's two units: ±ROW
-EDGE_LABEL_AT = 0.3  # weights are labelled 30 % of the way from their source, where edges part
+EDGE_LABEL_AT = 0.36  # weights are labelled 30 % of the way from their source, where edges part
 
 
 def number(value: float) -> str:
@@ -133,7 +133,7 @@ def graph_figure(g: Graph, steps: list[Step], step: int, style: Style) -> go.Fig
     for a, b in links:
         lx += [a[0], b[0], None]
         ly += [a[1], b[1], None]
-    size = 70 if style.projector else 46
+    size = 66 if style.projector else 42
     small = max(style.font - 2, 11)
     offset = 0.42 if style.projector else 0.36
     activation = ACT_NAMES[g.spec.activation]
@@ -213,7 +213,6 @@ def graph_figure(g: Graph, steps: list[Step], step: int, style: Style) -> go.Fig
             "showlegend": False,
         },
     ]
-    animated = list(range(len(data), len(data) + 4))
     styles = [
         {
             "type": "scatter",
@@ -244,12 +243,15 @@ def graph_figure(g: Graph, steps: list[Step], step: int, style: Style) -> go.Fig
             "line": {"color": GRADIENT, "width": style.line * 1.6},
         },
     ]
-    for base, trace in zip(styles, frames_traces[step], strict=True):
-        data.append(_merge(base, trace))
+    # The highlighted edges go under the nodes (right after the edges), the texts and rings on
+    # top: frames list their traces in _frame_traces's order.
+    shown = [_merge(base, t) for base, t in zip(styles, frames_traces[step], strict=True)]
+    data = [data[0], shown[3], *data[1:], *shown[:3]]
+    animated = [len(data) - 3, len(data) - 2, len(data) - 1, 1]
     xs = [x for _, x, _ in nodes]
     layout = {
         "xaxis": {"visible": False, "range": [min(xs) - 0.6, max(xs) + 0.6], "fixedrange": True},
-        "yaxis": {"visible": False, "range": [-1.55, 1.6], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-1.4, 1.55], "fixedrange": True},
         "margin": {"l": 10, "r": 10, "t": 20, "b": 10},
         "hovermode": "closest",
         "showlegend": False,
@@ -258,7 +260,7 @@ def graph_figure(g: Graph, steps: list[Step], step: int, style: Style) -> go.Fig
                "data": [_merge(base, t) for base, t in zip(styles, traces, strict=True)]}
               for k, traces in enumerate(frames_traces)]  # fmt: skip
     fig = add_playback({"data": data, "layout": layout, "frames": frames},
-                       list(range(len(steps))), style, redraw=True)  # fmt: skip
+                       list(range(len(steps))), style, redraw=True, axis_below=False)  # fmt: skip
     fig["layout"]["sliders"][0]["active"] = step
     fig["layout"]["sliders"][0]["currentvalue"]["prefix"] = "Backward-pass step "
     return finish(fig, style)

@@ -52,12 +52,9 @@ from ui.widgets import draw
 
 settings = lesson_start("Backpropagation", INTRO, LESSON)
 param = LESSON.param
-controls, main = stage(1.0, 2.3)
+controls, main = stage(0.85, 2.6)
 with controls:
     preset_picker(LESSON)
-    watched = matching_preset(values(LESSON))
-    if watched is not None:
-        st.info(f"**What to watch** — {WATCH[watched]}", icon=":material/visibility:")
     draw(param(f"{P}pick"))
     step = stepper()
     example_panel()
@@ -71,6 +68,9 @@ with main:
     graph = graph_chart(net, step, graph_style(settings))
     chart(graph, f"{P}graph", f"The network as a graph of {len(net.params)} weights and biases, "
           f"with every value; backward-pass step {step} of {len(net.steps) - 1}")  # fmt: skip
+    watched = matching_preset(values(LESSON))
+    if watched is not None:
+        st.info(f"**What to watch** — {WATCH[watched]}", icon=":material/visibility:")
     st.markdown(f"**{step_title(net.steps[step], step)}**")
     rows = step_rows(net.steps[step], net.spec.activation, net.spec.output)
     if rows:

@@ -61,7 +61,7 @@ def test_the_default_page_opens_on_the_forward_pass_with_every_number():
             assert number_text(net.graph.value(r)) in texts, r
     assert number_text(net.graph.loss) in texts
     # step 0 writes no gradient; the last frame writes one under every node and edge
-    grads = graph["data"][-4]["text"] + graph["data"][-3]["text"]
+    grads = graph["data"][-3]["text"] + graph["data"][-2]["text"]  # under nodes, under edges
     assert all(t == "" for t in grads)
     last = graph["frames"][-1]["data"]
     n_in = net.spec.n_inputs  # the inputs get no gradient: nothing to learn there

@@ -19,14 +19,15 @@ def _move_step(by: int) -> None:
 
 
 def stepper() -> int:
-    """Previous / Next buttons and the step slider; returns the step."""
+    """Previous / Next buttons; returns the step. (The chart's own slider scrubs through the
+    steps in the browser; these also move the table of the step under it.)"""
     step = int(st.session_state.get(f"{P}step", 0))
     left, right = st.columns(2)
     left.button("◀ Previous", key=f"{P}prev", on_click=_move_step, args=(-1,),
                 disabled=step <= 0, width="stretch")  # fmt: skip
     right.button("Next ▶", key=f"{P}next", on_click=_move_step, args=(1,),
                  disabled=step >= STEPS - 1, width="stretch", type="primary")  # fmt: skip
-    return int(draw(param(f"{P}step")))
+    return step
 
 
 def example_panel() -> None:

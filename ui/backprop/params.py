@@ -104,7 +104,7 @@ LESSON_PARAMS = (
     *(_weight_param(r) for r in ALL_REFS),
     Param(f"{P}pick", "choice", "w1_11", choices=PICKS, labels=PICK_LABELS,
           label="Follow the gradient of"),
-    Param(f"{P}step", "int", 0, 0, STEPS - 1, label="Backward-pass step", widget="slider"),
+    Param(f"{P}step", "int", 0, 0, STEPS - 1, label="Backward-pass step", widget="none"),
     Param(f"{P}h", "float", 0.05, 1e-12, 0.1, label="Nudge h", widget="log_slider",
           help="How far the selected weight is moved either way."),
     Param(f"{P}batch", "int", 2, 1, MAX_BATCH, label="Examples in the batch", widget="slider"),
@@ -139,9 +139,8 @@ PRESETS: dict[str, dict[str, Any]] = {
                                                       step=STEPS - 1),
 }  # fmt: skip
 WATCH: dict[str, str] = {
-    SEED_NUDGE: "Move w1_11 from 0.30 to 0.35 and the loss rises from about 0.5 to about 0.6; "
-    "to 0.25 and it falls to about 0.4. Backprop gives the same answer without moving "
-    "anything: ∂L/∂w1_11 ≈ 2, so a step of −0.05 changes the loss by about −0.1.",
+    SEED_NUDGE: "Move w1_11 from 0.30 to 0.35: the loss rises from about 0.5 to 0.6; to 0.25: "
+    "it falls to 0.4. Backprop's ∂L/∂w1_11 ≈ 2 says so without moving anything.",
     "A dead ReLU passes no gradient": "Unit 2 of layer 1 has a negative weighted sum, so its "
     "ReLU outputs 0 and its slope is 0: every weight into it gets the gradient 0, however wrong "
     "the output is. Gradient descent cannot revive it.",
