@@ -262,7 +262,6 @@ def graph_figure(g: Graph, steps: list[Step], step: int, style: Style) -> go.Fig
     fig = add_playback({"data": data, "layout": layout, "frames": frames},
                        list(range(len(steps))), style, redraw=True, axis_below=False)  # fmt: skip
     fig["layout"]["sliders"][0]["active"] = step
-    fig["layout"]["sliders"][0]["currentvalue"]["prefix"] = "Backward-pass step "
     return finish(fig, style)
 
 

@@ -40,6 +40,7 @@ from ui.backprop.text import (
     number,
     ratio_sentence,
     ref_text,
+    signed,
     step_rows,
     step_title,
     update_sentence,
@@ -74,7 +75,7 @@ with main:
     st.markdown(f"**{step_title(net.steps[step], step)}**")
     rows = step_rows(net.steps[step], net.spec.activation, net.spec.output)
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.table(rows, hide_index=True)
     st.caption(GRAPH_NOTE)
     if not np.isfinite(g.loss):
         st.warning("These weights overflow the forward pass: the loss is not a finite number, "
@@ -97,14 +98,16 @@ index = index_of(net, target)
 h = float(draw(param(f"{P}h")))
 n = nudge_of(net, index, h)
 m1, m2, m3 = st.columns(3)
-m1.metric(f"L at {name} − h", number(n.loss_minus, 8), number(n.loss_minus - n.loss, 3))
+m1.metric(f"L at {name} − h", number(n.loss_minus, 8), signed(n.loss_minus - n.loss),
+          delta_color="inverse")  # fmt: skip
 m2.metric(f"L at {name}", number(n.loss, 8))
-m3.metric(f"L at {name} + h", number(n.loss_plus, 8), number(n.loss_plus - n.loss, 3))
+m3.metric(f"L at {name} + h", number(n.loss_plus, 8), signed(n.loss_plus - n.loss),
+          delta_color="inverse")  # fmt: skip
 s1, s2, s3 = st.columns(3)
 s1.metric("One-sided slope", number(n.forward_slope, 10),
-          f"{number(n.forward_slope - n.gradient, 2)} off", delta_color="off")  # fmt: skip
+          f"{signed(n.forward_slope - n.gradient, 2)} off", delta_color="off")  # fmt: skip
 s2.metric("Central slope", number(n.central_slope, 10),
-          f"{number(n.central_slope - n.gradient, 2)} off", delta_color="off")  # fmt: skip
+          f"{signed(n.central_slope - n.gradient, 2)} off", delta_color="off")  # fmt: skip
 s3.metric("Backprop gradient", number(n.gradient, 10))
 st.markdown(nudge_sentence(name, n))
 v_chart, errors = fd_chart(net, index, h, settings.style)
@@ -123,7 +126,7 @@ for k, ref in enumerate(param_refs(net.spec)):
     row |= {f"example {e + 1}": number(float(grads[e, k])) for e in range(len(losses))}
     row |= {"sum": number(float(grads[:, k].sum())), "mean": number(float(grads[:, k].mean()))}
     table.append(row)
-st.dataframe(table, hide_index=True, width="stretch")
+st.table(table, hide_index=True)
 st.markdown(f"The examples' losses: {', '.join(number(float(v)) for v in losses)}; the batch "
             f"loss ({batch.reduction}) is {number(batch_loss)}, and the update below uses the "
             f"**{batch.reduction}** column.")  # fmt: skip
@@ -147,7 +150,7 @@ for k, ref in enumerate(param_refs(net.spec)):
         "step 2 uses": number(float(ups.buffers[1, k])),
         "after step 2": number(float(ups.params[2, k])),
     })  # fmt: skip
-st.dataframe(steps_table, hide_index=True, width="stretch")
+st.table(steps_table, hide_index=True)
 st.markdown(f"Batch loss: {number(float(ups.losses[0]))} → {number(float(ups.losses[1]))} after "
             f"step 1 → {number(float(ups.losses[2]))} after step 2"
             f"{'' if reset else ', the second step with both gradients added up'}.")  # fmt: skip

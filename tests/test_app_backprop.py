@@ -38,7 +38,7 @@ def _texts(at) -> str:
 
 def _table(at, column: str):
     """The page's table with ``column``."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return next(t.value for t in at.table if column in t.value.columns)
 
 
 def _graph(at) -> dict:

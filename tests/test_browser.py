@@ -23,6 +23,7 @@ from PIL import Image
 
 from figures.training import STAGE_PICKER_TRACE
 from tests import browser_support as bs
+from ui.backprop.params import LESSON as BACKPROP
 from ui.race.params import LESSON as RACE
 from ui.rolling_ball.params import LESSON as BALL
 from ui.settings import PRESENT, SHARED
@@ -30,12 +31,12 @@ from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
 from ui.training.params import LESSON as TRAINING
 from ui.training.points import STEP, decode_points
 
-BY_NAME = {lesson.name: lesson for lesson in (RACE, BALL, SUM_OR_MEAN, TRAINING)}
+BY_NAME = {lesson.name: lesson for lesson in (RACE, BALL, SUM_OR_MEAN, TRAINING, BACKPROP)}
 LESSONS = tuple(BY_NAME[name] for name in bs.LESSONS)  # the one list: browser_support.LESSONS
 MODES = {"laptop": (bs.LAPTOP, ""), "projector": (bs.PROJECTOR, "?present=true")}
 # A link value each lesson refuses, so that its notice box is on the page that is measured.
 REFUSED = {"race": "race_steps=0", "rolling_ball": "ball_steps=0", "sum_or_mean": "sm_n=1",
-           "training": "tr_epochs=0"}  # fmt: skip
+           "training": "tr_epochs=0", "backprop": "bp_inputs=3"}  # fmt: skip
 # Streamlit's frontend, opened on /<page>, first probes /<page>/_stcore/health and host-config
 # (404) before the root (streamlit/streamlit#7074, open): its own request, not the app's.
 PROBE = re.compile(r"^/[a-z_]+/_stcore/(health|host-config)$")
@@ -744,3 +745,45 @@ def test_a_click_on_the_training_plane_after_playing_adds_a_point(training_playb
     bs.settle(page, bs.pairs(page.evaluate("() => location.href")))
     assert [p.label for p in decode_points(code)] == [1], code
     log.check()
+
+
+# --- The backprop page: stepping through the backward pass, and playing it ---------------------
+
+GRADIENT_LABELS_JS = """() => [...document.querySelector('.js-plotly-plot').querySelectorAll('text')]
+  .filter(t => t.textContent.startsWith('∂ ')).length"""
+GRAPH_STEP_JS = "() => document.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_backprop_steps_with_next_plays_and_is_photographed(server, browser, mode):
+    """Next moves the backward pass one step (the link, the step's table and the graph's slider
+    follow) and each step writes more gradients on the graph; ▶ Play then runs the rest of the
+    pass in the browser to the last step; screenshots at step 3 and at the end; a clean
+    console."""
+    viewport, link = MODES[mode]
+    page = browser.new_context(viewport=viewport).new_page()
+    log = Log(page)
+    page.goto(f"{server}/backprop{link}")
+    bs.settle(page)
+    assert page.evaluate(GRADIENT_LABELS_JS) == 0  # the forward pass only
+    counts = []
+    for k in (1, 2, 3):
+        page.locator(".st-key-bp_next button").click()
+        _until_address(page, "bp_step", lambda v, k=k: v == str(k))
+        page.get_by_text(f"Step {k}:", exact=False).first.wait_for(timeout=20_000)
+        assert page.evaluate(GRAPH_STEP_JS) == k
+        counts.append(page.evaluate(GRADIENT_LABELS_JS))
+    assert 0 < counts[0] < counts[1] < counts[2], counts
+    page.screenshot(path=str(_shots() / f"backprop-{mode}-step-3.png"))
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    plot.locator(".updatemenu-button", has_text="Fast").click(force=True)
+    page.wait_for_function(f"() => ({GRAPH_STEP_JS})() === 7", timeout=20_000)
+    time.sleep(0.5)
+    final = page.evaluate(GRADIENT_LABELS_JS)
+    # every node but the inputs (z and a of 2 × 2 units, z₃, L) and every weight (4 + 4 + 2)
+    assert final == 10 + 10 > counts[2], final
+    page.screenshot(path=str(_shots() / f"backprop-{mode}-played.png"))
+    assert not page.get_by_text("Traceback").count()
+    log.check()
+    page.context.close()

@@ -57,7 +57,8 @@ textarea, [data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] p,
 [data-testid="stMetricDelta"] *, [data-testid="stNumberInput"] *,
 [data-testid="stDownloadButton"] *, [data-testid="stButtonGroup"] *,
 [data-testid="stSpinner"] *, [data-testid="stStatusWidget"] *, [data-testid="stToast"] *,
-[data-testid="stFileUploaderDropzoneInstructions"] *, [data-testid="stFileUploader"] small {
+[data-testid="stFileUploaderDropzoneInstructions"] *, [data-testid="stFileUploader"] small,
+[data-testid="stTable"] * {
   font-size: 22px !important;
 }
 .katex { font-size: 32px !important; }

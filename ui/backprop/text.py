@@ -23,8 +23,9 @@ INTRO = (
 GRAPH_NOTE = (
     "Each circle is one number the forward pass computed (written above it): the inputs x, each "
     "unit's weighted sum z = Σ w·input + b, its activation a, and the loss L. The numbers on the "
-    "edges are the weights. Press **Next** (or ▶ Play) to run the backward pass: each step "
-    "writes ∂L/∂(…) in vermillion under what it reaches, and rings what is new."
+    "edges are the weights. Press **Next** to run the backward pass one step at a time: each "
+    "step writes ∂L/∂(…) in vermillion under what it reaches, rings what is new, and lists its "
+    "numbers in the table above. ▶ Play and the chart's slider run the pass in the chart alone."
 )
 CHAIN_NOTE = (
     "Each product runs along one path from the loss down to the weight. A weight deep in the "
@@ -83,6 +84,12 @@ def number(value: float, digits: int = 4) -> str:
     if not math.isfinite(value):
         return "overflow" if math.isinf(value) else "undefined"
     return f"{value:.{digits}g}".replace("-", "−")
+
+
+def signed(value: float, digits: int = 3) -> str:
+    """A change as a metric's delta: an explicit sign, written with the ASCII minus, which is
+    how Streamlit tells a fall (arrow down) from a rise."""
+    return f"{value:+.{digits}g}" if math.isfinite(value) else "—"
 
 
 def ref_text(ref: Ref) -> str:
