@@ -749,8 +749,8 @@ def test_a_click_on_the_training_plane_after_playing_adds_a_point(training_playb
 
 # --- The backprop page: stepping through the backward pass, and playing it ---------------------
 
-GRADIENT_LABELS_JS = """() => [...document.querySelector('.js-plotly-plot').querySelectorAll('text')]
-  .filter(t => t.textContent.startsWith('∂ ')).length"""
+GRADIENT_LABELS_JS = """() => [...document.querySelector('.js-plotly-plot')
+  .querySelectorAll('text')].filter(t => t.textContent.startsWith('∂ ')).length"""
 GRAPH_STEP_JS = "() => document.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
 
 
