@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ui.params import Lesson, Param
+from ui.params import MAX_RAW, Lesson, Param
 from ui.race.params import LESSON as RACE
 from ui.rolling_ball.params import LESSON as BALL
 from ui.settings import SHARED
@@ -134,3 +134,11 @@ def test_a_text_parameter_has_no_widget():
 
     with pytest.raises(ValueError, match="no widget"):
         draw(TEXT)
+
+
+def test_a_choice_may_be_spelled_by_a_label_longer_than_the_raw_limit():
+    label = "w2_12: unit 1 of layer 1 → unit 2 of layer 2"  # a menu's wording, 45 characters
+    param = Param("pick", "choice", "a", choices=("a", "b"), labels=("first", label))
+    assert len(label) > MAX_RAW and param.parse(label) == "b"
+    with pytest.raises(ValueError, match="longer than 45"):
+        param.parse("x" * 46)

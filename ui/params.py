@@ -83,6 +83,8 @@ class Param:
         """The value that ``raw`` (text from a link) stands for, or ValueError saying why not."""
         text = raw.strip()
         limit = self.max_length if self.kind == "text" else MAX_RAW
+        if self.labels:  # a link may spell a choice by its label (a menu's longer wording)
+            limit = max(limit, *(len(label) for label in self.labels))
         if len(text) > limit:
             raise ValueError(f"longer than {limit} characters")
         if self.kind == "text":
