@@ -785,6 +785,7 @@ async def run_phase(cfg: Config, monitor: Monitor) -> dict[str, Any]:
                 "error_kinds": sorted({kind for kind, _ in r.errors}),
                 "reconnects": r.reconnects,
                 "upstreams": r.upstreams,
+                "not_applied": sorted({c.key for c in r.changes if not c.applied}),
                 # [finished at (s into the phase), seconds (None: never finished), control]
                 "changes": [
                     [

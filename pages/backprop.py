@@ -21,7 +21,14 @@ from ui.backprop.compute import (
     picked,
     updates,
 )
-from ui.backprop.controls import batch_panel, example_panel, network_panel, stepper, weights_panel
+from ui.backprop.controls import (
+    batch_panel,
+    example_panel,
+    network_panel,
+    pick_menu,
+    stepper,
+    weights_panel,
+)
 from ui.backprop.params import LESSON, WATCH, P, matching_preset
 from ui.backprop.text import (
     ACCUMULATE_NOTE,
@@ -56,7 +63,7 @@ param = LESSON.param
 controls, main = stage(0.85, 2.6)
 with controls:
     preset_picker(LESSON)
-    draw(param(f"{P}pick"))
+    pick_menu()
     step = stepper()
     example_panel()
     network_panel()

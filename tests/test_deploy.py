@@ -539,8 +539,9 @@ def test_ten_students_through_two_workers_see_no_error(class_server, tmp_path):
     assert o["errors"] == 0 and o["timeouts"] == 0 and o["unfinished"] == 0, o["error_samples"]
     assert o["not_applied"] == 0 and o["reruns"] >= 10
     per_student = phase["per_student"]
-    assert {s["lesson"] for s in per_student} == {
-        "rolling_ball", "race", "sum_or_mean", "training"}  # fmt: skip
+    from benchmarks import load
+
+    assert {s["lesson"] for s in per_student} == {r.path for r in load.LESSONS}
     # nginx spread them over both workers (all ten on one has probability 2 ** -9).
     assert {s["upstreams"][0] for s in per_student} == set(class_server.workers)
 

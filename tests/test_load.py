@@ -25,8 +25,9 @@ def server() -> Iterator[load.StartedServer]:
 
 def test_a_short_class_run_changes_settings_without_errors(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
-    report = load.main(["--students", "4", "--duration", "14", "--ramp", "1", "--think", "1",
-                        "--start-server", "--seed", "0", "--json", str(out)])  # fmt: skip
+    students = str(len(load.LESSONS))  # one on every lesson
+    report = load.main(["--students", students, "--duration", "14", "--ramp", "1", "--think",
+                        "1", "--start-server", "--seed", "0", "--json", str(out)])  # fmt: skip
     assert out.is_file()
     url = report["server"]["url"]
     assert not load.healthy(url), "the server it started must be stopped"

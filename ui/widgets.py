@@ -49,9 +49,12 @@ def draw(param: Param, where: Any = st, **overrides: Any) -> Any:
     """Draw ``param``'s widget in ``where`` (a column, the sidebar, ``st``); return its value.
 
     ``overrides`` pass through to the widget (``high=`` replaces the range's top for this run,
-    e.g. a batch size at most N; ``label=``, ``help=``, ``disabled=``).
+    e.g. a batch size at most N; ``choices=`` the options a menu offers in this run, a subset
+    of the declared ones; ``step=`` a number's step; ``label=``, ``help=``, ``disabled=``).
     """
     label = overrides.pop("label", param.label)
+    choices = overrides.pop("choices", param.choices)
+    step_override = overrides.pop("step", None)
     help_text = overrides.pop("help", param.help)
     low = overrides.pop("low", param.low)
     high = overrides.pop("high", param.high)
@@ -64,7 +67,7 @@ def draw(param: Param, where: Any = st, **overrides: Any) -> Any:
     if widget == "checkbox":
         return where.checkbox(label, **common)
     if widget == "select":
-        return where.selectbox(label, param.choices, format_func=param.format_choice, **common)
+        return where.selectbox(label, choices, format_func=param.format_choice, **common)
     if widget == "segmented":
         return where.segmented_control(label, param.choices, format_func=param.format_choice,
                                        required=True, **common)  # fmt: skip
@@ -73,10 +76,11 @@ def draw(param: Param, where: Any = st, **overrides: Any) -> Any:
         return where.select_slider(label, options, format_func=number_text, **common)
     if param.kind == "int":
         low, high = (None if v is None else int(v) for v in (low, high))
-        step: Any = int(param.step or 1)
+        step: Any = int(step_override or param.step or 1)
     else:
         low, high = (None if v is None else float(v) for v in (low, high))
-        step = None if param.step is None else float(param.step)
+        chosen = step_override if step_override is not None else param.step
+        step = None if chosen is None else float(chosen)
     if widget == "slider":
         return where.slider(label, low, high, step=step, **common)
     return where.number_input(label, low, high, step=step, format=param.format, **common)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from engine.backprop import HIDDEN, param_refs
+from typing import Any
+
+from engine.backprop import CLASS_LOSSES, HIDDEN, param_refs
 from engine.nn import MLPSpec
-from ui.backprop.params import LESSON, MAX_BATCH, STEPS, P, param_key
+from ui.backprop.params import LESSON, MAX_BATCH, STEPS, P, param_key, pick_name, spec_of
+from ui.url import values
 from ui.widgets import draw
 
 param = LESSON.param
@@ -30,12 +33,25 @@ def stepper() -> int:
     return step
 
 
+def pick_menu() -> None:
+    """The parameter whose gradient the page follows, among those this network has."""
+    spec = spec_of(values(LESSON))
+    draw(param(f"{P}pick"), choices=[pick_name(r) for r in param_refs(spec)])
+
+
+def _target(key: str, where: Any, **overrides: Any) -> None:
+    """A target: any number for squared error; 0 or 1 (a class) for a classifier's loss."""
+    if values(LESSON)[f"{P}loss"] in CLASS_LOSSES:
+        overrides |= {"low": 0.0, "high": 1.0, "step": 1.0}
+    draw(param(key), where, **overrides)
+
+
 def example_panel() -> None:
     """The example the graph shows, the activation and the loss."""
     c1, c2, c3 = st.columns(3)
     draw(param(f"{P}x1"), c1)
     draw(param(f"{P}x2"), c2, disabled=int(st.session_state.get(f"{P}inputs", 2)) < 2)
-    draw(param(f"{P}y"), c3)
+    _target(f"{P}y", c3)
     c4, c5 = st.columns(2)
     draw(param(f"{P}act"), c4)
     draw(param(f"{P}loss"), c5)
@@ -73,5 +89,5 @@ def batch_panel(n_inputs: int) -> int:
             columns = st.columns(3)
             draw(param(f"{P}e{e}_x1"), columns[0], disabled=e > batch)
             draw(param(f"{P}e{e}_x2"), columns[1], disabled=e > batch or n_inputs < 2)
-            draw(param(f"{P}e{e}_y"), columns[2], disabled=e > batch)
+            _target(f"{P}e{e}_y", columns[2], disabled=e > batch)
     return batch
