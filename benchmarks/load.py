@@ -103,6 +103,7 @@ LESSONS: tuple[LessonRef, ...] = (
     LessonRef("race", "ui.race.params"),
     LessonRef("sum_or_mean", "ui.sum_or_mean.params"),
     LessonRef("training", "ui.training.params"),
+    LessonRef("uncrumpling", "ui.uncrumpling.params"),
     LessonRef("backprop", "ui.backprop.params"),
 )
 SHARED_MODULE = "ui.settings"  # SHARED: the settings every page's link carries

@@ -67,6 +67,7 @@ def add_playback(
     *,
     redraw: bool = False,
     axis_below: bool = True,
+    compact: bool = False,
 ) -> dict[str, Any]:
     """Add play/pause at three speeds and a step slider to ``fig`` (a figure dict with frames).
 
@@ -78,6 +79,7 @@ def add_playback(
             heatmap traces change only with it (plotly.js redraws them, it cannot morph them).
         axis_below: leave room under the plot for an x-axis's ticks and title (False for a
             figure without a visible x-axis, e.g. a diagram).
+        compact: only ▶ Play and ‖ Pause (a chart too narrow for four buttons).
 
     Returns:
         The same dict, with ``layout.updatemenus`` and ``layout.sliders`` set, the bottom
@@ -87,6 +89,7 @@ def add_playback(
     buttons: list[dict[str, Any]] = [
         {"label": f"▶ {name}", "method": "animate", "args": [None, _animate_args(ms, redraw)]}
         for name, ms in SPEEDS_MS
+        if not compact or name == "Play"
     ]
     buttons.append({"label": "‖ Pause", "method": "animate", "args": copy.deepcopy(PAUSE_ARGS)})
     font = {"size": style.font, "color": INK}

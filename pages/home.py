@@ -48,6 +48,14 @@ LESSONS = [
         "the forward pass, the loss, the backward pass and the update, A against B.",
     ),
     (
+        "uncrumpling.py",
+        "Uncrumpling the paper ball",
+        ":material/texture:",
+        "What does each layer of a network do to the data?",
+        "Each layer as a movement of the plane — W, +b, then tanh bends or ReLU folds — until "
+        "one straight cut separates two classes; and when no number of layers can do it.",
+    ),
+    (
         "backprop.py",
         "Backpropagation",
         ":material/account_tree:",

@@ -20,6 +20,7 @@ PAGES = {
     "sum_or_mean": "../../pages/sum_or_mean.py",
     "training": "../../pages/training.py",
     "backprop": "../../pages/backprop.py",
+    "uncrumpling": "../../pages/uncrumpling.py",
 }
 
 

@@ -22,7 +22,7 @@ from ui.settings import PRESENT, SEED, SHARED
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]  # fmt: skip
-LESSONS = ("race", "rolling_ball", "sum_or_mean", "training", "backprop")
+LESSONS = ("race", "rolling_ball", "sum_or_mean", "training", "uncrumpling", "backprop")
 LAPTOP = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1920, "height": 1080}
 MIN_PROJECTOR_PX = 22  # the rule: every visible text on a projector at least this big

@@ -240,7 +240,7 @@ def _font_sizes(node, path=""):
             yield from _font_sizes(value, f"{path}[{i}]")
 
 
-@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean", "backprop"])
+@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean", "uncrumpling", "backprop"])
 def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
     at = _page(path, {"present": "true", "race_3d": "true", "bp_cost": "true"})
     charts = _figures(at)
@@ -252,7 +252,7 @@ def test_projector_mode_sets_every_font_of_every_chart_to_22px_or_more(path):
         assert not small, small
 
 
-@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean", "backprop"])
+@pytest.mark.parametrize("path", [RACE, BALL, "sum_or_mean", "uncrumpling", "backprop"])
 def test_every_chart_says_what_it_shows_to_screen_readers(path):
     at = _page(path, {"race_3d": "true", "bp_cost": "true"})
     alts = [chart.proto.alt for chart in at.get("plotly_chart")]

@@ -30,13 +30,16 @@ from ui.settings import PRESENT, SHARED
 from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
 from ui.training.params import LESSON as TRAINING
 from ui.training.points import STEP, decode_points
+from ui.uncrumpling.params import LESSON as UNCRUMPLING
 
-BY_NAME = {lesson.name: lesson for lesson in (RACE, BALL, SUM_OR_MEAN, TRAINING, BACKPROP)}
+BY_NAME = {lesson.name: lesson
+           for lesson in (RACE, BALL, SUM_OR_MEAN, TRAINING, UNCRUMPLING, BACKPROP)}  # fmt: skip
 LESSONS = tuple(BY_NAME[name] for name in bs.LESSONS)  # the one list: browser_support.LESSONS
 MODES = {"laptop": (bs.LAPTOP, ""), "projector": (bs.PROJECTOR, "?present=true")}
 # A link value each lesson refuses, so that its notice box is on the page that is measured.
 REFUSED = {"race": "race_steps=0", "rolling_ball": "ball_steps=0", "sum_or_mean": "sm_n=1",
-           "training": "tr_epochs=0", "backprop": "bp_inputs=3"}  # fmt: skip
+           "training": "tr_epochs=0", "uncrumpling": "uc_layers=9",
+           "backprop": "bp_inputs=3"}  # fmt: skip
 # Streamlit's frontend, opened on /<page>, first probes /<page>/_stcore/health and host-config
 # (404) before the root (streamlit/streamlit#7074, open): its own request, not the app's.
 PROBE = re.compile(r"^/[a-z_]+/_stcore/(health|host-config)$")

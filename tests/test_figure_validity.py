@@ -26,17 +26,37 @@ from ui.race.params import LESSON as RACE
 from ui.rolling_ball.params import LESSON as BALL
 from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
 from ui.training.params import LESSON as TRAINING
+from ui.uncrumpling.params import LESSON as UNCRUMPLING
 
 LESSONS = {
     "race": RACE,
     "rolling_ball": BALL,
     "sum_or_mean": SUM_OR_MEAN,
     "training": TRAINING,
+    "uncrumpling": UNCRUMPLING,
     "backprop": BACKPROP,
 }
 # Charts no preset draws: regression, three classes with the regions only, a diverged run,
 # one run alone.
 EXTRA = {
+    "uncrumpling": [
+        {
+            "uc_data": "spiral",
+            "uc_layers": "6",
+            "uc_width": "3",
+            "uc_act": "relu",
+            "uc_epochs": "5",
+            "uc_grid": "false",
+        },
+        {
+            "uc_data": "xor",
+            "uc_act": "leaky_relu",
+            "uc_compare": "activation",
+            "uc_epochs": "5",
+            "uc_progress": "0",
+        },
+        {"uc_act": "sigmoid", "uc_lr": "1", "uc_epochs": "30"},
+    ],
     "backprop": [
         {"bp_act": "relu", "bp_loss": "hinge", "bp_batch": "4", "bp_red": "sum", "bp_y": "1"},
         {"bp_inputs": "1", "bp_u1": "1", "bp_u2": "1", "bp_lr": "100", "bp_reset": "false"},

@@ -50,6 +50,12 @@ def pages() -> list[st.Page]:
             url_path="training",
         ),
         st.Page(
+            PAGES_DIR / "uncrumpling.py",
+            title="Uncrumpling the paper ball",
+            icon=":material/texture:",
+            url_path="uncrumpling",
+        ),
+        st.Page(
             PAGES_DIR / "backprop.py",
             title="Backpropagation",
             icon=":material/account_tree:",
@@ -112,6 +118,7 @@ def every_key() -> set[str]:
     from ui.rolling_ball.params import LESSON as BALL
     from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
     from ui.training.params import LESSON as TRAINING
+    from ui.uncrumpling.params import LESSON as UNCRUMPLING
 
-    lessons = (SHARED, RACE, BALL, SUM_OR_MEAN, TRAINING, BACKPROP)
+    lessons = (SHARED, RACE, BALL, SUM_OR_MEAN, TRAINING, UNCRUMPLING, BACKPROP)
     return {k for lesson in lessons for k in lesson.keys}

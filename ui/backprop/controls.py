@@ -3,9 +3,9 @@ the network, every weight by hand, and the batch's extra examples."""
 
 from __future__ import annotations
 
-import streamlit as st
-
 from typing import Any
+
+import streamlit as st
 
 from engine.backprop import CLASS_LOSSES, HIDDEN, param_refs
 from engine.nn import MLPSpec
