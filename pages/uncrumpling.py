@@ -74,7 +74,7 @@ with main:
     for column, net, label in zip(columns, setup.nets, setup.labels, strict=True):
         v = view(net, progress)
         with column:
-            st.markdown(f"**{label + ': ' if label else ''}the network after {v.step} steps "
+            st.markdown(f"**{label + ': the' if label else 'The'} network after {v.step} steps "
                         f"({progress} % of training)**")  # fmt: skip
             chart(morph_chart(net, progress, bool(values(LESSON)[f"{P}grid"]), style, narrow),
                   f"{P}morph_{label or 'a'}",

@@ -78,10 +78,6 @@ def _shots() -> Path:
     return folder
 
 
-def _step(label) -> int:
-    return int(label.text_content().split()[-1])  # "Step 120"
-
-
 def _probe(url):
     return bool(PROBE.match(urllib.parse.urlparse(url).path))
 
@@ -181,23 +177,19 @@ def test_a_lesson_plays_pauses_and_is_photographed(lesson_pages, lesson, mode):
     assert page.get_by_text("Settings for every page").count() == 1
     assert page.get_by_text("Page not found").count() == 0
     plot = page.locator(".js-plotly-plot").first
-    label = plot.locator(".slider-group > .slider-label").first  # "Step N"
-    assert label.text_content().strip() == "Step 0"
+    # the slider's stop ("Step N", or a stage of the uncrumpling page), as plotly.js holds it
+    active = "() => document.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
+    assert page.evaluate(active) == 0
     plot.locator(".updatemenu-button", has_text="Slow").click(force=True)
-    page.wait_for_function(
-        "el => el.textContent.trim() !== 'Step 0'", arg=label.element_handle(), timeout=15_000
-    )
+    page.wait_for_function(f"() => ({active})() !== 0", timeout=15_000)
     plot.locator(".updatemenu-button", has_text="Pause").click(force=True)  # mid-playback
     time.sleep(0.3)
-    paused = _step(label)
+    paused = page.evaluate(active)
     time.sleep(1.0)  # Slow shows a frame every 160 ms: a second is six frames
-    assert 0 < paused == _step(label), "Pause did not stop the animation"
+    assert 0 < paused == page.evaluate(active), "Pause did not stop the animation"
     plot.locator(".updatemenu-button", has_text="Fast").click(force=True)
-    page.wait_for_function(
-        "([el, s]) => el.textContent.trim() !== s",
-        arg=[label.element_handle(), f"Step {paused}"], timeout=15_000,
-    )  # fmt: skip
-    assert _step(label) > paused
+    page.wait_for_function(f"() => ({active})() !== {paused}", timeout=15_000)
+    assert page.evaluate(active) > paused
     plot.locator(".updatemenu-button", has_text="Pause").click(force=True)  # spare the CPU
     assert not page.get_by_text("Traceback").count()
     if mode == "laptop":  # benchmarks/screenshots.py takes every page in both modes
@@ -787,6 +779,44 @@ def test_backprop_steps_with_next_plays_and_is_photographed(server, browser, mod
     # every node but the inputs (z and a of 2 × 2 units, z₃, L) and every weight (4 + 4 + 2)
     assert final == 10 + 10 > counts[2], final
     page.screenshot(path=str(_shots() / f"backprop-{mode}-played.png"))
+    assert not page.get_by_text("Traceback").count()
+    log.check()
+    page.context.close()
+
+
+# --- The uncrumpling page: the morph plays to the straight cut ----------------------------------
+
+MORPH_JS = """() => { const el = document.querySelector('.js-plotly-plot');
+  const cut = el.data[3];
+  return {active: el._fullLayout.sliders[0].active,
+          stops: el._fullLayout.sliders[0].steps.length,
+          cut: (cut.x || []).filter(v => v !== null).length}; }"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_uncrumpling_plays_the_morph_to_the_straight_cut_and_is_photographed(
+    server, browser, mode
+):
+    """▶ Fast morphs the moons through W, +b and tanh to the last stage, where the output's
+    straight cut is drawn (it is not, before); screenshots mid-way and at the end; a clean
+    console."""
+    viewport, link = MODES[mode]
+    page = browser.new_context(viewport=viewport).new_page()
+    log = Log(page)
+    page.goto(f"{server}/uncrumpling{link}")
+    bs.settle(page)
+    start = page.evaluate(MORPH_JS)
+    assert start["active"] == 0 and start["stops"] == 4 and start["cut"] == 0, start
+    plot = page.locator(".js-plotly-plot").first
+    plot.locator(".updatemenu-button", has_text="Slow").click(force=True)
+    time.sleep(0.8)
+    page.screenshot(path=str(_shots() / f"uncrumpling-{mode}-morphing.png"))
+    plot.locator(".updatemenu-button", has_text="Fast").click(force=True)
+    page.wait_for_function(f"() => ({MORPH_JS})().active === 3", timeout=30_000)
+    time.sleep(0.5)
+    end = page.evaluate(MORPH_JS)
+    assert end["cut"] == 2, end  # the straight cut's two ends, inside the last stage's view
+    page.screenshot(path=str(_shots() / f"uncrumpling-{mode}-cut.png"))
     assert not page.get_by_text("Traceback").count()
     log.check()
     page.context.close()
