@@ -794,9 +794,7 @@ MORPH_JS = """() => { const el = document.querySelector('.js-plotly-plot');
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_uncrumpling_plays_the_morph_to_the_straight_cut_and_is_photographed(
-    server, browser, mode
-):
+def test_uncrumpling_plays_the_morph_to_the_straight_cut_and_is_photographed(server, browser, mode):
     """▶ Fast morphs the moons through W, +b and tanh to the last stage, where the output's
     straight cut is drawn (it is not, before); screenshots mid-way and at the end; a clean
     console."""
