@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
-from engine.backprop import FDErrors
+from engine.backprop_batch import FDErrors
 from figures.common import compact, finish, log_axis
 from figures.style import INK, Style, series_style
 

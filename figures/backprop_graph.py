@@ -31,12 +31,12 @@ ROW = 0.85  # y of a layer's two units: ±ROW
 EDGE_LABEL_AT = 0.36  # weights are labelled 30 % of the way from their source, where edges part
 
 
-def number(value: float) -> str:
-    """A node's or edge's number: 3 significant digits, a true minus sign."""
+def number(value: float, digits: int = 3) -> str:
+    """A number as the lesson writes it: ``digits`` significant digits (3 on the graph), a true
+    minus sign; "overflow" or "undefined" for what is not finite."""
     if not math.isfinite(value):
         return "overflow" if math.isinf(value) else "undefined"
-    text = f"{value:.3g}"
-    return text.replace("-", "−")
+    return f"{value:.{digits}g}".replace("-", "−")
 
 
 def ref_html(ref: Ref, activation: str = "") -> str:

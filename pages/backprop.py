@@ -40,6 +40,7 @@ from ui.backprop.text import (
     NUDGE_INTRO,
     PARABOLA_NOTE,
     V_NOTE,
+    batch_rows,
     chain_latex,
     fd_sentence,
     is_parabola,
@@ -50,6 +51,7 @@ from ui.backprop.text import (
     signed,
     step_rows,
     step_title,
+    update_rows,
     update_sentence,
 )
 from ui.panels import chart, lesson_start, link_box, stage
@@ -127,13 +129,7 @@ st.header("A batch: sum or mean")
 size = batch_panel(net.spec.n_inputs)
 batch = batch_from(values(LESSON), net)
 losses, grads, batch_loss, batch_grad = per_example(batch)
-table = []
-for k, ref in enumerate(param_refs(net.spec)):
-    row = {"parameter": ref_text(ref)}
-    row |= {f"example {e + 1}": number(float(grads[e, k])) for e in range(len(losses))}
-    row |= {"sum": number(float(grads[:, k].sum())), "mean": number(float(grads[:, k].mean()))}
-    table.append(row)
-st.table(table, hide_index=True)
+st.table(batch_rows(param_refs(net.spec), grads), hide_index=True)
 st.markdown(f"The examples' losses: {', '.join(number(float(v)) for v in losses)}; the batch "
             f"loss ({batch.reduction}) is {number(batch_loss)}, and the update below uses the "
             f"**{batch.reduction}** column.")  # fmt: skip
@@ -148,16 +144,7 @@ lr = float(draw(param(f"{P}lr"), c1))
 reset = bool(draw(param(f"{P}reset"), c2))
 ups = updates(batch, lr, reset)
 st.markdown(update_sentence(float(ups.losses[0]), float(ups.losses[1]), lr))
-steps_table = []
-for k, ref in enumerate(param_refs(net.spec)):
-    steps_table.append({
-        "parameter": ref_text(ref), "before": number(float(ups.params[0, k])),
-        "step 1 gradient": number(float(ups.buffers[0, k])),
-        "after step 1": number(float(ups.params[1, k])),
-        "step 2 uses": number(float(ups.buffers[1, k])),
-        "after step 2": number(float(ups.params[2, k])),
-    })  # fmt: skip
-st.table(steps_table, hide_index=True)
+st.table(update_rows(param_refs(net.spec), ups), hide_index=True)
 st.markdown(f"Batch loss: {number(float(ups.losses[0]))} → {number(float(ups.losses[1]))} after "
             f"step 1 → {number(float(ups.losses[2]))} after step 2"
             f"{'' if reset else ', the second step with both gradients added up'}.")  # fmt: skip

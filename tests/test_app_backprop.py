@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from engine import backprop as bp
+from engine import backprop_batch as bb
 from tests.apptest import figures, link, ok, open_link, specs
 from ui.backprop.compute import COSTS, batch_from, net_from
 from ui.backprop.params import LESSON, PICKS, PRESETS, REF_OF, STEPS, WATCH, P
@@ -176,18 +177,22 @@ def _other(param, value):
     return float(value) + 0.25 if value + 0.25 <= param.high else float(param.low)
 
 
-@pytest.mark.parametrize("param", LESSON.params, ids=lambda p: p.key)
-def test_every_control_changes_the_page_and_the_link(param):
+def test_every_control_changes_the_page_and_the_link():
+    """Each control in turn, in one session (as a learner goes through them), then back."""
     at = _page()
-    value = _other(param, at.session_state[param.key])
-    at.session_state[param.key] = value
-    at.run()
-    ok(at)
-    shown = at.session_state[param.key]
-    expected = {"bp_loss", "bp_pick"}  # these may be adjusted with a notice (see the test below)
-    if param.key not in expected:
-        assert shown == value
-    assert link(at)[param.key] == param.encode(shown)
+    adjusted = {f"{P}loss", f"{P}pick"}  # may be adjusted with a notice (see the test below)
+    for param in LESSON.params:
+        before = at.session_state[param.key]
+        value = _other(param, before)
+        at.session_state[param.key] = value
+        at.run()
+        ok(at)
+        shown = at.session_state[param.key]
+        if param.key not in adjusted:
+            assert shown == value, param.key
+        assert link(at)[param.key] == param.encode(shown), param.key
+        at.session_state[param.key] = before
+        at.run()
 
 
 def test_editing_a_weight_recomputes_the_graph():
@@ -214,7 +219,7 @@ def test_the_batch_table_sums_and_averages_the_examples():
     values = _values(at)
     batch = batch_from(values, net_from(values))
     X, y = batch.arrays
-    _, grads = bp.example_grads(batch.net.spec, np.array(batch.net.params), X, y)
+    _, grads = bb.example_grads(batch.net.spec, np.array(batch.net.params), X, y)
     table = _table(at, "example 1")
     examples = ["example 1", "example 2", "example 3"]
     assert list(table.columns) == ["parameter", *examples, "sum", "mean"]

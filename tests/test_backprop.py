@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from engine import backprop as bp
+from engine import backprop_batch as bb
 from engine.nn import ACTIVATIONS, loss_and_grad
 from ui.backprop.compute import batch_from, net_from
 from ui.backprop.params import LESSON, PRESETS, SEED_NUDGE, P
@@ -35,7 +36,7 @@ def _central(spec, params, x, y, h=1e-6):
         plus, minus = params.copy(), params.copy()
         plus[k] += h
         minus[k] -= h
-        losses = bp.batch_losses(spec, np.stack([plus, minus]), x[None], [y])
+        losses = bb.batch_losses(spec, np.stack([plus, minus]), x[None], [y])
         out[k] = (losses[0] - losses[1]) / (2 * h)
     return out
 
@@ -106,9 +107,9 @@ def test_the_engine_functions_leave_their_inputs_unchanged():
     X = np.array([x, -x])
     before = (params.copy(), X.copy())
     bp.graph(spec, params, x, y)
-    bp.fd_errors(spec, params, X, [y, y], 0)
-    bp.sgd_steps(spec, params, X, [y, y], 0.1, reset=False)
-    bp.loss_after_step(spec, params, X, [y, y], [0.1, 1.0])
+    bb.fd_errors(spec, params, X, [y, y], 0)
+    bb.sgd_steps(spec, params, X, [y, y], 0.1, reset=False)
+    bb.loss_after_step(spec, params, X, [y, y], [0.1, 1.0])
     np.testing.assert_array_equal(params, before[0])
     np.testing.assert_array_equal(X, before[1])
 
@@ -122,7 +123,7 @@ def test_bad_shapes_and_losses_are_refused_with_the_value():
     with pytest.raises(ValueError, match="no parameter"):
         bp.param_index(spec, bp.Ref("w", 1, 2, 1))
     with pytest.raises(ValueError, match="h must be"):
-        bp.nudge(spec, np.zeros(spec.n_params), [[1.0]], [0.0], 0, 0.0)
+        bb.nudge(spec, np.zeros(spec.n_params), [[1.0]], [0.0], 0, 0.0)
 
 
 # --------------------------------------------------------------------------- the lesson's numbers
@@ -139,7 +140,7 @@ def test_the_seeds_nudge_holds_on_the_default_network():
     _, net = _preset_net(SEED_NUDGE)
     index = bp.param_index(net.spec, bp.Ref("w", 1, 1, 1))
     assert net.params[index] == 0.3
-    n = bp.nudge(net.spec, np.array(net.params), [net.x], [net.y], index, 0.05)
+    n = bb.nudge(net.spec, np.array(net.params), [net.x], [net.y], index, 0.05)
     assert (n.loss, n.loss_plus, n.loss_minus) == pytest.approx((0.5, 0.6, 0.4), abs=0.006)
     assert n.gradient == pytest.approx(2.0, abs=0.03)
     assert n.central_slope == pytest.approx(n.gradient, rel=0.01)
@@ -148,7 +149,7 @@ def test_the_seeds_nudge_holds_on_the_default_network():
 def test_central_differences_are_best_near_1e_5_to_1e_8_and_form_a_v():
     _, net = _preset_net("Finite differences: the best h")
     for ref in (bp.Ref("w", 1, 1, 1), bp.Ref("w", 2, 1, 2), bp.Ref("b", 1, 0, 2)):
-        errors = bp.fd_errors(net.spec, np.array(net.params), [net.x], [net.y],
+        errors = bb.fd_errors(net.spec, np.array(net.params), [net.x], [net.y],
                               bp.param_index(net.spec, ref))  # fmt: skip
         assert 1e-8 <= errors.best_central <= 1e-5, ref
         assert 1e-10 <= errors.best_forward <= 1e-6, ref
@@ -162,7 +163,7 @@ def test_an_output_weight_under_squared_error_has_no_truncation_error():
     """The loss is a parabola in a last-layer weight: the central slope is exact at h = 0.1."""
     _, net = _preset_net(SEED_NUDGE)
     index = bp.param_index(net.spec, bp.Ref("w", 3, 1, 1))
-    errors = bp.fd_errors(net.spec, np.array(net.params), [net.x], [net.y], index)
+    errors = bb.fd_errors(net.spec, np.array(net.params), [net.x], [net.y], index)
     assert errors.central_error[-1] < 1e-12
     assert errors.forward_error[-1] > 1e-4  # the one-sided slope still has its O(h) error
 
@@ -190,10 +191,10 @@ def test_a_batch_gradient_is_the_sum_or_the_mean_of_the_examples():
     values[f"{P}batch"] = 4
     batch = batch_from(values, net)
     X, y = batch.arrays
-    losses, grads = bp.example_grads(net.spec, np.array(net.params), X, y)
+    losses, grads = bb.example_grads(net.spec, np.array(net.params), X, y)
     assert grads.shape == (4, net.spec.n_params)
     for reduction, combine in (("sum", np.sum), ("mean", np.mean)):
-        loss, grad = bp.batch_grad(net.spec, np.array(net.params), X, y, reduction)
+        loss, grad = bb.batch_grad(net.spec, np.array(net.params), X, y, reduction)
         np.testing.assert_allclose(grad, combine(grads, axis=0), rtol=1e-12, atol=1e-15)
         assert loss == pytest.approx(float(combine(losses)), rel=1e-12)
     for e in range(4):  # each example's gradient is the graph's for that example
@@ -206,13 +207,13 @@ def test_without_zero_grad_the_second_step_uses_both_gradients():
     batch = batch_from(values, net)
     X, y = batch.arrays
     theta = np.array(net.params)
-    reset = bp.sgd_steps(net.spec, theta, X, y, 0.1, reset=True)
-    kept = bp.sgd_steps(net.spec, theta, X, y, 0.1, reset=False)
+    reset = bb.sgd_steps(net.spec, theta, X, y, 0.1, reset=True)
+    kept = bb.sgd_steps(net.spec, theta, X, y, 0.1, reset=False)
     np.testing.assert_array_equal(reset.buffers, reset.grads)
     np.testing.assert_allclose(kept.buffers[1], kept.grads[0] + kept.grads[1], rtol=1e-14)
     for u in (reset, kept):
         np.testing.assert_allclose(u.params[1:], u.params[:-1] - 0.1 * u.buffers, rtol=1e-14)
-        assert u.losses[0] == pytest.approx(bp.batch_grad(net.spec, theta, X, y)[0])
+        assert u.losses[0] == pytest.approx(bb.batch_grad(net.spec, theta, X, y)[0])
     assert reset.losses[1] == kept.losses[1] and reset.losses[2] != kept.losses[2]
 
 
@@ -220,12 +221,12 @@ def test_one_step_lowers_the_loss_with_a_small_lr_and_overshoots_with_a_large_on
     values, net = _preset_net(SEED_NUDGE)
     X, y = batch_from(values, net).arrays
     theta = np.array(net.params)
-    before = float(bp.batch_losses(net.spec, theta, X, y)[0])
+    before = float(bb.batch_losses(net.spec, theta, X, y)[0])
     lrs = np.array([1e-3, 0.1, 100.0])
-    after = bp.loss_after_step(net.spec, theta, X, y, lrs)
-    _, grad = bp.batch_grad(net.spec, theta, X, y)
+    after = bb.loss_after_step(net.spec, theta, X, y, lrs)
+    _, grad = bb.batch_grad(net.spec, theta, X, y)
     for lr, value in zip(lrs, after, strict=True):
-        assert value == pytest.approx(float(bp.batch_losses(net.spec, theta - lr * grad, X, y)[0]))
+        assert value == pytest.approx(float(bb.batch_losses(net.spec, theta - lr * grad, X, y)[0]))
     assert after[0] < before and after[1] < after[0] and after[2] > before
     assert math.isfinite(after[2])
 

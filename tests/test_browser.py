@@ -23,17 +23,13 @@ from PIL import Image
 
 from figures.training import STAGE_PICKER_TRACE
 from tests import browser_support as bs
-from ui.backprop.params import LESSON as BACKPROP
+from tests.lessons import LESSONS as LESSONS_BY_NAME
 from ui.race.params import LESSON as RACE
-from ui.rolling_ball.params import LESSON as BALL
 from ui.settings import PRESENT, SHARED
-from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
 from ui.training.params import LESSON as TRAINING
 from ui.training.points import STEP, decode_points
-from ui.uncrumpling.params import LESSON as UNCRUMPLING
 
-BY_NAME = {lesson.name: lesson
-           for lesson in (RACE, BALL, SUM_OR_MEAN, TRAINING, UNCRUMPLING, BACKPROP)}  # fmt: skip
+BY_NAME = LESSONS_BY_NAME
 LESSONS = tuple(BY_NAME[name] for name in bs.LESSONS)  # the one list: browser_support.LESSONS
 MODES = {"laptop": (bs.LAPTOP, ""), "projector": (bs.PROJECTOR, "?present=true")}
 # A link value each lesson refuses, so that its notice box is on the page that is measured.
@@ -302,15 +298,24 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:48]
 
 
-# Every preset of a lesson goes through the menu and a fresh session, but for the training page:
-# its nine take some 5 s each to apply and as long to reopen (a suite over its time budget), so
-# three, one for each shape of its stage: two classifiers side by side (the default), one run
-# alone (one plane, no run B, features instead of hidden layers), and a regression (a prediction
-# curve instead of a coloured plane) whose run B overshoots.
+# Every preset of a lesson goes through the menu and a fresh session, but for the three newest
+# pages (the suite's time budget). The training page's nine take some 5 s each to apply and as
+# long to reopen, so three, one for each shape of its stage: two classifiers side by side (the
+# default), one run alone (one plane, no run B, features instead of hidden layers), and a
+# regression (a prediction curve instead of a coloured plane) whose run B overshoots.
 BROWSER_PRESETS = {
     "training": ("Two moons: SGD with momentum vs Adam (default)",
                  "Circles with features x₁², x₂² and no hidden layer",
                  "Too large a learning rate"),
+    # AppTest applies and reopens every preset of these two (tests/test_app_*.py, test_links):
+    # here one of each shape of their stage — the default, a side-by-side pair with one in 3-D,
+    # ReLU; the graph, a dead unit, the cost chart.
+    "uncrumpling": ("Moons: one tanh layer of 2 untangles them",
+                    "Circles: 2 units are not enough, 3 are",
+                    "XOR with relu: folding the plane"),
+    "backprop": ("The seed's nudge: 0.30 → 0.25 lowers the loss",
+                 "A dead ReLU passes no gradient",
+                 "Why backprop wins at a million weights"),
 }  # fmt: skip
 
 

@@ -21,21 +21,8 @@ import plotly.io as pio
 import pytest
 
 from tests.apptest import ok, open_link, specs
-from ui.backprop.params import LESSON as BACKPROP
-from ui.race.params import LESSON as RACE
-from ui.rolling_ball.params import LESSON as BALL
-from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
-from ui.training.params import LESSON as TRAINING
-from ui.uncrumpling.params import LESSON as UNCRUMPLING
+from tests.lessons import LESSONS
 
-LESSONS = {
-    "race": RACE,
-    "rolling_ball": BALL,
-    "sum_or_mean": SUM_OR_MEAN,
-    "training": TRAINING,
-    "uncrumpling": UNCRUMPLING,
-    "backprop": BACKPROP,
-}
 # Charts no preset draws: regression, three classes with the regions only, a diverged run,
 # one run alone.
 EXTRA = {

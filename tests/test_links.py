@@ -21,10 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.apptest import link, notices, ok, open_link, specs
-from ui.backprop.params import LESSON as BACKPROP
+from tests.lessons import LESSONS
 from ui.params import Lesson, Param
-from ui.race.params import LESSON as RACE
-from ui.rolling_ball.params import LESSON as BALL
 from ui.settings import SHARED
 from ui.sum_or_mean.params import LESSON as SUM_OR_MEAN
 from ui.training.params import LESSON as TRAINING
@@ -32,14 +30,6 @@ from ui.training.points import LIMIT, MAX_POINTS, N_LABELS, Point, decode_points
 from ui.uncrumpling.params import LESSON as UNCRUMPLING
 from ui.widgets import log_grid
 
-LESSONS = {
-    "race": RACE,
-    "rolling_ball": BALL,
-    "sum_or_mean": SUM_OR_MEAN,
-    "training": TRAINING,
-    "uncrumpling": UNCRUMPLING,
-    "backprop": BACKPROP,
-}
 LOADED = "_pages_loaded"  # ui.shell: the pages whose first run has read the link
 CANNOT_TRAIN = "These settings cannot be trained:"  # pages/training.py: the budget's refusal
 

@@ -20,47 +20,24 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES_DIR = ROOT / "pages"
 
 
+# The lessons in menu order: URL path (also the page's file name), menu title, icon.
+LESSON_PAGES = (
+    ("rolling_ball", "The rolling ball", ":material/sports_baseball:"),
+    ("race", "The optimizer race", ":material/flag:"),
+    ("sum_or_mean", "Sum or mean?", ":material/functions:"),
+    ("training", "What is training?", ":material/model_training:"),
+    ("uncrumpling", "Uncrumpling the paper ball", ":material/texture:"),
+    ("backprop", "Backpropagation", ":material/account_tree:"),
+)
+
+
 def pages() -> list[st.Page]:
     """The pages in menu order. Each URL path is its file's name, which is also what the legacy
     discovery calls it, so a link resolves to the same page either way (see ensure_shell)."""
-    return [
-        st.Page(PAGES_DIR / "home.py", title="Home", icon=":material/home:", default=True),
-        st.Page(
-            PAGES_DIR / "rolling_ball.py",
-            title="The rolling ball",
-            icon=":material/sports_baseball:",
-            url_path="rolling_ball",
-        ),
-        st.Page(
-            PAGES_DIR / "race.py",
-            title="The optimizer race",
-            icon=":material/flag:",
-            url_path="race",
-        ),
-        st.Page(
-            PAGES_DIR / "sum_or_mean.py",
-            title="Sum or mean?",
-            icon=":material/functions:",
-            url_path="sum_or_mean",
-        ),
-        st.Page(
-            PAGES_DIR / "training.py",
-            title="What is training?",
-            icon=":material/model_training:",
-            url_path="training",
-        ),
-        st.Page(
-            PAGES_DIR / "uncrumpling.py",
-            title="Uncrumpling the paper ball",
-            icon=":material/texture:",
-            url_path="uncrumpling",
-        ),
-        st.Page(
-            PAGES_DIR / "backprop.py",
-            title="Backpropagation",
-            icon=":material/account_tree:",
-            url_path="backprop",
-        ),
+    home = st.Page(PAGES_DIR / "home.py", title="Home", icon=":material/home:", default=True)
+    return [home] + [
+        st.Page(PAGES_DIR / f"{path}.py", title=title, icon=icon, url_path=path)
+        for path, title, icon in LESSON_PAGES
     ]
 
 

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine import backprop as bp
+from engine import backprop_batch as bb
 from engine.gradient_cost import GradientCosts, measure_costs
 from engine.nn import MLPSpec
 from figures.backprop_charts import fd_figure, lr_figure
@@ -121,31 +122,31 @@ def graph_chart(net: Net, step: int, style: Style) -> go.Figure:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
-def fd_chart(net: Net, index: int, h: float, style: Style) -> tuple[go.Figure, bp.FDErrors]:
+def fd_chart(net: Net, index: int, h: float, style: Style) -> tuple[go.Figure, bb.FDErrors]:
     """The finite-difference V of parameter ``index`` on the graph's example."""
     X, y = np.array([net.x]), np.array([net.y])
-    errors = bp.fd_errors(net.spec, np.array(net.params), X, y, index)
+    errors = bb.fd_errors(net.spec, np.array(net.params), X, y, index)
     return fd_figure(errors, h, style), errors
 
 
-def nudge_of(net: Net, index: int, h: float) -> bp.Nudge:
+def nudge_of(net: Net, index: int, h: float) -> bb.Nudge:
     """The selected parameter nudged by ±h on the graph's example."""
-    return bp.nudge(net.spec, np.array(net.params), np.array([net.x]), np.array([net.y]), index, h)
+    return bb.nudge(net.spec, np.array(net.params), np.array([net.x]), np.array([net.y]), index, h)
 
 
 def per_example(batch: Batch) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """Each example's loss ``(B,)`` and gradient ``(B, P)``, and the batch's loss and gradient
     under the batch's reduction."""
     X, y = batch.arrays
-    losses, grads = bp.example_grads(batch.net.spec, np.array(batch.net.params), X, y)
-    loss, grad = bp.batch_grad(batch.net.spec, np.array(batch.net.params), X, y, batch.reduction)
+    losses, grads = bb.example_grads(batch.net.spec, np.array(batch.net.params), X, y)
+    loss, grad = bb.batch_grad(batch.net.spec, np.array(batch.net.params), X, y, batch.reduction)
     return losses, grads, loss, grad
 
 
-def updates(batch: Batch, lr: float, reset: bool) -> bp.Updates:
+def updates(batch: Batch, lr: float, reset: bool) -> bb.Updates:
     """Two SGD steps on the batch, with or without resetting the gradient in between."""
     X, y = batch.arrays
-    return bp.sgd_steps(batch.net.spec, np.array(batch.net.params), X, y, lr, steps=2,
+    return bb.sgd_steps(batch.net.spec, np.array(batch.net.params), X, y, lr, steps=2,
                         reset=reset, reduction=batch.reduction)  # fmt: skip
 
 
@@ -154,8 +155,8 @@ def lr_chart(batch: Batch, lr: float, style: Style) -> go.Figure:
     """The batch loss after one step, against the learning rate."""
     X, y = batch.arrays
     theta = np.array(batch.net.params)
-    after = bp.loss_after_step(batch.net.spec, theta, X, y, LR_GRID, batch.reduction)
-    before = float(bp.batch_losses(batch.net.spec, theta, X, y, batch.reduction)[0])
+    after = bb.loss_after_step(batch.net.spec, theta, X, y, LR_GRID, batch.reduction)
+    before = float(bb.batch_losses(batch.net.spec, theta, X, y, batch.reduction)[0])
     return lr_figure(LR_GRID, after, lr, before, style)
 
 

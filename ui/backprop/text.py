@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engine.backprop import Factor, FDErrors, Nudge, Ref, Row, Step
+from engine.backprop import Factor, Ref, Row, Step
+from engine.backprop_batch import FDErrors, Nudge, Updates
+from figures.backprop_graph import number as graph_number
 
 INTRO = (
     "Training needs, for every weight, which way to move it and how far. Nudging one weight "
@@ -80,10 +82,9 @@ DLOSS_LATEX = {"mse": r"z - y", "sigmoid_bce": r"\sigma(z) - y",
 
 
 def number(value: float, digits: int = 4) -> str:
-    """A number in a sentence or a table: ``digits`` significant digits, a true minus."""
-    if not math.isfinite(value):
-        return "overflow" if math.isinf(value) else "undefined"
-    return f"{value:.{digits}g}".replace("-", "−")
+    """A number in a sentence or a table: 4 significant digits unless asked (the graph's
+    ``figures.backprop_graph.number``)."""
+    return graph_number(value, digits)
 
 
 def signed(value: float, digits: int = 3) -> str:
@@ -170,6 +171,29 @@ def step_rows(step: Step, activation: str, loss: str) -> list[dict[str, Any]]:
             rows.append({"gradient": f"  = {name}", "local derivative": "",
                          "× upstream": "sum", "= product": number(row.gradient)})  # fmt: skip
     return rows
+
+
+def batch_rows(refs: list[Ref], grads: Any) -> list[dict[str, str]]:
+    """The batch table: per parameter, each example's gradient ``grads (B, P)``, their sum and
+    their mean."""
+    rows = []
+    for k, ref in enumerate(refs):
+        row = {"parameter": ref_text(ref)}
+        row |= {f"example {e + 1}": number(float(grads[e, k])) for e in range(len(grads))}
+        row |= {"sum": number(float(grads[:, k].sum())), "mean": number(float(grads[:, k].mean()))}
+        rows.append(row)
+    return rows
+
+
+def update_rows(refs: list[Ref], ups: Updates) -> list[dict[str, str]]:
+    """The update table: per parameter, its value before and after each of two steps and the
+    gradient each step used (with or without the first one added in)."""
+    return [{"parameter": ref_text(ref), "before": number(float(ups.params[0, k])),
+             "step 1 gradient": number(float(ups.buffers[0, k])),
+             "after step 1": number(float(ups.params[1, k])),
+             "step 2 uses": number(float(ups.buffers[1, k])),
+             "after step 2": number(float(ups.params[2, k]))}
+            for k, ref in enumerate(refs)]  # fmt: skip
 
 
 def _factor_latex(f: Factor) -> str:
