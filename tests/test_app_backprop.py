@@ -141,25 +141,27 @@ def test_the_seeds_nudge_shows_its_numbers():
     assert backprop == pytest.approx(1.98, abs=0.01)
 
 
-@pytest.mark.parametrize("pick", PICKS)
-def test_the_chain_rule_product_equals_the_gradient_for_every_parameter(pick):
-    at = _page({f"{P}pick": pick})
-    ok(at)
-    net = net_from(_values(at))
-    ref = REF_OF[pick]
-    latex = at.latex[0].value
-    gradient = net.graph.gradient(ref)
-    paths = bp.chain(net.graph, ref)
-    assert bp.chain_sum(paths) == pytest.approx(gradient, rel=1e-10, abs=1e-15)
-    assert latex.count(r"\frac{\partial L}") >= 1
-    assert latex.count("+") >= len(paths) - 1
-    last = latex.rsplit("&=", 1)[1].replace(r"\end{aligned}", "").strip(" $\n()")
-    mantissa, _, power = last.partition(r"\cdot 10^")
-    value = float(mantissa) * (10.0 ** int(power.strip("{}")) if power else 1.0)
-    assert value == pytest.approx(gradient, rel=1e-3, abs=1e-12)
-    metrics = {m.label: m.value for m in at.metric}
-    shown = float(metrics["Backprop gradient"].replace("−", "-"))
-    assert shown == pytest.approx(gradient, rel=1e-9)
+def test_the_chain_rule_product_equals_the_gradient_for_every_parameter():
+    at = _page()
+    for pick in PICKS:  # one session, each selectable parameter in turn
+        at.session_state[f"{P}pick"] = pick
+        at.run()
+        ok(at)
+        net = net_from(_values(at))
+        ref = REF_OF[pick]
+        latex = at.latex[0].value
+        gradient = net.graph.gradient(ref)
+        paths = bp.chain(net.graph, ref)
+        assert bp.chain_sum(paths) == pytest.approx(gradient, rel=1e-10, abs=1e-15)
+        assert latex.count(r"\frac{\partial L}") >= 1
+        assert latex.count("+") >= len(paths) - 1
+        last = latex.rsplit("&=", 1)[1].replace(r"\end{aligned}", "").strip(" $\n()")
+        mantissa, _, power = last.partition(r"\cdot 10^")
+        value = float(mantissa) * (10.0 ** int(power.strip("{}")) if power else 1.0)
+        assert value == pytest.approx(gradient, rel=1e-3, abs=1e-12), pick
+        metrics = {m.label: m.value for m in at.metric}
+        shown = float(metrics["Backprop gradient"].replace("−", "-"))
+        assert shown == pytest.approx(gradient, rel=1e-9), pick
 
 
 def _other(param, value):

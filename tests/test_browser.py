@@ -767,14 +767,15 @@ def test_backprop_steps_with_next_plays_and_is_photographed(server, browser, mod
     bs.settle(page)
     assert page.evaluate(GRADIENT_LABELS_JS) == 0  # the forward pass only
     counts = []
-    for k in (1, 2, 3):
+    # Three steps on the laptop; on the projector one (the same buttons, the suite's time).
+    for k in (1, 2, 3) if mode == "laptop" else (1,):
         page.locator(".st-key-bp_next button").click()
         _until_address(page, "bp_step", lambda v, k=k: v == str(k))
         page.get_by_text(f"Step {k}:", exact=False).first.wait_for(timeout=20_000)
         assert page.evaluate(GRAPH_STEP_JS) == k
         counts.append(page.evaluate(GRADIENT_LABELS_JS))
-    assert 0 < counts[0] < counts[1] < counts[2], counts
-    page.screenshot(path=str(_shots() / f"backprop-{mode}-step-3.png"))
+    assert counts[0] > 0 and counts == sorted(set(counts)), counts
+    page.screenshot(path=str(_shots() / f"backprop-{mode}-step-{len(counts)}.png"))
     plot = page.locator(".js-plotly-plot").first
     plot.scroll_into_view_if_needed()
     plot.locator(".updatemenu-button", has_text="Fast").click(force=True)
@@ -782,7 +783,7 @@ def test_backprop_steps_with_next_plays_and_is_photographed(server, browser, mod
     time.sleep(0.5)
     final = page.evaluate(GRADIENT_LABELS_JS)
     # every node but the inputs (z and a of 2 × 2 units, z₃, L) and every weight (4 + 4 + 2)
-    assert final == 10 + 10 > counts[2], final
+    assert final == 10 + 10 > counts[-1], final
     page.screenshot(path=str(_shots() / f"backprop-{mode}-played.png"))
     assert not page.get_by_text("Traceback").count()
     log.check()
