@@ -25,6 +25,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY app.py ./
 COPY .streamlit/ .streamlit/
 COPY engine/ engine/
+COPY i18n/ i18n/
 COPY figures/ figures/
 COPY ui/ ui/
 COPY pages/ pages/

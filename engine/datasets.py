@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from i18n import N_, Problem
+
 Array = NDArray[np.float64]
 Generator = Callable[[int, float, np.random.Generator], tuple[Array, Array]]
 
@@ -142,28 +144,28 @@ class DatasetSpec:
 DATASETS: dict[str, DatasetSpec] = {
     spec.key: spec
     for spec in [
-        DatasetSpec("moons", "Two moons", "Two interlocking crescents: a curved boundary.",
+        DatasetSpec("moons", N_("Two moons"), N_("Two interlocking crescents: a curved boundary."),
                     "classification", 2, _two_moons, 0.1),
-        DatasetSpec("circles", "Circles", "A disc inside a ring: no straight line separates "
-                    "them, one hidden layer does.", "classification", 2, _circles, 0.1),
-        DatasetSpec("xor", "XOR", "Opposite quadrants share a class: the classic problem a "
-                    "linear model cannot solve.", "classification", 2, _xor, 0.1),
-        DatasetSpec("spiral", "Spiral", "Two arms winding around each other: the hardest "
-                    "shape here, needing depth or width.", "classification", 2, _spiral(2), 0.1),
-        DatasetSpec("spiral3", "Spiral (3 classes)", "Three arms: softmax over three "
-                    "classes.", "classification", 3, _spiral(3), 0.1),
-        DatasetSpec("blobs", "Two blobs", "Two Gaussian clouds: almost linearly separable.",
-                    "classification", 2, _blobs(2), 0.2),
-        DatasetSpec("blobs3", "Three blobs", "Three Gaussian clouds: softmax draws three "
-                    "regions.", "classification", 3, _blobs(3), 0.2),
-        DatasetSpec("linear", "Linearly separable", "Two classes split by a line: logistic "
-                    "regression is enough.", "classification", 2, _linear, 0.1),
-        DatasetSpec("checkerboard", "Checkerboard", "Sixteen squares: many regions, many "
-                    "units.", "classification", 2, _checkerboard, 0.05),
-        DatasetSpec("line", "Line (regression)", "Noisy points on a line: a linear output "
-                    "with mean squared error.", "regression", 1, _line, 0.3),
-        DatasetSpec("sine", "Sine (regression)", "Noisy points on a sine curve: a network "
-                    "bends a line into a curve.", "regression", 1, _sine, 0.1),
+        DatasetSpec("circles", N_("Circles"), N_("A disc inside a ring: no straight line "
+                    "separates them, one hidden layer does."), "classification", 2, _circles, 0.1),
+        DatasetSpec("xor", "XOR", N_("Opposite quadrants share a class: the classic problem a "
+                    "linear model cannot solve."), "classification", 2, _xor, 0.1),
+        DatasetSpec("spiral", N_("Spiral"), N_("Two arms winding around each other: the hardest "
+                    "shape here, needing depth or width."), "classification", 2, _spiral(2), 0.1),
+        DatasetSpec("spiral3", N_("Spiral (3 classes)"), N_("Three arms: softmax over three "
+                    "classes."), "classification", 3, _spiral(3), 0.1),
+        DatasetSpec("blobs", N_("Two blobs"), N_("Two Gaussian clouds: almost linearly "
+                    "separable."), "classification", 2, _blobs(2), 0.2),
+        DatasetSpec("blobs3", N_("Three blobs"), N_("Three Gaussian clouds: softmax draws three "
+                    "regions."), "classification", 3, _blobs(3), 0.2),
+        DatasetSpec("linear", N_("Linearly separable"), N_("Two classes split by a line: "
+                    "logistic regression is enough."), "classification", 2, _linear, 0.1),
+        DatasetSpec("checkerboard", N_("Checkerboard"), N_("Sixteen squares: many regions, many "
+                    "units."), "classification", 2, _checkerboard, 0.05),
+        DatasetSpec("line", N_("Line (regression)"), N_("Noisy points on a line: a linear output "
+                    "with mean squared error."), "regression", 1, _line, 0.3),
+        DatasetSpec("sine", N_("Sine (regression)"), N_("Noisy points on a sine curve: a network "
+                    "bends a line into a curve."), "regression", 1, _sine, 0.1),
     ]
 }  # fmt: skip
 
@@ -229,23 +231,36 @@ def make_dataset(
         ValueError: an unknown key or an argument out of range (the message quotes it).
     """
     if key not in DATASETS:
-        raise ValueError(f"Unknown dataset {key!r}; choose one of {sorted(DATASETS)}")
+        raise Problem(
+            N_("Unknown dataset {key}; choose one of {choices}"),
+            key=repr(key),
+            choices=str(sorted(DATASETS)),
+        )
     spec = DATASETS[key]
     if isinstance(n, bool) or not isinstance(n, int) or not MIN_EXAMPLES <= n <= MAX_EXAMPLES:
-        raise ValueError(
-            f"n must be an integer between {MIN_EXAMPLES} and {MAX_EXAMPLES}, got {n!r}"
+        raise Problem(
+            N_("n must be an integer between {low} and {high}, got {n}"),
+            low=MIN_EXAMPLES,
+            high=MAX_EXAMPLES,
+            n=repr(n),
         )
     noise = spec.default_noise if noise is None else noise
     if not (math.isfinite(noise) and 0.0 <= noise <= MAX_NOISE):
-        raise ValueError(f"noise must be between 0 and {MAX_NOISE}, got {noise!r}")
+        raise Problem(
+            N_("noise must be between 0 and {high}, got {noise}"), high=MAX_NOISE, noise=repr(noise)
+        )
     if not (math.isfinite(label_noise) and 0.0 <= label_noise <= 0.5):
-        raise ValueError(f"label_noise must be between 0 and 0.5, got {label_noise!r}")
+        raise Problem(
+            N_("label_noise must be between 0 and 0.5, got {value}"), value=repr(label_noise)
+        )
     if label_noise and spec.task != "classification":
-        raise ValueError("label_noise applies to classification datasets only")
+        raise Problem(N_("label_noise applies to classification datasets only"))
     if not (math.isfinite(test_fraction) and 0.0 <= test_fraction <= 0.9):
-        raise ValueError(f"test_fraction must be between 0 and 0.9, got {test_fraction!r}")
+        raise Problem(
+            N_("test_fraction must be between 0 and 0.9, got {value}"), value=repr(test_fraction)
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
+        raise Problem(N_("seed must be an integer ≥ 0, got {seed}"), seed=repr(seed))
 
     # Independent streams, so that changing the label noise changes neither the points nor the
     # split (paired comparisons).
@@ -325,15 +340,22 @@ def dataset_from_points(
         ValueError: any of the above violated (the message says which and quotes the value).
     """
     if task not in ("classification", "regression"):
-        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+        raise Problem(
+            N_("task must be 'classification' or 'regression', got {task}"), task=repr(task)
+        )
     if not (math.isfinite(test_fraction) and 0.0 <= test_fraction <= 0.9):
-        raise ValueError(f"test_fraction must be between 0 and 0.9, got {test_fraction!r}")
+        raise Problem(
+            N_("test_fraction must be between 0 and 0.9, got {value}"), value=repr(test_fraction)
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer ≥ 0, got {seed!r}")
+        raise Problem(N_("seed must be an integer ≥ 0, got {seed}"), seed=repr(seed))
     inputs, labels = _points(X, y, n_inputs=None, min_points=2)
     if task == "regression":
         if n_classes not in (None, 1):
-            raise ValueError(f"A regression dataset has n_classes=1, got {n_classes!r}")
+            raise Problem(
+                N_("A regression dataset has n_classes=1, got {n_classes}"),
+                n_classes=repr(n_classes),
+            )
         classes = 1
     else:
         if n_classes is not None and (
@@ -341,13 +363,16 @@ def dataset_from_points(
             or not isinstance(n_classes, int)
             or not 2 <= n_classes <= MAX_CLASSES
         ):
-            raise ValueError(
-                f"n_classes must be an integer from 2 to {MAX_CLASSES}, got {n_classes!r}"
+            raise Problem(
+                N_("n_classes must be an integer from 2 to {high}, got {n_classes}"),
+                high=MAX_CLASSES,
+                n_classes=repr(n_classes),
             )
         _check_labels(labels, MAX_CLASSES if n_classes is None else n_classes)
         if len(np.unique(labels)) < 2:
-            raise ValueError(
-                f"Classification needs at least 2 distinct classes, got only class {labels[0]:g}"
+            raise Problem(
+                N_("Classification needs at least 2 distinct classes, got only class {label}"),
+                label=f"{labels[0]:g}",
             )
         classes = int(labels.max()) + 1 if n_classes is None else n_classes
     split_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[2])  # as make_dataset
@@ -373,7 +398,9 @@ def with_extra_training_points(data: Dataset, X_extra: ArrayLike, y_extra: Array
     inputs, labels = _points(X_extra, y_extra, n_inputs=data.n_inputs, min_points=0)
     total = len(data.X_train) + len(data.X_test) + len(inputs)
     if total > MAX_EXAMPLES:
-        raise ValueError(f"At most {MAX_EXAMPLES} examples in all, got {total}")
+        raise Problem(
+            N_("At most {high} examples in all, got {total}"), high=MAX_EXAMPLES, total=total
+        )
     classes = data.n_classes
     if data.task == "classification" and len(labels):
         _check_labels(labels, max(classes, MAX_CLICKED_CLASSES))
@@ -401,17 +428,33 @@ def _points(
         inputs = np.array(X, dtype=np.float64)
         labels = np.array(y, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"X and y must be numbers: {error}") from None
+        raise Problem(N_("X and y must be numbers: {error}"), error=str(error)) from None
     widths = (1, 2) if n_inputs is None else (n_inputs,)
     if inputs.ndim != 2 or inputs.shape[1] not in widths:
-        want = " or ".join(f"(n, {w})" for w in widths)
-        raise ValueError(f"X must have shape {want}, got {inputs.shape}")
+        if n_inputs is None:
+            raise Problem(
+                N_("X must have shape (n, 1) or (n, 2), got {shape}"), shape=str(inputs.shape)
+            )
+        raise Problem(
+            N_("X must have shape (n, {width}), got {shape}"),
+            width=n_inputs,
+            shape=str(inputs.shape),
+        )
     if labels.shape != (len(inputs),):
-        raise ValueError(f"y must have shape ({len(inputs)},) to match X, got {labels.shape}")
+        raise Problem(
+            N_("y must have shape ({n},) to match X, got {shape}"),
+            n=len(inputs),
+            shape=str(labels.shape),
+        )
     if not min_points <= len(inputs) <= MAX_EXAMPLES:
-        raise ValueError(f"Need between {min_points} and {MAX_EXAMPLES} points, got {len(inputs)}")
+        raise Problem(
+            N_("Need between {low} and {high} points, got {n}"),
+            low=min_points,
+            high=MAX_EXAMPLES,
+            n=len(inputs),
+        )
     if not (np.all(np.isfinite(inputs)) and np.all(np.isfinite(labels))):
-        raise ValueError("X and y must be finite (no NaN or infinity)")
+        raise Problem(N_("X and y must be finite (no NaN or infinity)"))
     return inputs, labels
 
 
@@ -419,6 +462,8 @@ def _check_labels(labels: Array, n_classes: int) -> None:
     """Labels must be the integers 0 … n_classes − 1."""
     bad = labels[(labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)]
     if len(bad):
-        raise ValueError(
-            f"Class labels must be integers from 0 to {n_classes - 1}, got {float(bad[0]):g}"
+        raise Problem(
+            N_("Class labels must be integers from 0 to {high}, got {label}"),
+            high=n_classes - 1,
+            label=f"{float(bad[0]):g}",
         )

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from i18n import N_, Problem
+
 AnyFloat = NDArray[Any]  # float64, or float32 for drawing-only evaluation
 FeatureFn = Callable[[AnyFloat], AnyFloat]
 
@@ -88,22 +90,33 @@ def check_features(keys: Sequence[str], n_raw: int) -> tuple[str, ...]:
             feature that reads x₂ when the data has one raw input.
     """
     if isinstance(keys, str):
-        raise ValueError(f"features must be a tuple of keys, got the string {keys!r}")
+        raise Problem(
+            N_("features must be a tuple of keys, got the string {keys}"), keys=repr(keys)
+        )
     chosen = tuple(keys)
     if not chosen:
-        raise ValueError(f"Choose at least one feature from {list(FEATURES)}")
+        raise Problem(N_("Choose at least one feature from {choices}"), choices=str(list(FEATURES)))
     for key in chosen:
         if key not in FEATURES:
-            raise ValueError(f"Unknown feature {key!r}; choose from {list(FEATURES)}")
+            raise Problem(
+                N_("Unknown feature {key}; choose from {choices}"),
+                key=repr(key),
+                choices=str(list(FEATURES)),
+            )
     repeated = sorted({k for k in chosen if chosen.count(k) > 1})
     if repeated:
-        raise ValueError(f"Each feature may be chosen once; repeated: {repeated}")
+        raise Problem(
+            N_("Each feature may be chosen once; repeated: {repeated}"), repeated=str(repeated)
+        )
     for key in chosen:
         if FEATURES[key].needs >= n_raw:
-            raise ValueError(
-                f"Feature {key!r} ({FEATURES[key].label}) needs x₂, but the data has "
-                f"{n_raw} raw input{'s' if n_raw != 1 else ''}; use one of {list(available(1))}"
-            )
+            values = {"key": repr(key), "label": FEATURES[key].label,
+                      "choices": str(list(available(1)))}  # fmt: skip
+            if n_raw == 1:
+                raise Problem(N_("Feature {key} ({label}) needs x₂, but the data has 1 raw "
+                                 "input; use one of {choices}"), **values)  # fmt: skip
+            raise Problem(N_("Feature {key} ({label}) needs x₂, but the data has {n} raw "
+                             "inputs; use one of {choices}"), n=n_raw, **values)  # fmt: skip
     return chosen
 
 

@@ -45,6 +45,7 @@ from engine.datasets import Dataset
 from engine.nn import MLPSpec, activate, forward, unflatten
 from engine.optimizers import OPTIMIZERS
 from engine.training import TrainRun, train
+from i18n import N_, Problem
 
 Array = NDArray[np.float64]
 
@@ -87,26 +88,31 @@ def check_geometry_spec(spec: MLPSpec) -> None:
             relu, leaky_relu or sigmoid. The message quotes the value.
     """
     if spec.n_inputs != 2:
-        raise ValueError(f"the geometry lesson needs 2 inputs (the plane), got {spec.n_inputs}")
+        raise Problem(N_("the geometry lesson needs 2 inputs (the plane), got {n_inputs}"),
+                      n_inputs=spec.n_inputs)  # fmt: skip
     if not 1 <= len(spec.hidden) <= GEOMETRY_MAX_DEPTH:
-        raise ValueError(
-            f"the geometry lesson needs 1 to {GEOMETRY_MAX_DEPTH} hidden layers, "
-            f"got {len(spec.hidden)} (hidden={spec.hidden})"
-        )
+        raise Problem(
+            N_("the geometry lesson needs 1 to {most} hidden layers, got {layers} "
+               "(hidden={hidden})"),
+            most=GEOMETRY_MAX_DEPTH, layers=len(spec.hidden), hidden=spec.hidden,
+        )  # fmt: skip
     if len(set(spec.hidden)) != 1 or spec.hidden[0] not in GEOMETRY_WIDTHS:
-        raise ValueError(
-            f"the geometry lesson needs hidden layers all of width 2 or all of width 3, "
-            f"got hidden={spec.hidden}"
-        )
+        raise Problem(
+            N_("the geometry lesson needs hidden layers all of width 2 or all of width 3, "
+               "got hidden={hidden}"),
+            hidden=spec.hidden,
+        )  # fmt: skip
     if spec.output not in GEOMETRY_OUTPUTS or spec.n_outputs != 1:
-        raise ValueError(
-            f"the geometry lesson needs one output unit, one of {GEOMETRY_OUTPUTS}, "
-            f"got output={spec.output!r} with n_outputs={spec.n_outputs}"
-        )
+        raise Problem(
+            N_("the geometry lesson needs one output unit, one of {outputs}, got "
+               "output={output} with n_outputs={n_outputs}"),
+            outputs=GEOMETRY_OUTPUTS, output=repr(spec.output), n_outputs=spec.n_outputs,
+        )  # fmt: skip
     if spec.activation not in GEOMETRY_ACTIVATIONS:
-        raise ValueError(
-            f"the geometry lesson draws the activations {GEOMETRY_ACTIVATIONS}, "
-            f"got {spec.activation!r}"
+        raise Problem(
+            N_("the geometry lesson draws the activations {activations}, got {activation}"),
+            activations=GEOMETRY_ACTIVATIONS,
+            activation=repr(spec.activation),
         )
 
 

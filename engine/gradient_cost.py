@@ -66,6 +66,26 @@ SMALLEST = 7  # P of w = 1
 Progress = Callable[[float, str], object]
 
 
+class ProgressNote(str):
+    """The message ``measure_costs`` reports after each network: the English sentence, with its
+    numbers kept alongside, so that a page can write it in the learner's language."""
+
+    n_params: int
+    backprop_ms: float
+    fd_s: float
+    estimated: bool
+
+    def __new__(
+        cls, n_params: int, backprop_ms: float, fd_s: float, estimated: bool
+    ) -> ProgressNote:
+        how = " (estimated)" if estimated else ""
+        note = super().__new__(cls, f"P = {n_params:,}: backprop {_short(backprop_ms)} ms, "
+                                    f"finite differences {_short(fd_s)} s{how}")  # fmt: skip
+        note.n_params, note.backprop_ms, note.fd_s, note.estimated = (n_params, backprop_ms,
+                                                                      fd_s, estimated)  # fmt: skip
+        return note
+
+
 def n_params(width: int) -> int:
     """P = w² + 5w + 1 of the 2 → w → w → 1 network."""
     return width * width + 5 * width + 1
@@ -220,12 +240,16 @@ def _median_seconds(calls: Sequence[Callable[[], object]], share_s: float) -> li
     return [statistics.median(kept) for kept in times]
 
 
+def short_spec(value: float) -> str:
+    """The format spec of ``value`` to three significant digits, no exponent (``_short``)."""
+    if not (math.isfinite(value) and value > 0):
+        return "g"
+    return f",.{max(0, 2 - math.floor(math.log10(value)))}f"
+
+
 def _short(value: float) -> str:
     """Three significant digits, no exponent: 0.412, 15.2, 1,230."""
-    if not (math.isfinite(value) and value > 0):
-        return f"{value:g}"
-    decimals = max(0, 2 - math.floor(math.log10(value)))
-    return f"{value:,.{decimals}f}"
+    return format(value, short_spec(value))
 
 
 def measure_costs(
@@ -253,7 +277,8 @@ def measure_costs(
         seed: seeds the parameters and the batch.
         full_fd_params: run the whole finite-difference loop up to this P (≥ 0).
         budget_s: seconds for the repeated timings, > 0.
-        progress: called ``progress(fraction_done, message)`` after each network.
+        progress: called ``progress(fraction_done, message)`` after each network; the message
+            is a ``ProgressNote`` (a str that keeps its numbers).
 
     Returns:
         ``GradientCosts`` with S = ``len(cost_specs(max_params))`` rows.
@@ -287,10 +312,7 @@ def measure_costs(
         else:
             fd_s[k] = 2.0 * spec.n_params * forward_s[k]
         if progress is not None:
-            how = "" if fd_measured[k] else " (estimated)"
-            progress(
-                (k + 1) / count,
-                f"P = {spec.n_params:,}: backprop {_short(backprop_s[k] * 1e3)} ms, "
-                f"finite differences {_short(fd_s[k])} s{how}",
-            )
+            note = ProgressNote(spec.n_params, float(backprop_s[k] * 1e3), float(fd_s[k]),
+                                not fd_measured[k])  # fmt: skip
+            progress((k + 1) / count, note)
     return GradientCosts(sizes, backprop_s, forward_s, fd_s, fd_measured, int(batch))

@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from engine.features import check_features, feature_matrix, raw_features
 from engine.nn import ACTIVATIONS, INITS, OUTPUTS, MLPSpec, forward, predictions
+from i18n import N_, Problem
 
 Array = NDArray[np.float64]
 
@@ -104,23 +105,31 @@ def load_network(payload: Any) -> LoadedNetwork:
             activation, output, init or feature, shapes that do not fit, non-finite numbers.
     """
     if not isinstance(payload, dict):
-        raise ValueError(f"A network must be a JSON object, got {type(payload).__name__}")
+        raise Problem(
+            N_("A network must be a JSON object, got {kind}"), kind=type(payload).__name__
+        )
     if payload.get("format") != FORMAT:
-        raise ValueError(f"Not a Descent Lab network: format is {payload.get('format')!r}")
+        raise Problem(
+            N_("Not a Descent Lab network: format is {format}"), format=repr(payload.get("format"))
+        )
     if payload.get("version") != VERSION:
-        raise ValueError(f"Unsupported version {payload.get('version')!r}; this reads {VERSION}")
+        raise Problem(
+            N_("Unsupported version {version}; this reads {supported}"),
+            version=repr(payload.get("version")),
+            supported=VERSION,
+        )
     arch = _field(payload, "architecture", dict)
     sizes = _field(arch, "sizes", list)
     if len(sizes) < 2 or not all(_is_int(s) for s in sizes):
-        raise ValueError(f"architecture.sizes must be ≥ 2 integers, got {sizes!r}")
+        raise Problem(N_("architecture.sizes must be ≥ 2 integers, got {sizes}"), sizes=repr(sizes))
     activation, output, init = (_field(arch, k, str) for k in ("activation", "output", "init"))
-    for name, value, allowed in (
-        ("activation", activation, ACTIVATIONS),
-        ("output", output, OUTPUTS),
-        ("init", init, INITS),
+    for template, value, allowed in (
+        (N_("Unknown activation {value}; expected one of {choices}"), activation, ACTIVATIONS),
+        (N_("Unknown output {value}; expected one of {choices}"), output, OUTPUTS),
+        (N_("Unknown init {value}; expected one of {choices}"), init, INITS),
     ):
         if value not in allowed:
-            raise ValueError(f"Unknown {name} {value!r}; expected one of {allowed}")
+            raise Problem(template, value=repr(value), choices=str(allowed))
     spec = MLPSpec(sizes[0], tuple(sizes[1:-1]), sizes[-1], activation, output, init)
     features = _field(payload, "features", list)
     scaling = _field(payload, "standardisation", dict)
@@ -128,18 +137,24 @@ def load_network(payload: Any) -> LoadedNetwork:
     std = _vector(_field(scaling, "std", list), "standardisation.std")
     layers = _field(payload, "layers", list)
     if len(layers) != len(spec.layers):
-        raise ValueError(f"{len(spec.layers)} layers expected from sizes, got {len(layers)}")
+        raise Problem(
+            N_("{expected} layers expected from sizes, got {n}"),
+            expected=len(spec.layers),
+            n=len(layers),
+        )
     params = np.empty(spec.n_params)
     for i, (layer, (w, b, fan_in, fan_out)) in enumerate(zip(layers, spec.layers, strict=True)):
         if not isinstance(layer, dict):
-            raise ValueError(f"layers[{i}] must be an object with W and b")
+            raise Problem(N_("layers[{i}] must be an object with W and b"), i=i)
         W = _matrix(_field(layer, "W", list), f"layers[{i}].W")
         bias = _vector(_field(layer, "b", list), f"layers[{i}].b")
         if W.shape != (fan_in, fan_out) or bias.shape != (fan_out,):
-            raise ValueError(
-                f"layers[{i}]: W must be {fan_in} × {fan_out} and b {fan_out} long, got "
-                f"W {W.shape} and b {bias.shape}"
-            )
+            raise Problem(
+                N_("layers[{i}]: W must be {fan_in} × {fan_out} and b {fan_out} long, got W "
+                   "{w_shape} and b {b_shape}"),
+                i=i, fan_in=fan_in, fan_out=fan_out, w_shape=str(W.shape),
+                b_shape=str(bias.shape),
+            )  # fmt: skip
         params[w], params[b] = W.ravel(), bias
     return _validate(spec, features, mean, std, params)
 
@@ -160,7 +175,11 @@ def predict_raw(loaded: LoadedNetwork, X_raw: ArrayLike) -> Array:
     X = np.asarray(X_raw, dtype=np.float64)
     d = len(loaded.mean)
     if X.ndim != 2 or X.shape[1] != d or not np.all(np.isfinite(X)):
-        raise ValueError(f"X_raw must be finite numbers of shape (n, {d}), got {X.shape}")
+        raise Problem(
+            N_("X_raw must be finite numbers of shape (n, {d}), got {shape}"),
+            d=d,
+            shape=str(X.shape),
+        )
     inputs = feature_matrix((X - loaded.mean) / loaded.std, loaded.features)
     logits = forward(loaded.spec, loaded.params[None], inputs).logits
     return np.asarray(predictions(loaded.spec, logits)[0], dtype=np.float64)
@@ -173,34 +192,49 @@ def _validate(
     m = np.array(mean, dtype=np.float64)
     s = np.array(std, dtype=np.float64)
     if m.ndim != 1 or m.shape != s.shape or len(m) not in (1, 2):
-        raise ValueError(f"mean and std must both be (1,) or (2,), got {m.shape} and {s.shape}")
+        raise Problem(
+            N_("mean and std must both be (1,) or (2,), got {mean} and {std}"),
+            mean=str(m.shape),
+            std=str(s.shape),
+        )
     if not (np.all(np.isfinite(m)) and np.all(np.isfinite(s)) and np.all(s > 0)):
-        raise ValueError("mean must be finite and std finite and > 0")
+        raise Problem(N_("mean must be finite and std finite and > 0"))
     if features is None:
         chosen = raw_features(len(m))
     elif isinstance(features, list | tuple) and all(isinstance(k, str) for k in features):
         chosen = check_features(features, len(m))
     else:
-        raise ValueError(f"features must be a list of feature keys, got {features!r}")
+        raise Problem(
+            N_("features must be a list of feature keys, got {features}"), features=repr(features)
+        )
     if len(chosen) != spec.n_inputs:
-        raise ValueError(
-            f"The network takes {spec.n_inputs} inputs; the features {list(chosen)} give "
-            f"{len(chosen)}"
+        raise Problem(
+            N_("The network takes {n} inputs; the features {features} give {given}"),
+            n=spec.n_inputs,
+            features=str(list(chosen)),
+            given=len(chosen),
         )
     flat = np.array(params, dtype=np.float64)
     if flat.shape != (spec.n_params,):
-        raise ValueError(f"params must have shape ({spec.n_params},), got {flat.shape}")
+        raise Problem(
+            N_("params must have shape ({n},), got {shape}"), n=spec.n_params, shape=str(flat.shape)
+        )
     if not np.all(np.isfinite(flat)):
-        raise ValueError("params must be finite (a diverged network cannot be exported)")
+        raise Problem(N_("params must be finite (a diverged network cannot be exported)"))
     return LoadedNetwork(spec, chosen, m, s, flat)
 
 
 def _field(obj: dict[str, Any], key: str, kind: type) -> Any:
     if key not in obj:
-        raise ValueError(f"Missing field {key!r}")
+        raise Problem(N_("Missing field {key}"), key=repr(key))
     value = obj[key]
     if not isinstance(value, kind):
-        raise ValueError(f"Field {key!r} must be a {kind.__name__}, got {type(value).__name__}")
+        raise Problem(
+            N_("Field {key} must be a {kind}, got {got}"),
+            key=repr(key),
+            kind=kind.__name__,
+            got=type(value).__name__,
+        )
     return value
 
 
@@ -211,16 +245,16 @@ def _is_int(value: Any) -> bool:
 def _vector(values: list[Any], where: str) -> Array:
     """A list of finite JSON numbers (not booleans) as a float64 ``(n,)`` array."""
     if not all(_is_number(v) for v in values):
-        raise ValueError(f"{where} must be a list of finite numbers")
+        raise Problem(N_("{where} must be a list of finite numbers"), where=where)
     return np.array(values, dtype=np.float64).reshape(len(values))
 
 
 def _matrix(rows: list[Any], where: str) -> Array:
     """A list of equally long lists of finite numbers as a float64 ``(rows, columns)`` array."""
     if not all(isinstance(row, list) for row in rows) or len({len(r) for r in rows}) > 1:
-        raise ValueError(f"{where} must be a list of equally long lists of numbers")
+        raise Problem(N_("{where} must be a list of equally long lists of numbers"), where=where)
     if not all(_is_number(v) for row in rows for v in row):
-        raise ValueError(f"{where} must hold finite numbers only")
+        raise Problem(N_("{where} must hold finite numbers only"), where=where)
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(rows[0]) if rows else 0)
 
 

@@ -34,6 +34,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from i18n import N_, Problem
+
 Array = NDArray[np.float64]
 AnyFloat = NDArray[Any]  # float64, or float32 for drawing-only evaluation
 
@@ -69,26 +71,48 @@ class MLPSpec:
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_inputs <= 16:
-            raise ValueError(f"n_inputs must be between 1 and 16, got {self.n_inputs!r}")
+            raise Problem(N_("n_inputs must be between 1 and 16, got {n}"), n=repr(self.n_inputs))
         hidden = tuple(self.hidden)
         if len(hidden) > MAX_DEPTH:
-            raise ValueError(f"at most {MAX_DEPTH} hidden layers, got {len(hidden)}")
+            raise Problem(
+                N_("at most {high} hidden layers, got {n}"), high=MAX_DEPTH, n=len(hidden)
+            )
         for width in hidden:
             if isinstance(width, bool) or not isinstance(width, int | np.integer):
-                raise ValueError(f"hidden widths must be integers, got {width!r}")
+                raise Problem(N_("hidden widths must be integers, got {width}"), width=repr(width))
             if not 1 <= width <= MAX_WIDTH:
-                raise ValueError(f"hidden widths must be between 1 and {MAX_WIDTH}, got {width}")
+                raise Problem(
+                    N_("hidden widths must be between 1 and {high}, got {width}"),
+                    high=MAX_WIDTH,
+                    width=int(width),
+                )
         object.__setattr__(self, "hidden", tuple(int(w) for w in hidden))
         if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+            raise Problem(
+                N_("activation must be one of {choices}, got {value}"),
+                choices=str(ACTIVATIONS),
+                value=repr(self.activation),
+            )
         if self.output not in OUTPUTS:
-            raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
+            raise Problem(
+                N_("output must be one of {choices}, got {value}"),
+                choices=str(OUTPUTS),
+                value=repr(self.output),
+            )
         if self.init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {self.init!r}")
+            raise Problem(
+                N_("init must be one of {choices}, got {value}"),
+                choices=str(INITS),
+                value=repr(self.init),
+            )
         if self.output == "softmax_ce" and not 2 <= self.n_outputs <= 10:
-            raise ValueError(f"softmax_ce needs 2 to 10 outputs, got {self.n_outputs}")
+            raise Problem(N_("softmax_ce needs 2 to 10 outputs, got {n}"), n=self.n_outputs)
         if self.output != "softmax_ce" and self.n_outputs != 1:
-            raise ValueError(f"{self.output} has one output unit, got n_outputs={self.n_outputs}")
+            raise Problem(
+                N_("{output} has one output unit, got n_outputs={n}"),
+                output=self.output,
+                n=self.n_outputs,
+            )
 
     @property
     def sizes(self) -> tuple[int, ...]:

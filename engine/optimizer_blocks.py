@@ -59,7 +59,8 @@ def momentum_trace(momentum: Array, dampening: Array, nesterov: bool) -> Block:
         return new_g if all_active else np.where(momentum != 0, new_g, g)
 
     damp = r"(1-\tau)\,g" if active(dampening) else "g"
-    rule = rf"b &\leftarrow \mu\,b + {damp} \quad (b \leftarrow g \text{{ at }} t=1)"
+    # No words in the formula (they would need translating): "b ← g at t = 1" as maths.
+    rule = rf"b &\leftarrow \mu\,b + {damp} \quad (t=1:\ b \leftarrow g)"
     use = r"g &\leftarrow g + \mu\,b" if nesterov else r"g &\leftarrow b"
     return Block(fn, rule + r" \\ " + use)
 

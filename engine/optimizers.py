@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from engine import optimizer_blocks as ob
 from engine.optimizer_blocks import Block, Fields
+from i18n import N_, Problem
 
 Array = NDArray[np.float64]
 # A block's code: (g, state fields to rebind, params, step t) -> new g. Never mutates arrays.
@@ -112,19 +113,41 @@ def apply_updates(params: ArrayLike, updates: ArrayLike) -> Array:
 
 # --------------------------------------------------------------------------- validation
 
+# The sentence a learner reads for each hyper-parameter out of its range (one per parameter,
+# so that a translation names it in the grammar of its language).
+_INVALID = {
+    "learning rate": N_("Invalid learning rate: {value} (must be finite and in {interval})"),
+    "momentum": N_("Invalid momentum: {value} (must be finite and in {interval})"),
+    "dampening": N_("Invalid dampening: {value} (must be finite and in {interval})"),
+    "weight_decay": N_("Invalid weight_decay: {value} (must be finite and in {interval})"),
+    "lr_decay": N_("Invalid lr_decay: {value} (must be finite and in {interval})"),
+    "initial_accumulator_value": N_(
+        "Invalid initial_accumulator_value: {value} (must be finite and in {interval})"
+    ),
+    "epsilon": N_("Invalid epsilon: {value} (must be finite and in {interval})"),
+    "alpha": N_("Invalid alpha: {value} (must be finite and in {interval})"),
+    "beta parameter at index 0": N_(
+        "Invalid beta parameter at index 0: {value} (must be finite and in {interval})"
+    ),
+    "beta parameter at index 1": N_(
+        "Invalid beta parameter at index 1: {value} (must be finite and in {interval})"
+    ),
+}
+
 
 def _hparam(name: str, value: ArrayLike, low: float, high: float, *, high_open: bool) -> Array:
     """Convert a hyper-parameter to float64 and check ``low <= value < high`` (or ``<= high``).
 
     Raises:
-        ValueError: quoting the value when any element is non-finite or out of range.
+        Problem: (a ValueError) quoting the value when any element is non-finite or out of
+            range; ``name`` is a key of ``_INVALID``.
     """
     arr = np.asarray(value, dtype=np.float64)
     bad = ~np.isfinite(arr) | (arr < low) | ((arr >= high) if high_open else (arr > high))
     if np.any(bad):
         shown = arr.item() if arr.ndim == 0 else arr.tolist()
         interval = f"[{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"Invalid {name}: {shown!r} (must be finite and in {interval})")
+        raise Problem(_INVALID[name], value=shown, interval=interval)
     return arr
 
 
@@ -219,9 +242,13 @@ def sgd(
     tau = _hparam("dampening", dampening, 0.0, 1.0, high_open=False)
     wd = _nonneg("weight_decay", weight_decay)
     if nesterov and (np.any(mu <= 0) or np.any(tau != 0)):
-        raise ValueError(
-            f"Nesterov momentum requires momentum > 0 and zero dampening "
-            f"(got momentum={mu.tolist()!r}, dampening={tau.tolist()!r})"
+        raise Problem(
+            N_(
+                "Nesterov momentum requires momentum > 0 and zero dampening "
+                "(got momentum={momentum}, dampening={dampening})"
+            ),
+            momentum=mu.tolist(),
+            dampening=tau.tolist(),
         )
     blocks = [ob.coupled_weight_decay(wd)] if ob.active(wd) else []
     if ob.active(mu):
@@ -248,7 +275,9 @@ def keras_sgd(lr: ArrayLike = 1e-2, momentum: ArrayLike = 0.0, nesterov: bool = 
     """
     lr_, mu = _nonneg("learning rate", lr), _unit("momentum", momentum)
     if nesterov and np.any(mu <= 0):
-        raise ValueError(f"Nesterov momentum requires momentum > 0 (got {mu.tolist()!r})")
+        raise Problem(
+            N_("Nesterov momentum requires momentum > 0 (got {momentum})"), momentum=mu.tolist()
+        )
     name = "Keras SGD + Nesterov" if nesterov else "Keras SGD + momentum"
     hparams = {"lr": lr, "momentum": momentum, "nesterov": bool(nesterov)}
     blocks = [ob.keras_momentum(lr_, mu, bool(nesterov))]
@@ -412,21 +441,25 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
     spec.key: spec
     for spec in (
         OptimizerSpec(
-            "sgd", "SGD", "Step against the gradient; momentum adds a rolling ball.", sgd
+            "sgd", N_("SGD"), N_("Step against the gradient; momentum adds a rolling ball."), sgd
         ),
         OptimizerSpec(
             "keras_sgd",
-            "SGD (Keras form)",
-            "Momentum written with a velocity that holds γ.",
+            N_("SGD (Keras form)"),
+            N_("Momentum written with a velocity that holds γ."),
             keras_sgd,
         ),
         OptimizerSpec(
-            "adagrad", "Adagrad", "Steps shrink where gradients have been large.", adagrad
+            "adagrad", N_("Adagrad"), N_("Steps shrink where gradients have been large."), adagrad
         ),
         OptimizerSpec(
-            "rmsprop", "RMSprop", "Divide by a running RMS of recent gradients.", rmsprop
+            "rmsprop", N_("RMSprop"), N_("Divide by a running RMS of recent gradients."), rmsprop
         ),
-        OptimizerSpec("adam", "Adam", "Momentum plus RMS scaling, with bias correction.", adam),
-        OptimizerSpec("adamw", "AdamW", "Adam with weight decay taken out of the gradient.", adamw),
+        OptimizerSpec(
+            "adam", N_("Adam"), N_("Momentum plus RMS scaling, with bias correction."), adam
+        ),
+        OptimizerSpec(
+            "adamw", N_("AdamW"), N_("Adam with weight decay taken out of the gradient."), adamw
+        ),
     )
 }

@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from engine.seeding import MINIBATCH_SAMPLES, stream
+from i18n import N_
 
 Array = NDArray[np.float64]
 Index = NDArray[np.intp]
@@ -167,7 +168,8 @@ class DataProblem:
     """A linear model with per-example losses over generated data (see the module docstring).
 
     Attributes:
-        key, name, description: registry key, display name, what it teaches.
+        key, name, description: registry key, display name, what it teaches (the last two
+            in English, marked for the catalogue: translate them with ``i18n._`` to show).
         config: the ``ProblemConfig`` it was generated from.
         features: ``(N, dim)`` φᵢ.
         targets: ``(N,)`` yᵢ.
@@ -525,23 +527,28 @@ def _generate(config: ProblemConfig) -> DataProblem:
     return problem
 
 
-# key -> (display name, description, parameter names)
+# key -> (display name, description, parameter names); the name and the description are
+# marked for the catalogue (``i18n``) and translated where they are shown.
 PROBLEMS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "linear_regression": (
-        "Linear regression",
-        "Fit a line y ≈ w·x + b to noisy points: a stretched bowl in (w, b) whose size and "
-        "shape the data decide.",
+        N_("Linear regression"),
+        N_(
+            "Fit a line y ≈ w·x + b to noisy points: a stretched bowl in (w, b) whose size and "
+            "shape the data decide."
+        ),
         ("w", "b"),
     ),
     "line_through_origin": (
-        "One-weight fit",
-        "Fit y ≈ w·x: one weight, so the loss is a parabola and every step is visible.",
+        N_("One-weight fit"),
+        N_("Fit y ≈ w·x: one weight, so the loss is a parabola and every step is visible."),
         ("w",),
     ),
     "logistic_regression": (
-        "Logistic regression",
-        "Separate two classes of 2-D points with a line through the origin: two weights, "
-        "cross-entropy loss, a bowl that flattens far from the data.",
+        N_("Logistic regression"),
+        N_(
+            "Separate two classes of 2-D points with a line through the origin: two weights, "
+            "cross-entropy loss, a bowl that flattens far from the data."
+        ),
         ("w₁", "w₂"),
     ),
 }

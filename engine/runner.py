@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from engine.batching import Batches, BatchSchedule, make_batches
 from engine.grouping import merge_optimizers
 from engine.optimizers import Optimizer
+from i18n import N_, Problem
 
 Array = NDArray[np.float64]
 
@@ -218,16 +219,28 @@ class _Plan:
     def _check_budget(self) -> None:
         run_steps = self.n_runs * self.n_steps
         if run_steps > MAX_RUN_STEPS:
-            raise ValueError(
-                f"This request needs {run_steps:,} run-steps ({self.n_runs} runs × "
-                f"{self.n_steps} steps); the limit is {MAX_RUN_STEPS:,}. Use fewer runs or steps."
+            raise Problem(
+                N_(
+                    "This request needs {run_steps} run-steps ({runs} runs × {steps} steps); "
+                    "the limit is {limit}. Use fewer runs or steps."
+                ),
+                run_steps=run_steps,
+                runs=self.n_runs,
+                steps=self.n_steps,
+                limit=MAX_RUN_STEPS,
             )
         recorded = len(self.rows) * self.n_runs * self.dim
         if recorded > MAX_RECORDED:
-            raise ValueError(
-                f"Recording {len(self.rows)} rows × {self.n_runs} runs × {self.dim} parameters "
-                f"= {recorded:,} numbers exceeds the limit of {MAX_RECORDED:,}; "
-                "record fewer steps (record_steps)."
+            raise Problem(
+                N_(
+                    "Recording {rows} rows × {runs} runs × {dim} parameters = {recorded} "
+                    "numbers exceeds the limit of {limit}; record fewer steps (record_steps)."
+                ),
+                rows=len(self.rows),
+                runs=self.n_runs,
+                dim=self.dim,
+                recorded=recorded,
+                limit=MAX_RECORDED,
             )
         if self.data:
             work = 0
@@ -235,9 +248,13 @@ class _Plan:
                 batch = g.schedule.batch_size if g.schedule else self.objective.n_examples
                 work += (sl.stop - sl.start) * batch * self.dim * (self.n_steps + 1)
             if work > MAX_EXAMPLE_WORK:
-                raise ValueError(
-                    f"This request needs {work:,} example-gradient evaluations × parameters; "
-                    f"the limit is {MAX_EXAMPLE_WORK:,}. Use fewer runs, steps or a smaller batch."
+                raise Problem(
+                    N_(
+                        "This request needs {work} example-gradient evaluations × parameters; "
+                        "the limit is {limit}. Use fewer runs, steps or a smaller batch."
+                    ),
+                    work=work,
+                    limit=MAX_EXAMPLE_WORK,
                 )
 
     def execute(

@@ -6,7 +6,7 @@ The catalogue of surfaces is ``engine.surfaces``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +36,11 @@ class Surface:
         stationary: ``(s, dim)`` (None: none) other points with zero gradient (saddles, maxima).
         smooth: False when the gradient is undefined on a set of measure zero (Ackley's
             centre, |x| at 0); there the engine uses the zero subgradient.
+        name_template: for a name that holds a number (the valley's κ), the name as a
+            catalogue template (``N_``), so the UI can translate it and write the number as
+            the language does; ``name == name_template.format(**name_values)`` in English.
+            None: ``name`` itself is the catalogue's text.
+        name_values: the numbers ``name_template`` names.
     """
 
     key: str
@@ -54,6 +59,8 @@ class Surface:
     stationary: Array | None = None
     smooth: bool = True
     _value_and_grad: Callable[[Coords], Array] | None = field(default=None, repr=False)
+    name_template: str | None = None
+    name_values: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         points = np.empty(0) if self.stationary is None else self.stationary
@@ -111,10 +118,13 @@ def polynomial_surface(
     *,
     log_color: bool = False,
     stationary: ArrayLike = (),
+    name_template: str | None = None,
+    name_values: Mapping[str, float] | None = None,
 ) -> Surface:
     """A surface from a polynomial expression ``build(x)`` / ``build(x, y)``.
 
     The gradient and Hessian are the exact term-by-term derivatives of the same polynomial.
+    ``name_template`` and ``name_values``: see ``Surface``.
     """
     poly = build(*Poly.variables(dim))
     grads = [poly.derivative(i) for i in range(dim)]
@@ -144,4 +154,6 @@ def polynomial_surface(
         log_color=log_color,
         stationary=_points(stationary, dim),
         _value_and_grad=lambda c: both_bundle(*c),
+        name_template=name_template,
+        name_values=dict(name_values or {}),
     )

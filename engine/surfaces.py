@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from engine import surface_formulas as formulas
 from engine.polynomials import Poly
 from engine.surface_model import Surface, polynomial_surface
+from i18n import N_
 
 Array = NDArray[np.float64]
 
@@ -63,11 +64,14 @@ def ill_conditioned_quadratic(
     # Start on the long axis's far end, nudged off it so the zig-zag shows.
     reach = 4.0
     start = reach * np.array([ct, st]) + 0.6 * np.array([-st, ct])
+    name = N_("Ill-conditioned valley (κ = {kappa})")
     return polynomial_surface(
         "ill_conditioned",
-        f"Ill-conditioned valley (κ = {condition:g})",
-        "A long, narrow valley: the step that is safe across it is tiny along it, so plain "
-        "gradient descent zig-zags and crawls; momentum straightens the path.",
+        name.format(kappa=f"{condition:g}"),
+        N_(
+            "A long, narrow valley: the step that is safe across it is tiny along it, so plain "
+            "gradient descent zig-zags and crawls; momentum straightens the path."
+        ),
         r"f = \tfrac12(\lambda_1 u^2 + \lambda_2 v^2),\ \ (u, v) = R_\theta (x, y),\ "
         rf"\kappa = \lambda_2/\lambda_1 = {condition:g}",
         build,
@@ -75,6 +79,8 @@ def ill_conditioned_quadratic(
         [[-5.0, 5.0], [-5.0, 5.0]],
         [[0.0, 0.0]],
         start,
+        name_template=name,
+        name_values={"kappa": float(condition)},
     )
 
 
@@ -83,9 +89,11 @@ def _build_2d() -> list[Surface]:
     return [
         polynomial_surface(
             "rosenbrock",
-            "Rosenbrock",
-            "A curved, flat-bottomed valley: finding the valley is easy, following it to the "
-            "minimum is slow without momentum or adaptive steps.",
+            N_("Rosenbrock"),
+            N_(
+                "A curved, flat-bottomed valley: finding the valley is easy, following it to the "
+                "minimum is slow without momentum or adaptive steps."
+            ),
             r"f = (1-x)^2 + 100\,(y-x^2)^2",
             lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
             2,
@@ -96,9 +104,11 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "banana",
-            "Distill's banana",
-            "The gentler banana of Distill's momentum article: a curved valley where momentum "
-            "overshoots the bend and oscillates before it settles.",
+            N_("Distill's banana"),
+            N_(
+                "The gentler banana of Distill's momentum article: a curved valley where momentum "
+                "overshoots the bend and oscillates before it settles."
+            ),
             r"f = (1-x)^2 + 20\,(3y-x^2)^2",
             lambda x, y: (1 - x) ** 2 + 20 * (3 * y - x**2) ** 2,
             2,
@@ -109,9 +119,11 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "beale",
-            "Beale",
-            "Flat plateaus and steep walls with narrow valleys — the surface of Alec Radford's "
-            "famous optimizer race.",
+            N_("Beale"),
+            N_(
+                "Flat plateaus and steep walls with narrow valleys — the surface of Alec Radford's "
+                "famous optimizer race."
+            ),
             r"f = (1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2",
             lambda x, y: (
                 (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
@@ -124,8 +136,8 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "himmelblau",
-            "Himmelblau",
-            "Four equally good minima: where you end up depends only on where you start.",
+            N_("Himmelblau"),
+            N_("Four equally good minima: where you end up depends only on where you start."),
             r"f = (x^2+y-11)^2 + (x+y^2-7)^2",
             lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2,
             2,
@@ -142,9 +154,11 @@ def _build_2d() -> list[Surface]:
         ),
         Surface(
             "rastrigin",
-            "Rastrigin",
-            "A bowl covered in regular bumps: hundreds of local minima trap small steps; "
-            "momentum and noise help to hop over them.",
+            N_("Rastrigin"),
+            N_(
+                "A bowl covered in regular bumps: hundreds of local minima trap small steps; "
+                "momentum and noise help to hop over them."
+            ),
             r"f = 20 + \sum_i \left(x_i^2 - 10\cos 2\pi x_i\right)",
             2,
             np.array([[-5.12, 5.12], [-5.12, 5.12]]),
@@ -155,8 +169,8 @@ def _build_2d() -> list[Surface]:
         ),
         Surface(
             "ackley",
-            "Ackley",
-            "A nearly flat, egg-crate plain around one deep, sharp hole in the middle.",
+            N_("Ackley"),
+            N_("A nearly flat, egg-crate plain around one deep, sharp hole in the middle."),
             r"f = -20e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x + \cos 2\pi y)/2} + e + 20",
             2,
             np.array([[-5.0, 5.0], [-5.0, 5.0]]),
@@ -170,9 +184,11 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "booth",
-            "Booth",
-            "A tilted, moderately stretched bowl: a friendly first race where every optimizer "
-            "arrives.",
+            N_("Booth"),
+            N_(
+                "A tilted, moderately stretched bowl: a friendly first race where every optimizer "
+                "arrives."
+            ),
             r"f = (x+2y-7)^2 + (2x+y-5)^2",
             lambda x, y: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2,
             2,
@@ -183,9 +199,11 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "matyas",
-            "Matyas",
-            "A very flat, diagonal valley (condition number 25): gradient descent slows to a "
-            "crawl along its floor.",
+            N_("Matyas"),
+            N_(
+                "A very flat, diagonal valley (condition number 25): gradient descent slows to a "
+                "crawl along its floor."
+            ),
             r"f = 0.26(x^2+y^2) - 0.48xy",
             lambda x, y: 0.26 * (x**2 + y**2) - 0.48 * x * y,
             2,
@@ -195,9 +213,11 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "three_hump_camel",
-            "Three-hump camel",
-            "One global minimum between two shallower local ones: a start on the side decides "
-            "which you find.",
+            N_("Three-hump camel"),
+            N_(
+                "One global minimum between two shallower local ones: a start on the side decides "
+                "which you find."
+            ),
             r"f = 2x^2 - 1.05x^4 + x^6/6 + xy + y^2",
             lambda x, y: 2 * x**2 - 1.05 * x**4 + x**6 / 6 + x * y + y**2,
             2,
@@ -215,8 +235,8 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "six_hump_camel",
-            "Six-hump camel",
-            "Two global minima mirrored through the origin, surrounded by local ones.",
+            N_("Six-hump camel"),
+            N_("Two global minima mirrored through the origin, surrounded by local ones."),
             r"f = (4 - 2.1x^2 + x^4/3)x^2 + xy + (4y^2 - 4)y^2",
             lambda x, y: (4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2,
             2,
@@ -226,9 +246,11 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "goldstein_price",
-            "Goldstein–Price",
-            "Values from 3 to a million: only a log colour scale shows its shape, and only "
-            "adaptive steps cope with gradients that vary this much.",
+            N_("Goldstein–Price"),
+            N_(
+                "Values from 3 to a million: only a log colour scale shows its shape, and only "
+                "adaptive steps cope with gradients that vary this much."
+            ),
             r"f = [1 + (x+y+1)^2(19-14x+3x^2-14y+6xy+3y^2)]"
             r"\,[30 + (2x-3y)^2(18-32x+12x^2+48y-36xy+27y^2)]",
             lambda x, y: (
@@ -247,8 +269,8 @@ def _build_2d() -> list[Surface]:
         ),
         Surface(
             "levi13",
-            "Lévi N.13",
-            "Ripples in two directions at different frequencies on top of a tilted bowl.",
+            N_("Lévi N.13"),
+            N_("Ripples in two directions at different frequencies on top of a tilted bowl."),
             r"f = \sin^2 3\pi x + (x-1)^2(1+\sin^2 3\pi y) + (y-1)^2(1+\sin^2 2\pi y)",
             2,
             np.array([[-4.0, 6.0], [-4.0, 6.0]]),
@@ -261,8 +283,8 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "styblinski_tang",
-            "Styblinski–Tang",
-            "Four basins of different depths: only one of them holds the global minimum.",
+            N_("Styblinski–Tang"),
+            N_("Four basins of different depths: only one of them holds the global minimum."),
             r"f = \tfrac12 \sum_i (x_i^4 - 16x_i^2 + 5x_i)",
             lambda x, y: 0.5 * (x**4 - 16 * x**2 + 5 * x + y**4 - 16 * y**2 + 5 * y),
             2,
@@ -277,8 +299,8 @@ def _build_2d() -> list[Surface]:
         ),
         Surface(
             "mccormick",
-            "McCormick",
-            "A tilted trough with a gentle wave along it.",
+            N_("McCormick"),
+            N_("A tilted trough with a gentle wave along it."),
             r"f = \sin(x+y) + (x-y)^2 - 1.5x + 2.5y + 1",
             2,
             np.array([[-1.5, 4.0], [-3.0, 4.0]]),
@@ -298,9 +320,11 @@ def _build_2d() -> list[Surface]:
         ill_conditioned_quadratic(),
         polynomial_surface(
             "saddle",
-            "Saddle",
-            "Downhill only along y: started near the ridge, gradient descent slows almost to a "
-            "stop at the saddle point before it escapes; noise and momentum escape sooner.",
+            N_("Saddle"),
+            N_(
+                "Downhill only along y: started near the ridge, gradient descent slows almost to a "
+                "stop at the saddle point before it escapes; noise and momentum escape sooner."
+            ),
             r"f = x^2 - y^2",
             lambda x, y: x**2 - y**2,
             2,
@@ -311,9 +335,11 @@ def _build_2d() -> list[Surface]:
         ),
         polynomial_surface(
             "monkey_saddle",
-            "Monkey saddle",
-            "A saddle with three valleys (room for a monkey's tail): the gradient and the "
-            "curvature both vanish at the centre.",
+            N_("Monkey saddle"),
+            N_(
+                "A saddle with three valleys (room for a monkey's tail): the gradient and the "
+                "curvature both vanish at the centre."
+            ),
             r"f = x^3 - 3xy^2",
             lambda x, y: x**3 - 3 * x * y**2,
             2,
@@ -324,9 +350,11 @@ def _build_2d() -> list[Surface]:
         ),
         Surface(
             "plateau",
-            "Plateau",
-            "Far from the centre the ground is almost flat and rippled: gradients are tiny, so "
-            "plain steps stall in a ring while adaptive methods keep moving.",
+            N_("Plateau"),
+            N_(
+                "Far from the centre the ground is almost flat and rippled: gradients are tiny, so "
+                "plain steps stall in a ring while adaptive methods keep moving."
+            ),
             r"f = -\frac{\sin r}{r} + 0.01\,r^2,\quad r = \sqrt{x^2+y^2}",
             2,
             np.array([[-15.0, 15.0], [-15.0, 15.0]]),
@@ -348,9 +376,11 @@ def _build_1d() -> list[Surface]:
     return [
         polynomial_surface(
             "quadratic_1d",
-            "Quadratic bowl",
-            "The simplest loss: gradient descent converges for lr·λ < 2, oscillates for "
-            "1 < lr·λ < 2 and blows up beyond.",
+            N_("Quadratic bowl"),
+            N_(
+                "The simplest loss: gradient descent converges for lr·λ < 2, oscillates for "
+                "1 < lr·λ < 2 and blows up beyond."
+            ),
             r"f = \tfrac12 \lambda x^2,\ \lambda = 1",
             lambda x: 0.5 * x**2,
             1,
@@ -360,9 +390,12 @@ def _build_1d() -> list[Surface]:
         ),
         polynomial_surface(
             "asymmetric_double_well",
-            "Rolling ball: asymmetric double well",
-            "A shallow local minimum next to a deeper global one: small steps stop in the first "
-            "valley; with momentum the ball rolls through it and on to the global minimum.",
+            N_("Rolling ball: asymmetric double well"),
+            N_(
+                "A shallow local minimum next to a deeper global one: small steps stop in the "
+                "first valley; with momentum the ball rolls through it and on to the global "
+                "minimum."
+            ),
             r"f = x^4 - 2x^2 + 0.3x",
             lambda x: x**4 - 2 * x**2 + 0.3 * x,
             1,
@@ -373,8 +406,8 @@ def _build_1d() -> list[Surface]:
         ),
         polynomial_surface(
             "double_well",
-            "Symmetric double well",
-            "Two equal minima with a hump between: the start decides the winner.",
+            N_("Symmetric double well"),
+            N_("Two equal minima with a hump between: the start decides the winner."),
             r"f = (x^2 - 1)^2",
             lambda x: (x**2 - 1) ** 2,
             1,
@@ -385,9 +418,11 @@ def _build_1d() -> list[Surface]:
         ),
         Surface(
             "rastrigin_1d",
-            "Bumpy bowl (1-D Rastrigin)",
-            "A bowl with a local minimum near every integer: a small step gets stuck in the "
-            "nearest one.",
+            N_("Bumpy bowl (1-D Rastrigin)"),
+            N_(
+                "A bowl with a local minimum near every integer: a small step gets stuck in the "
+                "nearest one."
+            ),
             r"f = 10 + x^2 - 10\cos 2\pi x",
             1,
             np.array([[-5.12, 5.12]]),
@@ -398,9 +433,11 @@ def _build_1d() -> list[Surface]:
         ),
         Surface(
             "abs_1d",
-            "Absolute value",
-            "A kink instead of a bowl: the gradient is ±1 everywhere, so a fixed step never "
-            "settles — it bounces around the minimum until the learning rate decays.",
+            N_("Absolute value"),
+            N_(
+                "A kink instead of a bowl: the gradient is ±1 everywhere, so a fixed step never "
+                "settles — it bounces around the minimum until the learning rate decays."
+            ),
             r"f = |x|",
             1,
             np.array([[-3.0, 3.0]]),
@@ -414,9 +451,11 @@ def _build_1d() -> list[Surface]:
         ),
         polynomial_surface(
             "quartic_1d",
-            "Flat-bottomed bowl",
-            "f = x⁴: the gradient vanishes faster than the loss near the minimum, so plain "
-            "gradient descent crawls while adaptive optimizers keep their pace.",
+            N_("Flat-bottomed bowl"),
+            N_(
+                "f = x⁴: the gradient vanishes faster than the loss near the minimum, so plain "
+                "gradient descent crawls while adaptive optimizers keep their pace."
+            ),
             r"f = x^4",
             lambda x: x**4,
             1,

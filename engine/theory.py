@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from i18n import N_, Problem
+
 Array = NDArray[np.float64]
 
 
@@ -209,6 +211,67 @@ def quadratic_eigs(hessian: ArrayLike) -> Array:
     return np.asarray(np.linalg.eigvalsh(_f(hessian)), dtype=np.float64)
 
 
+def divergence_reason(
+    lr: float,
+    lam_max: float,
+    momentum: float = 0.0,
+    lam_min: float | None = None,
+    *,
+    noise: float = 0.0,
+    grad_norm: float | None = None,
+) -> Problem:
+    """Why a gradient-descent run diverged from a point where the Hessian has extreme
+    eigenvalues ``lam_min`` ≤ ``lam_max`` (or that this curvature alone does not explain it),
+    as a catalogue message (a ``Problem`` that is never raised): ``i18n.message()`` writes it in
+    the learner's language, ``divergence_explanation`` in English.
+
+    Quote the last point before the blow-up: where a run already flew off, the curvature is
+    huge and explains nothing. With simulated gradient noise of σ = ``noise`` larger than the
+    true gradient's norm ``grad_norm`` there, the steps were mostly noise, and the sentence
+    blames the noise instead (each step then kicks the run by about lr·σ at random).
+    """
+    if noise > 0 and grad_norm is not None and noise > grad_norm:
+        return Problem(
+            N_("the simulated gradient noise σ = {noise} was larger than the gradient itself "
+               "(|∇f| = {grad_norm}), so the steps followed the noise, not the slope: each "
+               "kicked the run about lr·σ = {kick} at random, and the kicks carried it off to "
+               "where it blew up."),
+            noise=_shown(noise), grad_norm=_shown(grad_norm), kick=_shown(lr * noise),
+        )  # fmt: skip
+    limit = 2.0 + 2.0 * momentum
+    product = lr * lam_max
+    if lam_max > 0 and product >= limit:
+        values = {"lr": _shown(lr, whole=False), "lam": _shown(lam_max),
+                  "product": _shown(product)}  # fmt: skip
+        if momentum == 0:
+            return Problem(
+                N_("lr × λmax = {lr} × {lam} = {product} > 2 — each step overshoots the valley "
+                   "by more than it corrects, so the error grows every step."),
+                **values,
+            )  # fmt: skip
+        return Problem(
+            N_("lr × λmax = {lr} × {lam} = {product} > 2 + 2μ = {limit} — each step overshoots "
+               "the valley by more than it corrects, so the error grows every step."),
+            limit=_shown(limit, whole=False), **values,
+        )  # fmt: skip
+    if (lam_min is not None and lam_min < 0) or lam_max <= 0:
+        return Problem(
+            N_("the surface curves downward here (λmin < 0): along that direction the loss has "
+               "no bottom, so the run slides away faster and faster.")
+        )  # fmt: skip
+    if momentum == 0:
+        return Problem(
+            N_("lr × λmax = {product} < 2: stable near this point; the blow-up came from "
+               "steeper ground further out."),
+            product=_shown(product),
+        )  # fmt: skip
+    return Problem(
+        N_("lr × λmax = {product} < 2 + 2μ = {limit}: stable near this point; the blow-up came "
+           "from steeper ground further out."),
+        product=_shown(product), limit=_shown(limit, whole=False),
+    )  # fmt: skip
+
+
 def divergence_explanation(
     lr: float,
     lam_max: float,
@@ -218,39 +281,18 @@ def divergence_explanation(
     noise: float = 0.0,
     grad_norm: float | None = None,
 ) -> str:
-    """A sentence saying why a gradient-descent run diverged from a point where the Hessian has
-    extreme eigenvalues ``lam_min`` ≤ ``lam_max`` (or that this curvature alone does not
-    explain it).
+    """``divergence_reason``'s sentence in English, its numbers as a learner reads them (the
+    six significant digits a ``Problem`` shows, of values already rounded by ``_shown``)."""
+    reason = divergence_reason(lr, lam_max, momentum, lam_min, noise=noise, grad_norm=grad_norm)
+    shown = {k: f"{v:.6g}" if isinstance(v, float) else v for k, v in reason.values.items()}
+    return reason.template.format(**shown)
 
-    Quote the last point before the blow-up: where a run already flew off, the curvature is
-    huge and explains nothing. With simulated gradient noise of σ = ``noise`` larger than the
-    true gradient's norm ``grad_norm`` there, the steps were mostly noise, and the sentence
-    blames the noise instead (each step then kicks the run by about lr·σ at random).
-    """
-    if noise > 0 and grad_norm is not None and noise > grad_norm:
-        return (
-            f"the simulated gradient noise σ = {_number(noise)} was larger than the gradient "
-            f"itself (|∇f| = {_number(grad_norm)}), so the steps followed the noise, not the "
-            f"slope: each kicked the run about lr·σ = {_number(lr * noise)} at random, and the "
-            "kicks carried it off to where it blew up."
-        )
-    limit = 2.0 + 2.0 * momentum
-    product = lr * lam_max
-    rule = "2" if momentum == 0 else f"2 + 2μ = {limit:.3g}"
-    if lam_max > 0 and product >= limit:
-        return (
-            f"lr × λmax = {lr:.3g} × {_number(lam_max)} = {_number(product)} > {rule} — each step "
-            "overshoots the valley by more than it corrects, so the error grows every step."
-        )
-    if (lam_min is not None and lam_min < 0) or lam_max <= 0:
-        return (
-            "the surface curves downward here (λmin < 0): along that direction the loss has "
-            "no bottom, so the run slides away faster and faster."
-        )
-    return (
-        f"lr × λmax = {_number(product)} < {rule}: stable near this point; the blow-up came "
-        "from steeper ground further out."
-    )
+
+def _shown(value: float, whole: bool = True) -> float:
+    """``value`` rounded to what the sentence shows (``_number``; three significant digits
+    only if not ``whole``), so that a ``Problem``, which writes a float with up to six, writes
+    these digits and no more — in the learner's language (0,05 in Polish)."""
+    return float(_number(value) if whole else f"{value:.3g}")
 
 
 def _number(value: float) -> str:

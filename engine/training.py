@@ -53,6 +53,7 @@ from engine.training_steps import (
     run_group,
     unit_maps,
 )
+from i18n import N_, Problem
 
 __all__ = [
     "MAX_FRAMES",
@@ -268,10 +269,11 @@ def _check_work(
     evaluation = frames * len(runs) * (n_train + n_test + n_grid + n_act) * P
     work = training + evaluation
     if work > MAX_WORK:
-        raise ValueError(
-            f"This request needs about {work:,} multiply-adds; the limit is {MAX_WORK:,}. "
-            "Use fewer epochs, runs or frames, a smaller network or grid."
-        )
+        raise Problem(
+            N_("This request needs about {work} multiply-adds; the limit is {limit}. Use fewer "
+               "epochs, runs or frames, a smaller network or grid."),
+            work=f"{work:,}", limit=f"{MAX_WORK:,}",
+        )  # fmt: skip
 
 
 def _grid_axes(data: Dataset, size: int) -> tuple[Array, ...]:

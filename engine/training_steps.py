@@ -39,6 +39,7 @@ from engine.nn import init_params as _init_params
 from engine.optimizers import Optimizer
 from engine.runner import RunGroup
 from engine.runner import run as run_groups
+from i18n import N_, Problem
 
 Array = NDArray[np.float64]
 
@@ -134,30 +135,41 @@ def _check_setup(
 ) -> tuple[str, ...]:
     """Validate runs, spec, features and data; return the features as a tuple."""
     if not runs:
-        raise ValueError("Nothing to train: give at least one TrainRun")
+        raise Problem(N_("Nothing to train: give at least one TrainRun"))
     if len(runs) > MAX_RUNS:
-        raise ValueError(f"At most {MAX_RUNS} runs at once, got {len(runs)}")
-    if features is None:
-        chosen, given = raw_features(data.n_inputs), f"the data has {data.n_inputs}"
-    else:
-        chosen = check_features(features, data.n_inputs)
-        given = f"the features {list(chosen)} give {len(chosen)}"
+        raise Problem(N_("At most {high} runs at once, got {n}"), high=MAX_RUNS, n=len(runs))
+    chosen = (raw_features(data.n_inputs) if features is None
+              else check_features(features, data.n_inputs))  # fmt: skip
+    if spec.n_inputs != len(chosen) and features is None:
+        raise Problem(N_("The network takes {n} inputs; the data has {given}"),
+                      n=spec.n_inputs, given=data.n_inputs)  # fmt: skip
     if spec.n_inputs != len(chosen):
-        raise ValueError(f"The network takes {spec.n_inputs} inputs; {given}")
+        raise Problem(N_("The network takes {n} inputs; the features {features} give {given}"),
+                      n=spec.n_inputs, features=str(list(chosen)), given=len(chosen))  # fmt: skip
     regression = spec.output == "mse"
     if regression != (data.task == "regression"):
-        raise ValueError(f"Output {spec.output!r} does not fit a {data.task} dataset")
+        if data.task == "regression":
+            raise Problem(
+                N_("Output {output} does not fit a regression dataset"), output=repr(spec.output)
+            )
+        raise Problem(
+            N_("Output {output} does not fit a classification dataset"), output=repr(spec.output)
+        )
     classes = spec.n_outputs if spec.output == "softmax_ce" else 2
     if not regression and data.n_classes > classes:
-        raise ValueError(
-            f"{data.n_classes} classes need a softmax_ce output with {data.n_classes} units"
-        )
+        raise Problem(N_("{n} classes need a softmax_ce output with {n} units"), n=data.n_classes)
     n_train = len(data.X_train)
     for r in runs:
         if not 1 <= r.batch_size <= n_train:
-            raise ValueError(f"batch_size must be between 1 and {n_train}, got {r.batch_size}")
+            raise Problem(
+                N_("batch_size must be between 1 and {high}, got {batch}"),
+                high=n_train,
+                batch=r.batch_size,
+            )
     if not (math.isfinite(epochs) and 0 < epochs <= 10_000):
-        raise ValueError(f"epochs must be a number in (0, 10000], got {epochs!r}")
+        raise Problem(
+            N_("epochs must be a number in (0, 10000], got {epochs}"), epochs=repr(epochs)
+        )
     return chosen
 
 
@@ -255,10 +267,13 @@ def replay_step(
     )
     n_steps = int(prep.n_steps[0])
     if isinstance(step, bool) or not isinstance(step, int | np.integer):
-        raise ValueError(f"step must be an integer, got {step!r}")
+        raise Problem(N_("step must be an integer, got {step}"), step=repr(step))
     if not 0 <= step < n_steps:
-        raise ValueError(
-            f"step must be between 0 and {n_steps - 1} (this run takes {n_steps} steps), got {step}"
+        raise Problem(
+            N_("step must be between 0 and {last} (this run takes {n} steps), got {step}"),
+            last=n_steps - 1,
+            n=n_steps,
+            step=int(step),
         )
     t = int(step)
     schedule = BatchSchedule(

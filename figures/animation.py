@@ -19,8 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from figures.style import INK, Style
+from i18n import N_, _
 
-SPEEDS_MS = (("Slow", 160), ("Play", 60), ("Fast", 20))  # frame durations
+SPEEDS_MS = ((N_("Slow"), 160), (N_("Play"), 60), (N_("Fast"), 20))  # frame durations
 # Plotly's documented pause: animate to no frame ([None], not None: that plays all of them),
 # at once, which discards the queued frames.
 PAUSE_ARGS: list[Any] = [
@@ -87,11 +88,12 @@ def add_playback(
         controls take no space from the plot.
     """
     buttons: list[dict[str, Any]] = [
-        {"label": f"▶ {name}", "method": "animate", "args": [None, _animate_args(ms, redraw)]}
+        {"label": "▶ " + _(name), "method": "animate", "args": [None, _animate_args(ms, redraw)]}
         for name, ms in SPEEDS_MS
         if not compact or name == "Play"
     ]
-    buttons.append({"label": "‖ Pause", "method": "animate", "args": copy.deepcopy(PAUSE_ARGS)})
+    buttons.append({"label": "‖ " + _("Pause"), "method": "animate",
+                    "args": copy.deepcopy(PAUSE_ARGS)})  # fmt: skip
     font = {"size": style.font, "color": INK}
     layout = fig.setdefault("layout", {})
     # Placed in pixels below the plot area (Plotly positions them in fractions of its height):
@@ -126,7 +128,7 @@ def add_playback(
             "yanchor": "top",
             "pad": {"t": 10},
             "font": font,
-            "currentvalue": {"prefix": "Step ", "font": font, "visible": True},
+            "currentvalue": {"prefix": _("Step") + " ", "font": font, "visible": True},
             "steps": [
                 {
                     "label": str(s),

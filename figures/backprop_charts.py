@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from engine.backprop_batch import FDErrors
 from figures.common import compact, finish, log_axis
 from figures.style import INK, Style, series_style
+from i18n import _, ngettext, number
 
 
 def _positive(values: ArrayLike) -> np.ndarray:
@@ -38,25 +39,31 @@ def fd_figure(errors: FDErrors, h: float, style: Style) -> go.Figure:
     """The V of finite differences for one parameter (see the module docstring)."""
     data: list[dict[str, Any]] = []
     curves = (
-        ("One-sided (L(w+h) − L(w)) / h", errors.forward_error, errors.best_forward),
-        ("Central (L(w+h) − L(w−h)) / 2h", errors.central_error, errors.best_central),
-    )
+        (_("One-sided (L(w+h) − L(w)) / h"), _("One-sided"), errors.forward_error,
+         errors.best_forward),
+        (_("Central (L(w+h) − L(w−h)) / 2h"), _("Central"), errors.central_error,
+         errors.best_central),
+    )  # fmt: skip
     shown = []
-    for i, (name, err, best) in enumerate(curves):
+    for i, (name, short, err, best) in enumerate(curves):
         s = series_style(i)
         y = _positive(err)
         exact = int(np.sum(np.asarray(err) == 0))
-        label = name + (f" — exact at {exact} h" if exact else "")
+        label = name
+        if exact:
+            label = ngettext("{curve} — exact at {n} h", "{curve} — exact at {n} h",
+                             exact).format(curve=name, n=exact)  # fmt: skip
+        hover = _("h = %{x:.1e}<br>error = %{y:.2e}")
         data.append({"type": "scatter", "mode": "lines+markers", "name": label,
                      "x": compact(errors.hs), "y": compact(y),
                      "line": {"color": s.color, "dash": s.dash, "width": style.line},
                      "marker": {"symbol": s.symbol, "size": style.marker * 0.7, "color": s.color},
-                     "hovertemplate": "h = %{x:.1e}<br>error = %{y:.2e}<extra>" + name.split()[0]
-                     + "</extra>"})  # fmt: skip
+                     "hovertemplate": f"{hover}<extra>{short}</extra>"})  # fmt: skip
         at = int(np.argmin(np.abs(errors.hs - best)))
         if math.isfinite(float(y[at])):
             data.append({"type": "scatter", "mode": "markers+text", "showlegend": False,
-                         "x": [best], "y": [float(y[at])], "text": [f"best h ≈ {best:.0e}"],
+                         "x": [best], "y": [float(y[at])],
+                         "text": [_("best h ≈ {h}").format(h=number(best, ".0e"))],
                          "textposition": "bottom center",
                          "textfont": {"size": style.font, "color": s.color},
                          "marker": {"symbol": "star", "size": style.marker * 2.0,
@@ -64,8 +71,8 @@ def fd_figure(errors: FDErrors, h: float, style: Style) -> go.Figure:
                          "hoverinfo": "skip"})  # fmt: skip
         shown.append(y)
     layout = {
-        "xaxis": {"title": {"text": "nudge h"}, **log_axis(errors.hs)},
-        "yaxis": {"title": {"text": "|slope − backprop gradient|"}, **log_axis(*shown)},
+        "xaxis": {"title": {"text": _("nudge h")}, **log_axis(errors.hs)},
+        "yaxis": {"title": {"text": _("|slope − backprop gradient|")}, **log_axis(*shown)},
         "shapes": [_marker_line(h, style)],
         "legend": {"orientation": "h", "x": 0.0, "y": 1.02, "yanchor": "bottom"},
         "margin": {"l": 80, "r": 30, "t": 90, "b": 60},
@@ -82,22 +89,22 @@ def lr_figure(
     s = series_style(0)
     shown = np.where(np.isfinite(after), after, np.nan)
     data = [
-        {"type": "scatter", "mode": "lines+markers", "name": "after one step",
+        {"type": "scatter", "mode": "lines+markers", "name": _("after one step"),
          "x": compact(rates), "y": compact(shown),
          "line": {"color": s.color, "width": style.line},
          "marker": {"symbol": s.symbol, "size": style.marker * 0.6, "color": s.color},
-         "hovertemplate": "lr = %{x:.3g}<br>loss after = %{y:.4g}<extra></extra>"},
-        {"type": "scatter", "mode": "lines", "name": "before the step",
+         "hovertemplate": _("lr = %{x:.3g}<br>loss after = %{y:.4g}") + "<extra></extra>"},
+        {"type": "scatter", "mode": "lines", "name": _("before the step"),
          "x": [float(rates[0]), float(rates[-1])], "y": [before, before],
          "line": {"color": INK, "width": style.line * 0.7, "dash": "dash"},
          "hoverinfo": "skip"},
     ]  # fmt: skip
     finite = shown[np.isfinite(shown)]
-    y_axis: dict[str, Any] = {"title": {"text": "batch loss"}}
+    y_axis: dict[str, Any] = {"title": {"text": _("batch loss")}}
     if finite.size and finite.min() > 0 and finite.max() / finite.min() > 50:
         y_axis |= log_axis(finite, [before])
     layout = {
-        "xaxis": {"title": {"text": "learning rate"}, **log_axis(rates)},
+        "xaxis": {"title": {"text": _("learning rate")}, **log_axis(rates)},
         "yaxis": y_axis,
         "shapes": [_marker_line(lr, style)],
         "legend": {"orientation": "h", "x": 0.0, "y": 1.02, "yanchor": "bottom"},

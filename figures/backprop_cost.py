@@ -20,25 +20,28 @@ import plotly.graph_objects as go
 from engine.gradient_cost import GradientCosts
 from figures.common import compact, finish, log_axis
 from figures.style import INK, Style, series_style
+from i18n import N_, _, ngettext, number
 
-FD_NAME = "Finite differences (2 forward passes per weight)"
-BACKPROP_NAME = "Backpropagation (1 forward + 1 backward)"
-OPEN_NOTE = "filled: measured · open: 2P × a measured forward pass (loop not run)"
+FD_NAME = N_("Finite differences (2 forward passes per weight)")
+BACKPROP_NAME = N_("Backpropagation (1 forward + 1 backward)")
+OPEN_NOTE = N_("filled: measured · open: 2P × a measured forward pass (loop not run)")
 
 
 def about(value: float) -> str:
-    """``value`` to two significant figures with thousands separators: 4.4, 44, 74,000."""
+    """``value`` to two significant figures with thousands separators: 4.4, 44, 74,000 (the
+    language's symbols)."""
     if not (math.isfinite(value) and value > 0):
         return "?"
     decimals = 1 - math.floor(math.log10(value))
-    return f"{round(value, decimals):,.{max(0, decimals)}f}"
+    return number(round(value, decimals), f",.{max(0, decimals)}f")
 
 
 def _ms(seconds: float) -> str:
-    """Milliseconds to three significant figures, no exponent: 0.0411, 3.38, 1,991,000."""
+    """Milliseconds to three significant figures, no exponent: 0.0411, 3.38, 1,991,000 (the
+    language's symbols)."""
     ms = seconds * 1e3
     decimals = max(0, 2 - math.floor(math.log10(ms))) if ms > 0 else 0
-    return f"{ms:,.{decimals}f}"
+    return number(ms, f",.{decimals}f")
 
 
 def cost_figure(costs: GradientCosts, style: Style) -> go.Figure:
@@ -59,19 +62,15 @@ def cost_figure(costs: GradientCosts, style: Style) -> go.Figure:
     sizes = [int(p) for p in costs.n_params]  # (S,)
     fd, bp = np.asarray(costs.fd_s), np.asarray(costs.backprop_s)  # (S,) each
     measured = [bool(m) for m in costs.fd_measured]  # (S,)
-    how = ["measured" if m else "estimated: 2P forward passes" for m in measured]
     series = [
-        (FD_NAME, fd, measured, how),
-        (BACKPROP_NAME, bp, [True] * len(sizes), ["measured"] * len(sizes)),
+        (_(FD_NAME), fd, measured),
+        (_(BACKPROP_NAME), bp, [True] * len(sizes)),
     ]
     data: list[dict[str, Any]] = []
-    for i, (name, seconds, filled, notes) in enumerate(series):
+    for i, (name, seconds, filled) in enumerate(series):
         s = series_style(i)
-        hover = [
-            f"P = {p:,}<br>{name}: {_ms(t)} ms ({note})<br>"
-            f"finite differences {_ms(f)} ms, backpropagation {_ms(b)} ms"
-            for p, t, note, f, b in zip(sizes, seconds, notes, fd, bp, strict=True)
-        ]
+        hover = [_hover(p, name, t, m, f, b)
+                 for p, t, m, f, b in zip(sizes, seconds, filled, fd, bp, strict=True)]  # fmt: skip
         data.append({
             "type": "scatter", "mode": "lines+markers", "name": name,
             "x": sizes, "y": compact(seconds),
@@ -88,17 +87,35 @@ def cost_figure(costs: GradientCosts, style: Style) -> go.Figure:
         "xref": "x", "yref": "y", "xanchor": "right", "yanchor": "bottom", "align": "right",
         "xshift": -style.marker, "yshift": style.marker, "showarrow": False,
         "font": {"size": style.font, "color": INK},
-        "text": f"at P = {sizes[-1]:,}:<br>finite differences take ~{about(costs.ratio)}× longer",
+        "text": _("at P = {params}:<br>finite differences take ~{ratio}× longer").format(
+            params=number(sizes[-1], ","), ratio=about(costs.ratio)),
     }  # fmt: skip
     legend: dict[str, Any] = {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top"}
     if not all(measured):
-        legend["title"] = {"text": OPEN_NOTE, "side": "top",
+        legend["title"] = {"text": _(OPEN_NOTE), "side": "top",
                            "font": {"size": style.tick_font, "color": INK}}  # fmt: skip
     layout = {
-        "title": {"text": f"Time for one gradient of the loss on a batch of {costs.batch}"},
-        "xaxis": {**log_axis(sizes), "title": {"text": "number of parameters P"}},
-        "yaxis": {**log_axis(fd, bp), "title": {"text": "seconds per gradient"}},
+        "title": {
+            "text": ngettext(
+                "Time for one gradient of the loss on a batch of {batch}",
+                "Time for one gradient of the loss on a batch of {batch}",
+                costs.batch,
+            ).format(batch=costs.batch)
+        },
+        "xaxis": {**log_axis(sizes), "title": {"text": _("number of parameters P")}},
+        "yaxis": {**log_axis(fd, bp), "title": {"text": _("seconds per gradient")}},
         "legend": legend,
         "annotations": [ratio_note],
     }
     return finish({"data": data, "layout": layout}, style)
+
+
+def _hover(params: int, name: str, seconds: float, measured: bool, fd: float, bp: float) -> str:
+    """What hovering a point says: P, this series' time and how it was got, and both times."""
+    values = {"params": number(params, ","), "name": name, "time": _ms(seconds),
+              "fd": _ms(fd), "bp": _ms(bp)}  # fmt: skip
+    if measured:
+        return _("P = {params}<br>{name}: {time} ms (measured)<br>finite differences {fd} ms, "
+                 "backpropagation {bp} ms").format(**values)  # fmt: skip
+    return _("P = {params}<br>{name}: {time} ms (estimated: 2P forward passes)<br>finite "
+             "differences {fd} ms, backpropagation {bp} ms").format(**values)  # fmt: skip

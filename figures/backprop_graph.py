@@ -21,11 +21,14 @@ from engine.backprop import LOSS, Graph, Ref, Step, node
 from figures.animation import add_playback
 from figures.common import finish
 from figures.style import INK, OKABE_ITO, Style
+from i18n import N_, _
+from i18n import number as local_number
 
 GRADIENT = OKABE_ITO[1]  # vermillion: everything the backward pass writes
 FILL = {"x": "#e8e8e8", "z": "#ffffff", "a": "#cfe5f3", "L": "#f6dccb"}
-ACT_NAMES = {"relu": "ReLU", "leaky_relu": "leaky", "tanh": "tanh", "sigmoid": "σ",
-             "linear": "linear"}  # fmt: skip
+ACT_NAMES = {"relu": "ReLU", "leaky_relu": N_("leaky"), "tanh": "tanh", "sigmoid": "σ",
+             "linear": N_("linear")}  # fmt: skip
+WORDS = frozenset({"leaky_relu", "linear"})  # activations named by a word, translated when drawn
 COLUMN_GAP, ACT_GAP = 1.8, 1.0  # x-distance a → next z, and z → its activation
 ROW = 0.85  # y of a layer's two units: ±ROW
 EDGE_LABEL_AT = 0.36  # weights are labelled 30 % of the way from their source, where edges part
@@ -33,10 +36,11 @@ EDGE_LABEL_AT = 0.36  # weights are labelled 30 % of the way from their source, 
 
 def number(value: float, digits: int = 3) -> str:
     """A number as the lesson writes it: ``digits`` significant digits (3 on the graph), a true
-    minus sign; "overflow" or "undefined" for what is not finite."""
+    minus sign and the language's decimal symbol; "overflow" or "undefined" for what is not
+    finite."""
     if not math.isfinite(value):
-        return "overflow" if math.isinf(value) else "undefined"
-    return f"{value:.{digits}g}".replace("-", "−")
+        return _("overflow") if math.isinf(value) else _("undefined")
+    return local_number(value, f".{digits}g").replace("-", "−")
 
 
 def ref_html(ref: Ref, activation: str = "") -> str:
@@ -136,7 +140,7 @@ def graph_figure(g: Graph, steps: list[Step], step: int, style: Style) -> go.Fig
     size = 66 if style.projector else 42
     small = max(style.font - 2, 11)
     offset = 0.42 if style.projector else 0.36
-    activation = ACT_NAMES[g.spec.activation]
+    activation = _act_name(g.spec.activation)
     values = [number(g.value(r)) for r, _, _ in nodes]
     hover = [_node_hover(g, r, activation) for r, _, _ in nodes]
     biases = [(r, x, y) for r, x, y in nodes if r.kind == "z"]
@@ -272,15 +276,22 @@ def _merge(base: dict[str, Any], trace: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _act_name(activation: str) -> str:
+    """How the graph names the activation (a word translated, a symbol or a name as it is)."""
+    shown = ACT_NAMES[activation]
+    return _(shown) if activation in WORDS else shown
+
+
 def _node_hover(g: Graph, ref: Ref, activation: str) -> str:
     """What hovering a node says: its value and how it was computed."""
     name, value = ref_html(ref), number(g.value(ref))
     if ref.kind == "x":
-        return f"input {name} = {value}"
+        return _("input {name} = {value}").format(name=name, value=value)
     if ref.kind == "z":
-        return (f"{name} = Σ w·input + b = {value}<br>∂L/∂{name} = {number(g.gradient(ref))}"
-                f" (after the backward pass)")  # fmt: skip
+        return _("{name} = Σ w·input + b = {value}<br>∂L/∂{name} = {gradient} (after the "
+                 "backward pass)").format(name=name, value=value,
+                                          gradient=number(g.gradient(ref)))  # fmt: skip
     if ref.kind == "a":
         z = ref_html(node("z", ref.layer, ref.j))
         return f"{name} = {activation}({z}) = {value}<br>∂L/∂{name} = {number(g.gradient(ref))}"
-    return f"loss L = {value} (target y = {number(g.y)})"
+    return _("loss L = {value} (target y = {target})").format(value=value, target=number(g.y))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import csv
+import html
 import io
 import math
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from figures.animation import PLAYBACK_GUARD_JS
 from figures.style import Style, apply_layout
+from i18n import _
 
 SIGNIFICANT = 4  # digits kept in the JSON: 1 part in 10⁴, finer than a screen's pixels
 
@@ -173,7 +175,8 @@ def trajectories_csv(
     loss: ArrayLike,
     names: Sequence[str],
 ) -> str:
-    """CSV text: one row per (run, step) with the parameters and the loss.
+    """CSV text: one row per (run, step) with the parameters and the loss; the headers "run",
+    "step" and "loss" in the current language.
 
     Args:
         labels: a name per run.
@@ -187,7 +190,7 @@ def trajectories_csv(
     loss_arr = np.asarray(loss, dtype=np.float64)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["run", "step", *names, "loss"])
+    writer.writerow([_("run"), _("step"), *names, _("loss")])
     for k, label in enumerate(labels):
         for r, step in enumerate(steps_arr):
             values = [*params_arr[r, k], loss_arr[r, k]]
@@ -195,13 +198,16 @@ def trajectories_csv(
     return buffer.getvalue()
 
 
-def standalone_html(fig: go.Figure) -> str:
+def standalone_html(fig: go.Figure, title: str | None = None) -> str:
     """The figure as one self-contained HTML file (plotly.js embedded: works offline), with the
-    playback guard that keeps Pause from raising a page error (``PLAYBACK_GUARD_JS``)."""
-    html: str = fig.to_html(
+    playback guard that keeps Pause from raising a page error (``PLAYBACK_GUARD_JS``) and, if
+    given, ``title`` (already translated) as the page's title, the browser tab's text."""
+    page: str = fig.to_html(
         include_plotlyjs=True, full_html=True, auto_play=False, post_script=PLAYBACK_GUARD_JS
     )
-    return html
+    if title:
+        page = page.replace("<head>", f"<head>\n    <title>{html.escape(title)}</title>", 1)
+    return page
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -30,6 +30,7 @@ from engine.geometry import Stage, cut_segment
 from figures.animation import add_playback
 from figures.common import compact, finish, typed_array
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style
+from i18n import _, number
 
 Array = NDArray[np.float64]
 MAX_POINTS = 200
@@ -43,6 +44,11 @@ def _class_marker(c: int, style: Style, three_d: bool = False) -> dict[str, Any]
     size = style.marker * (0.55 if three_d else 0.9)
     return {"color": OKABE_ITO[c], "symbol": ("circle", "diamond")[c] if three_d else SYMBOLS[c],
             "size": size, "line": {"width": 0.6, "color": INK}}  # fmt: skip
+
+
+def _class_name(c: int) -> str:
+    """A class's name in the legend."""
+    return _("class {c}").format(c=c)
 
 
 def _padded(points: Array) -> Array:
@@ -138,7 +144,7 @@ def morph_figure(stages: Sequence[Stage], labels: ArrayLike, cut: tuple[Array, f
     data = [_merge(_grid_style(style, three_d), first_traces[0])]
     for c in (0, 1):
         data.append(_merge({"type": "scatter3d" if three_d else "scatter", "mode": "markers",
-                            "name": f"class {c}", "marker": _class_marker(c, style, three_d),
+                            "name": _class_name(c), "marker": _class_marker(c, style, three_d),
                             "hoverinfo": "skip"}, first_traces[1 + c]))  # fmt: skip
     data.append(_merge(_cut_style(style, three_d), first_traces[3]))
     layout: dict[str, Any] = {
@@ -151,7 +157,7 @@ def morph_figure(stages: Sequence[Stage], labels: ArrayLike, cut: tuple[Array, f
                        list(range(len(frames))), style, redraw=three_d, compact=narrow)  # fmt: skip
     slider = fig["layout"]["sliders"][0]
     slider["steps"] = [dict(slider["steps"][f], label=names[s]) for s, f in enumerate(keyframes)]
-    slider["currentvalue"]["prefix"] = "Stage: "
+    slider["currentvalue"]["prefix"] = _("Stage:") + " "
     return finish(fig, style)
 
 
@@ -174,14 +180,14 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 def _grid_style(style: Style, three_d: bool) -> dict[str, Any]:
     # WebGL lines (3-D) take no transparency: an opaque grey of the same lightness.
     colour = "rgb(175,175,175)" if three_d else GRID_COLOUR
-    return {"type": "scatter3d" if three_d else "scatter", "mode": "lines", "name": "the grid",
+    return {"type": "scatter3d" if three_d else "scatter", "mode": "lines", "name": _("the grid"),
             "line": {"color": colour, "width": max(1.0, style.line * (0.8 if three_d else 0.45))},
             "hoverinfo": "skip", "connectgaps": False}  # fmt: skip
 
 
 def _cut_style(style: Style, three_d: bool) -> dict[str, Any]:
     return {"type": "scatter3d" if three_d else "scatter", "mode": "lines",
-            "name": "the output's straight cut",
+            "name": _("the output's straight cut"),
             "line": {"color": CUT_COLOUR, "width": style.line * 1.4, "dash": "solid"},
             "hoverinfo": "skip"}  # fmt: skip
 
@@ -276,11 +282,11 @@ def boundary_figure(axes: tuple[ArrayLike, ArrayLike], logits: ArrayLike, X: Arr
          "z": [compact(row, 3) for row in z],
          "contours": {"start": 0.0, "end": 0.0, "size": 1.0, "coloring": "none"},
          "line": {"color": CUT_COLOUR, "width": style.line * 1.4}, "showscale": False,
-         "hoverinfo": "skip", "name": "the decision boundary", "showlegend": True},
+         "hoverinfo": "skip", "name": _("the decision boundary"), "showlegend": True},
     ]  # fmt: skip
     for c in (0, 1):
         sel = points[keep][labels[keep] == c]
-        data.append({"type": "scatter", "mode": "markers", "name": f"class {c}",
+        data.append({"type": "scatter", "mode": "markers", "name": _class_name(c),
                      "x": typed_array(sel[:, 0]), "y": typed_array(sel[:, 1]),
                      "marker": _class_marker(c, style), "hoverinfo": "skip"})  # fmt: skip
     layout: dict[str, Any] = {
@@ -308,7 +314,7 @@ def cut_figure(
     ]
     for c in (0, 1):
         sel = points[y[keep] == c]
-        data.append({"type": kind, "mode": "markers", "name": f"class {c}",
+        data.append({"type": kind, "mode": "markers", "name": _class_name(c),
                      "marker": _class_marker(c, style, three_d), "hoverinfo": "skip",
                      **_coords([sel[:, i] for i in range(sel.shape[1])], three_d)})  # fmt: skip
     data.append(_merge(_cut_style(style, three_d), _cut_trace_xyz(cut, ranges, three_d)))
@@ -325,14 +331,15 @@ def separability_figure(names: Sequence[str], scores: ArrayLike, style: Style) -
     values = 100 * np.asarray(scores, dtype=np.float64)
     shown = [None if not np.isfinite(v) else round(float(v), 1) for v in values]
     data = [{"type": "bar", "x": list(names), "y": shown, "marker": {"color": OKABE_ITO[2]},
-             "text": [("—" if v is None else f"{v:.0f} %") for v in shown],
+             "text": [("—" if v is None else _("{percent} %").format(percent=number(v, ".0f")))
+                      for v in shown],
              "textposition": "outside", "textfont": {"size": style.font},
              "hovertemplate": "%{x}: %{y:.1f} %<extra></extra>",
-             "name": "straight cut"}]  # fmt: skip
+             "name": _("straight cut")}]  # fmt: skip
     layout = {
-        "yaxis": {"range": [40, 108], "title": {"text": "best straight cut, % correct"},
+        "yaxis": {"range": [40, 108], "title": {"text": _("best straight cut, % correct")},
                   "dtick": 10},
-        "xaxis": {"title": {"text": "stage"}, "tickangle": 0, "type": "category"},
+        "xaxis": {"title": {"text": _("stage")}, "tickangle": 0, "type": "category"},
         "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 100, "y1": 100,
                     "line": {"color": INK, "width": 1, "dash": "dot"}}],
         "margin": {"l": 70, "r": 20, "t": 30, "b": 60},

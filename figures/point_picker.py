@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from figures.common import finish, typed_array
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style
 from figures.training_stage import PICKER_POINTS, STAGE_PICKER_TRACE
+from i18n import _
 
 EXTENT = 2.0  # the blank plane spans [−2, 2] on both axes (points may lie up to ±4)
 
@@ -26,14 +27,14 @@ def blank_plane_figure(points: tuple[ArrayLike, ArrayLike], style: Style) -> go.
     gx, gy = np.meshgrid(grid, grid)
     hidden = {"marker": {"opacity": 0}}
     data: list[dict[str, Any]] = [
-        {"type": "scatter", "mode": "markers", "name": "picker", "x": typed_array(gx.ravel()),
+        {"type": "scatter", "mode": "markers", "name": _("picker"), "x": typed_array(gx.ravel()),
          "y": typed_array(gy.ravel()), "marker": {"size": 14, "opacity": 0, "color": INK},
          "selected": hidden, "unselected": hidden, "hoverinfo": "none", "showlegend": False},
     ]  # fmt: skip
     assert len(data) - 1 == STAGE_PICKER_TRACE
     for c in sorted({int(v) for v in y}):
         mine = y == c
-        data.append({"type": "scatter", "mode": "markers", "name": f"class {c}",
+        data.append({"type": "scatter", "mode": "markers", "name": _("class {c}").format(c=c),
                      "x": X[mine, 0].tolist(), "y": X[mine, 1].tolist(), "hoverinfo": "skip",
                      "marker": {"symbol": SYMBOLS[c % 3], "size": style.marker + 4,
                                 "color": OKABE_ITO[c % len(OKABE_ITO)],

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from i18n import plotly_separators
+
 # Okabe & Ito (2008), without black (kept for text) and yellow last (weak on white).
 OKABE_ITO = (
     "#0072B2",  # blue
@@ -25,6 +27,10 @@ OKABE_ITO = (
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "star", "hexagon")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid")
 INK = "#1a1a1a"
+# Latin text in Arial; Chinese (which Arial lacks) in Noto Sans CJK (Debian's fonts-noto-cjk),
+# then whatever CJK font the viewer's system has.
+FONT_FAMILY = ("Arial, Helvetica, 'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', "
+               "'PingFang SC', 'Microsoft YaHei', sans-serif")  # fmt: skip
 GRID = "#d9d9d9"
 
 
@@ -78,11 +84,16 @@ class Style:
     arrow: float = 2.5
     height: int = 520
     projector: bool = False
+    # The language the figure's texts are in (``i18n``): part of the style so that a figure
+    # cached by its style is cached per language, and a Polish chart never reaches an English
+    # page. Builders translate with ``i18n._`` in the current language, which is this one.
+    lang: str = "en"
 
     @classmethod
-    def projector_mode(cls) -> Style:
+    def projector_mode(cls, lang: str = "en") -> Style:
         """Large, high-contrast sizes for a classroom projector."""
         return cls(
+            lang=lang,
             font=24,
             title_font=28,
             tick_font=22,
@@ -92,6 +103,9 @@ class Style:
             height=640,
             projector=True,
         )
+
+    def in_language(self, lang: str) -> Style:
+        return replace(self, lang=lang)
 
     def with_height(self, height: int) -> Style:
         return replace(self, height=height)
@@ -109,7 +123,8 @@ def apply_layout(layout: dict[str, Any], style: Style) -> dict[str, Any]:
     }
     out = {
         "template": TEMPLATE,
-        "font": {"size": style.font, "color": INK, "family": "Arial, Helvetica, sans-serif"},
+        "font": {"size": style.font, "color": INK, "family": FONT_FAMILY},
+        "separators": plotly_separators(),
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "height": style.height,

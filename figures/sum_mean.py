@@ -13,8 +13,11 @@ from numpy.typing import ArrayLike
 
 from figures.common import compact, finish, log_axis, panel_axes, typed_array
 from figures.style import INK, OKABE_ITO, Style, series_style
+from i18n import N_, _, number
 
 REDUCTIONS = ("mean", "sum")
+# What a legend, a panel and a marker call each reduction (translated where drawn).
+REDUCTION_NAMES = {"mean": N_("mean"), "sum": N_("sum")}
 # The full gradient is neither run: its own Okabe–Ito colour (runs A and B take the first two),
 # its own dash and a diamond at its foot, so it does not depend on colour either.
 FULL_GRADIENT = {"color": OKABE_ITO[2], "dash": "longdash", "symbol": "diamond"}
@@ -52,25 +55,40 @@ def lr_map_figure(
             excess = np.log10(np.maximum(loss, 1e-300))
         else:
             excess = np.log10(np.maximum(loss - loss_floor, 1e-12))
-    colour_title = "log₁₀(final loss − min)" if loss_floor is not None else "log₁₀(final loss)"
-    mu = f"{momentum:g}"
-    optimum_name = "theory: one-step optimum at the start"
-    optimum_hover = ("ε_opt(B) = ε_max / (1 + (B_noise/B)·(N − B)/(N − 1)): the best single step "
-                     "at the start point; a whole run's best lr differs (B_noise grows as the "
-                     "loss falls)")  # fmt: skip
-    wall_name = "full-batch stability wall"
-    wall_hover = "2/λmax of the full-batch curvature at the start"
+    colour_title = (
+        _("log₁₀(final loss − min)") if loss_floor is not None else _("log₁₀(final loss)")
+    )
+    mu = number(momentum, "g")
+    best_name, scaling_name = _("measured best lr"), _("linear scaling γ₁·B")
+    wall_name = _("full-batch stability wall")
     if momentum:
-        optimum_name += " × (1 − μ)"
-        optimum_hover += f"; × (1 − μ) = {1 - momentum:.3g}: the effective lr γ/(1 − μ) equals it"
-        wall_hover = f"(2 + 2μ)/λmax, μ = {mu}, of the full-batch curvature at the start"
-    wall_hover += ("; ÷ B under sum. With mini-batches the real wall moves (measured on the "
-                   "linear regression: 0.9–0.97× of it at B = 1, 1.05× at B = 4)")  # fmt: skip
+        optimum_name = _("theory: one-step optimum at the start × (1 − μ)")
+        optimum_hover = _(
+            "ε_opt(B) = ε_max / (1 + (B_noise/B)·(N − B)/(N − 1)): the best single step at the "
+            "start point; a whole run's best lr differs (B_noise grows as the loss falls); "
+            "× (1 − μ) = {factor}: the effective lr γ/(1 − μ) equals it"
+        ).format(factor=number(1 - momentum, ".3g"))
+        wall_hover = _(
+            "(2 + 2μ)/λmax, μ = {momentum}, of the full-batch curvature at the start; ÷ B under "
+            "sum. With mini-batches the real wall moves (measured on the linear regression: "
+            "0.9–0.97× of it at B = 1, 1.05× at B = 4)"
+        ).format(momentum=mu)
+    else:
+        optimum_name = _("theory: one-step optimum at the start")
+        optimum_hover = _(
+            "ε_opt(B) = ε_max / (1 + (B_noise/B)·(N − B)/(N − 1)): the best single step at the "
+            "start point; a whole run's best lr differs (B_noise grows as the loss falls)"
+        )
+        wall_hover = _(
+            "2/λmax of the full-batch curvature at the start; ÷ B under sum. With mini-batches "
+            "the real wall moves (measured on the linear regression: 0.9–0.97× of it at B = 1, "
+            "1.05× at B = 4)"
+        )
     hovers = {
-        "measured best lr": "the lr of the lowest final loss in this column",
+        best_name: _("the lr of the lowest final loss in this column"),
         optimum_name: optimum_hover,
         wall_name: wall_hover,
-        "linear scaling γ₁·B": "Goyal et al.: the measured best lr at B = 1, times B",
+        scaling_name: _("Goyal et al.: the measured best lr at B = 1, times B"),
     }
     finite = excess[np.isfinite(excess)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -87,7 +105,8 @@ def lr_map_figure(
                        "colorscale": "Viridis", "showscale": panel == 1,
                        "colorbar": {"title": {"text": colour_title},
                                     "tickfont": {"size": style.tick_font}}},
-            "name": f"{reduction}: final loss", "showlegend": False,
+            "name": _("{reduction}: final loss").format(reduction=_(REDUCTION_NAMES[reduction])),
+            "showlegend": False,
             "hovertemplate": "B=%{x}, lr=%{y:.3g}<extra></extra>",
         })  # fmt: skip
         data.append({
@@ -95,16 +114,16 @@ def lr_map_figure(
             "x": compact(bb[~ok]), "y": compact(ll[~ok]),
             "marker": {"symbol": "x-thin", "size": style.marker, "color": INK,
                        "line": {"width": 2, "color": INK}},
-            "name": "diverged", "showlegend": panel == 0,
+            "name": _("diverged"), "showlegend": panel == 0,
         })  # fmt: skip
         # Goyal et al.'s linear scaling from the measured best lr at B = 1 (mean only).
         best = np.asarray(best_lr, dtype=np.float64)
         scaling = best[0, 0] * sizes
         scaling = np.where(scaling <= 1.5 * grid_lrs[0].max(), scaling, np.nan)  # stay on the map
-        lines = [(best_lr, "measured best lr", "solid"), (optimum, optimum_name, "dash"),
+        lines = [(best_lr, best_name, "solid"), (optimum, optimum_name, "dash"),
                  (wall, wall_name, "dot")]  # fmt: skip
         if panel == 0:
-            lines.append((np.stack([scaling, scaling]), "linear scaling γ₁·B", "dashdot"))
+            lines.append((np.stack([scaling, scaling]), scaling_name, "dashdot"))
         for i, (values, name, dash) in enumerate(lines):
             s = series_style(i + 1)
             data.append({
@@ -117,22 +136,29 @@ def lr_map_figure(
             })  # fmt: skip
     data += _current_markers(current or (), grid_lrs, style)
     # Decades only on the log axes: the 2s and 5s between them crowd a projected chart.
-    axis_common = {"type": "log", "title": {"text": "batch size B"}, "dtick": 1}
+    axis_common = {"type": "log", "title": {"text": _("batch size B")}, "dtick": 1}
     y_common = {"type": "log", "exponentformat": "power", "dtick": 1}
-    optimizer = f"SGD, momentum {mu}" if momentum else "SGD"
+    if momentum:
+        title = _("Loss after {steps} steps of SGD, momentum {momentum}, averaged (left) vs "
+                  "summed (right)").format(steps=150, momentum=mu)  # fmt: skip
+    else:
+        title = _("Loss after {steps} steps of SGD, averaged (left) vs summed (right)").format(
+            steps=150
+        )
     layout = {
-        "title": {"text": f"Loss after 150 steps of {optimizer}, averaged (left) vs summed "
-                          "(right)"},
+        "title": {"text": title},
         "xaxis": {**axis_common, "domain": [0.0, 0.42]},
         "xaxis2": {**axis_common, "domain": [0.56, 0.98]},
-        "yaxis": {**y_common, "title": {"text": "learning rate"}},
+        "yaxis": {**y_common, "title": {"text": _("learning rate")}},
         "yaxis2": {**y_common, "anchor": "x2"},
         "legend": {"orientation": "h", "y": -0.22},
         "annotations": [
-            {"text": "<b>mean</b>", "xref": "paper", "yref": "paper", "x": 0.21, "y": 1.0,
-             "showarrow": False, "yanchor": "bottom", "font": {"size": style.font}},
-            {"text": "<b>sum</b>", "xref": "paper", "yref": "paper", "x": 0.77, "y": 1.0,
-             "showarrow": False, "yanchor": "bottom", "font": {"size": style.font}},
+            {"text": f"<b>{_(REDUCTION_NAMES['mean'])}</b>", "xref": "paper", "yref": "paper",
+             "x": 0.21, "y": 1.0, "showarrow": False, "yanchor": "bottom",
+             "font": {"size": style.font}},
+            {"text": f"<b>{_(REDUCTION_NAMES['sum'])}</b>", "xref": "paper", "yref": "paper",
+             "x": 0.77, "y": 1.0, "showarrow": False, "yanchor": "bottom",
+             "font": {"size": style.font}},
         ],
     }  # fmt: skip
     return finish({"data": data, "layout": layout}, style)
@@ -148,11 +174,14 @@ def _current_markers(
         panel = REDUCTIONS.index(reduction)
         low, high = float(grid_lrs[panel].min()) / 1.3, float(grid_lrs[panel].max()) * 1.3
         s = series_style(k)
-        symbol, where = s.symbol, ""
-        if not low <= lr <= high:
+        values = {"run": "AB"[k], "batch": batch, "lr": number(lr, ".3g"),
+                  "reduction": _(REDUCTION_NAMES[reduction])}  # fmt: skip
+        if low <= lr <= high:
+            symbol = s.symbol
+            name = _("run {run}: B = {batch}, lr {lr} ({reduction})").format(**values)
+        else:
             symbol = "triangle-up" if lr > high else "triangle-down"
-            where = " — off the map"
-        name = f"run {'AB'[k]}: B = {batch}, lr {lr:.3g} ({reduction}){where}"
+            name = _("run {run}: B = {batch}, lr {lr} ({reduction}) — off the map").format(**values)
         data.append({
             "type": "scatter", "mode": "markers", **panel_axes(panel + 1),
             "x": [float(batch)], "y": [min(max(lr, low), high)],
@@ -200,16 +229,17 @@ def noise_cloud_figure(clouds: Sequence[Any], titles: Sequence[str], style: Styl
         spread = float(np.sqrt(max(np.trace(cloud.covariance), 0.0)))
         data += [
             {"type": "scatter", "mode": "markers", **axes, "x": compact(cloud.samples[:, 0], 4),
-             "y": compact(cloud.samples[:, 1], 4), "name": "mini-batch gradients",
+             "y": compact(cloud.samples[:, 1], 4), "name": _("mini-batch gradients"),
              "marker": {"size": 5, "color": s.color, "opacity": 0.45, "symbol": s.symbol},
              "showlegend": panel == 0},
             {"type": "scatter", "mode": "lines", **axes, "x": compact(ring[:, 0]),
-             "y": compact(ring[:, 1]), "name": "2σ ellipse (exact)",
+             "y": compact(ring[:, 1]), "name": _("2σ ellipse (exact)"),
              "line": {"color": INK, "width": style.line}, "showlegend": panel == 0,
-             "hovertemplate": f"2σ ellipse: √tr Σ_B = {spread:.3g}<extra></extra>"},
+             "hovertemplate": _("2σ ellipse: √tr Σ_B = {spread}").format(
+                 spread=number(spread, ".3g")) + "<extra></extra>"},
             {"type": "scatter", "mode": "lines+markers", **axes,
              "x": [0.0, float(cloud.full_grad[0])], "y": [0.0, float(cloud.full_grad[1])],
-             "name": "full gradient",
+             "name": _("full gradient"),
              "line": {"color": FULL_GRADIENT["color"], "width": style.line + 1,
                       "dash": FULL_GRADIENT["dash"]},
              "marker": {"symbol": [FULL_GRADIENT["symbol"], "arrow"], "angleref": "previous",
@@ -238,14 +268,18 @@ def norm_figure(batch_sizes: ArrayLike, norms: ArrayLike, l2: float, style: Styl
         s = series_style(i)
         data.append({
             "type": "scatter", "mode": "lines+markers", "x": compact(batch_sizes),
-            "y": compact(np.asarray(norms)[i]), "name": reduction,
+            "y": compact(np.asarray(norms)[i]), "name": _(REDUCTION_NAMES[reduction]),
             "line": {"color": s.color, "dash": s.dash, "width": style.line},
             "marker": {"symbol": s.symbol, "size": style.marker},
         })  # fmt: skip
     layout = {
-        "title": {"text": f"‖θ‖ at equilibrium, with L2 λ = {l2:g} added once per batch"},
-        "xaxis": {**log_axis(batch_sizes), "title": {"text": "batch size B"}},
-        "yaxis": {"title": {"text": "‖θ‖, averaged over the run's second half"}},
+        "title": {
+            "text": _("‖θ‖ at equilibrium, with L2 λ = {l2} added once per batch").format(
+                l2=number(l2, "g")
+            )
+        },
+        "xaxis": {**log_axis(batch_sizes), "title": {"text": _("batch size B")}},
+        "yaxis": {"title": {"text": _("‖θ‖, averaged over the run's second half")}},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 100))
 
@@ -273,9 +307,10 @@ def curves_figure(
         data.append({"type": "scatter", "mode": "lines", "x": typed_array(xs[keep, k]),
                      "y": typed_array(y), "name": label,
                      "line": {"color": s.color, "dash": s.dash, "width": style.line}})  # fmt: skip
-    title, y_title = "Full-data loss above its minimum", "loss − minimum"
+    title, y_title = _("Full-data loss above its minimum"), _("loss − minimum")
     if floor is None:
-        title, y_title = "Full-data loss (this loss has no minimum: it falls for ever)", "loss"
+        title = _("Full-data loss (this loss has no minimum: it falls for ever)")
+        y_title = _("loss")
     layout = {
         "title": {"text": title},
         "xaxis": {"title": {"text": x_title}},
@@ -292,16 +327,17 @@ def noise_scale_figure(
     xs = compact(steps)
     data = [
         {"type": "scatter", "mode": "lines+markers", "x": xs, "y": compact(b_simple),
-         "name": "B_simple along run A", "line": {"color": "#0072B2", "width": style.line},
+         "name": _("B_simple along run A"), "line": {"color": "#0072B2", "width": style.line},
          "marker": {"size": max(4, style.marker - 4)}},
         {"type": "scatter", "mode": "lines", "x": [xs[0], xs[-1]], "y": [batch, batch],
-         "name": f"your batch size ({batch})",
+         "name": _("your batch size ({batch})").format(batch=batch),
          "line": {"color": "#D55E00", "width": style.line, "dash": "dash"}},
     ]  # fmt: skip
     layout = {
-        "title": {"text": "The noise scale grows as the loss falls"},
-        "xaxis": {"title": {"text": "optimizer step"}},
-        "yaxis": {**log_axis(b_simple, [batch]), "title": {"text": "B_simple"}},
+        "title": {"text": _("The noise scale grows as the loss falls")},
+        "xaxis": {"title": {"text": _("optimizer step")}},
+        # A symbol, but a word to the pseudo-language check: through the catalogue like any text.
+        "yaxis": {**log_axis(b_simple, [batch]), "title": {"text": _("B_simple")}},
         "legend": {"orientation": "h", "y": -0.3},
     }
     return finish({"data": data, "layout": layout}, style.with_height(style.height - 140))

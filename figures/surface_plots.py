@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from figures.common import compact, finish, log_axis, typed_array
 from figures.style import INK, Style, series_style
+from i18n import _, number
 
 CONTOUR_RESOLUTION = 90
 
@@ -38,6 +39,17 @@ class Landscape(Protocol):
     def log_color(self) -> bool: ...
     def value(self, p: ArrayLike) -> NDArray[np.float64]: ...
     def __hash__(self) -> int: ...  # figures cache a landscape's image by the object
+
+
+def landscape_name(surface: Landscape) -> str:
+    """``surface``'s name in the current language: a registry's name is a catalogue text; a
+    name that holds a number (the ill-conditioned valley's κ, ``Surface.name_template``) is
+    translated as a template and the number written as the language writes it."""
+    template = getattr(surface, "name_template", None)
+    if template:
+        values = getattr(surface, "name_values", {})
+        return _(template).format(**{k: number(v, "g") for k, v in values.items()})
+    return _(surface.name)
 
 
 def axis_points(bounds_row: ArrayLike, n: int) -> NDArray[np.float64]:
@@ -100,8 +112,9 @@ def minima_trace(
             "color": "white",
             "line": {"color": INK, "width": 2},
         },
-        "name": "minimum",
-        "hovertemplate": "minimum (%{x:.4g}, %{y:.4g})<extra></extra>",
+        "name": _("minimum"),
+        "hovertemplate": _("minimum ({x}, {y})").format(x="%{x:.4g}", y="%{y:.4g}")
+        + "<extra></extra>",
     }
 
 
@@ -119,7 +132,7 @@ def curve_trace(
         "x": typed_array(xs),
         "y": typed_array(surface.value(xs[:, None])),
         "line": {"color": INK, "width": style.line},
-        "name": "loss f(w)",
+        "name": _("loss f(w)"),
         "hoverinfo": "skip",
     }
 
@@ -132,9 +145,10 @@ def loss_figure(
     *,
     floor: float | None,
     max_points: int = 400,
-    title: str = "Loss over steps",
+    title: str | None = None,
 ) -> go.Figure:
-    """Loss curves of K runs (``loss (T, K)`` at ``steps (T,)``).
+    """Loss curves of K runs (``loss (T, K)`` at ``steps (T,)``), titled ``title`` (default
+    "Loss over steps", in the current language).
 
     With a known minimum value ``floor`` the y-axis shows loss − floor on a log scale (how many
     digits of the minimum each run has found); otherwise the loss itself, linearly.
@@ -161,10 +175,10 @@ def loss_figure(
             }
         )
     layout = {
-        "title": {"text": title},
-        "xaxis": {"title": {"text": "optimizer step"}},
+        "title": {"text": _("Loss over steps") if title is None else title},
+        "xaxis": {"title": {"text": _("optimizer step")}},
         "yaxis": {
-            "title": {"text": "loss − minimum (log scale)" if log else "loss"},
+            "title": {"text": _("loss − minimum (log scale)") if log else _("loss")},
             **(log_axis(shown) if log else {"type": "linear"}),
         },
         "legend": {"orientation": "h", "y": -0.25},
@@ -207,7 +221,7 @@ def surface_3d_figure(
     data: list[dict[str, Any]] = [
         {"type": "surface", "x": compact(xs, 4), "y": compact(ys, 4),
          "z": [compact(row, 4) for row in zs], "colorscale": "Viridis", "showscale": False,
-         "opacity": 0.75, "name": surface.name, "hoverinfo": "skip"},
+         "opacity": 0.75, "name": landscape_name(surface), "hoverinfo": "skip"},
     ]  # fmt: skip
     for k, label in enumerate(labels):
         s = series_style(k)
@@ -226,7 +240,7 @@ def surface_3d_figure(
             end = rows[-1]
             data.append({
                 "type": "scatter3d", "mode": "markers", "showlegend": False,
-                "name": f"{label} (end)", "x": compact(path_xy[[end], k, 0]),
+                "name": _("{run} (end)").format(run=label), "x": compact(path_xy[[end], k, 0]),
                 "y": compact(path_xy[[end], k, 1]), "z": compact(path_z[[end], k]),
                 "marker": {"color": s.color, "size": style.marker * 0.7,
                            "symbol": _SYMBOLS_3D[k % len(_SYMBOLS_3D)],
@@ -237,8 +251,8 @@ def surface_3d_figure(
         "scene": {
             "xaxis": {**axis, "title": {"text": "x", "font": {"size": style.font}}},
             "yaxis": {**axis, "title": {"text": "y", "font": {"size": style.font}}},
-            "zaxis": {**axis, "title": {"text": "log₁₀(loss − min)" if surface.log_color
-                                        else "loss", "font": {"size": style.font}}},
+            "zaxis": {**axis, "title": {"text": _("log₁₀(loss − min)") if surface.log_color
+                                        else _("loss"), "font": {"size": style.font}}},
             # From above and close, so the paths in the valleys show; z flattened.
             "camera": {"eye": {"x": -0.7, "y": -1.2, "z": 1.25},
                        "center": {"x": 0, "y": 0, "z": -0.2}},
@@ -273,9 +287,10 @@ def start_picker_trace(
             loss = surface.value(grid)
         extra = {
             "customdata": typed_array(loss),
-            "hovertemplate": "click to start here: (%{x:.3g}, %{y:.3g})<br>"
-            "loss %{customdata:.4g}<extra></extra>",
-        }
+            "hovertemplate": _("click to start here: ({x}, {y})").format(x="%{x:.3g}",
+                                                                        y="%{y:.3g}")
+            + "<br>" + _("loss {loss}").format(loss="%{customdata:.4g}") + "<extra></extra>",
+        }  # fmt: skip
         size = 18
     else:
         w = axis_points(surface.bounds[0] if x_range is None else x_range, PICKER_POINTS_1D)
@@ -285,8 +300,9 @@ def start_picker_trace(
         rows = np.linspace(low, high, PICKER_ROWS_1D)
         x, y = np.tile(w, len(rows)), np.repeat(rows, len(w))
         extra = {"customdata": typed_array(np.tile(loss, len(rows))),
-                 "hovertemplate": "click to start here: w = %{x:.3g}<br>"
-                                  "loss f(w) = %{customdata:.4g}<extra></extra>"}  # fmt: skip
+                 "hovertemplate": _("click to start here: w = {w}").format(w="%{x:.3g}")
+                 + "<br>" + _("loss f(w) = {loss}").format(loss="%{customdata:.4g}")
+                 + "<extra></extra>"}  # fmt: skip
         size = 14
     hidden = {"marker": {"opacity": 0}}
     return {
@@ -297,7 +313,7 @@ def start_picker_trace(
         "marker": {"size": size, "opacity": 0, "color": INK},
         "selected": hidden,
         "unselected": hidden,
-        "name": "start picker",
+        "name": _("start picker"),
         "showlegend": False,
         **extra,
     }

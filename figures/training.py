@@ -20,6 +20,7 @@ import numpy as np
 from engine.training import TrainResult
 from figures.training_panels import network_figure, step_figure
 from figures.training_stage import STAGE_PICKER_TRACE, training_stage_figure
+from i18n import N_, _
 
 __all__ = [
     "STAGE_PICKER_TRACE",
@@ -29,17 +30,17 @@ __all__ = [
     "training_stage_figure",
 ]
 
-HISTORY_COLUMNS = ("run", "step", "epoch", "examples_seen", "train_loss", "test_loss",
-                   "train_accuracy", "test_accuracy")  # fmt: skip
+HISTORY_COLUMNS = (N_("run"), N_("step"), N_("epoch"), N_("examples_seen"), N_("train_loss"),
+                   N_("test_loss"), N_("train_accuracy"), N_("test_accuracy"))  # fmt: skip
 
 
 def history_csv(result: TrainResult, labels: Sequence[str]) -> str:
     """The history of K runs as CSV: a header, then one row per run per frame (run by run).
 
-    Columns ``HISTORY_COLUMNS``: the run's label, its optimizer step and epoch at the frame,
-    the examples it had seen, and the loss and accuracy on the training and test sets. Numbers
-    are written to 10 significant digits; NaN (a diverged run, regression accuracy) is an
-    empty cell, which spreadsheets and pandas read as missing.
+    Columns ``HISTORY_COLUMNS`` (headed in the current language): the run's label, its optimizer
+    step and epoch at the frame, the examples it had seen, and the loss and accuracy on the
+    training and test sets. Numbers are written to 10 significant digits; NaN (a diverged run,
+    regression accuracy) is an empty cell, which spreadsheets and pandas read as missing.
 
     Raises:
         ValueError: a label count that is not K.
@@ -54,7 +55,7 @@ def history_csv(result: TrainResult, labels: Sequence[str]) -> str:
     dead = (result.diverged_at >= 0) & (result.frame_steps >= result.diverged_at)  # (F, K)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HISTORY_COLUMNS)
+    writer.writerow([_(name) for name in HISTORY_COLUMNS])
     for k, label in enumerate(labels):
         for f in range(F):
             values = [float(np.asarray(c)[f, k]) for c in columns]

@@ -27,6 +27,7 @@ from engine.datasets import Dataset
 from figures.common import finish, log_axis, typed_array
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style
 from figures.training_planes import GREY, GREY_COLOUR, LEVELS, mix, u1_grid
+from i18n import N_, _, ngettext, number
 
 Array = NDArray[np.float64]
 Rule = tuple[float, float] | str | None
@@ -40,6 +41,9 @@ MAX_DOTS = 64  # the forward pass draws a dot per example up to this batch size,
 # as the values go; "max": 0 … the largest value.
 SCALES: dict[str, Rule] = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": "max",
                            "leaky_relu": None, "linear": None}  # fmt: skip
+# The name under a hidden column's colour scale (the activation as the code calls it).
+SCALE_NAMES = {"tanh": "tanh", "sigmoid": N_("sigmoid"), "relu": "relu",
+               "leaky_relu": N_("leaky_relu"), "linear": N_("linear")}  # fmt: skip
 
 
 def _diverging() -> list[list[Any]]:
@@ -64,16 +68,18 @@ def _column_scale(
     top = top if top > 0 else 1.0
     if output and (finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1)):
         if len(values) == 1:
-            return 0.0, 1.0, [_diverging()], "P(class 1)<br>0 … 1"
-        return 0.0, 1.0, [_ramp(c) for c in OKABE_ITO[: len(values)]], "P(class c)<br>0 … 1"
+            return 0.0, 1.0, [_diverging()], _("P(class 1)") + "<br>0 … 1"
+        return (0.0, 1.0, [_ramp(c) for c in OKABE_ITO[: len(values)]],
+                _("P(class c)") + "<br>0 … 1")  # fmt: skip
     rule: Rule = None if output else SCALES[activation]
-    name = "value" if output else activation
+    name = _("value") if output else _(SCALE_NAMES[activation])
     if rule is None:
-        return -top, top, [_diverging()], f"{name}<br>±{top:.3g}"
+        return -top, top, [_diverging()], f"{name}<br>±{number(top, '.3g')}"
     if rule == "max":
-        return 0.0, top, [_ramp(OKABE_ITO[1])], f"{name}<br>0 … {top:.3g}"
+        return 0.0, top, [_ramp(OKABE_ITO[1])], f"{name}<br>0 … {number(top, '.3g')}"
     low, high = rule if isinstance(rule, tuple) else (-top, top)
-    return low, high, [_diverging()], f"{name}<br>{low:g} … {high:g}".replace("-", "−")
+    span = f"{number(low, 'g')} … {number(high, 'g')}".replace("-", "−")
+    return low, high, [_diverging()], f"{name}<br>{span}"
 
 
 def _levels(values: Array, low: float, high: float) -> NDArray[np.uint8]:
@@ -100,13 +106,14 @@ def _weight_traces(
     line, which came first, was too faint to see in it)."""
     traces: list[dict[str, Any]] = []
     signs: set[int] = set()
+    names = {1: _("positive weight"), -1: _("negative weight (dashed)")}
     for gap, w in enumerate(ws):
         magnitude = np.abs(np.where(np.isfinite(w), w, 0.0))
         if magnitude.max(initial=0.0) == 0.0:
             continue
         level = np.ceil(magnitude / magnitude.max() * WIDTH_LEVELS)
         for sign, colour, dash in ((1, OKABE_ITO[0], "solid"), (-1, OKABE_ITO[1], "dash")):
-            name = "positive weight" if sign > 0 else "negative weight (dashed)"
+            name = names[sign]
             for lv in range(1, WIDTH_LEVELS + 1):
                 i, j = np.nonzero((level == lv) & (np.sign(w) == sign))
                 if len(i) == 0:
@@ -123,7 +130,7 @@ def _weight_traces(
                 signs.add(sign)
     for sign, colour, dash in ((1, OKABE_ITO[0], "solid"), (-1, OKABE_ITO[1], "dash")):
         if sign in signs:
-            name = "positive weight" if sign > 0 else "negative weight (dashed)"
+            name = names[sign]
             traces.append({"type": "scatter", "mode": "lines", "x": [None], "y": [None],
                            "name": name, "legendgroup": name, "hoverinfo": "skip",
                            "line": {"color": colour, "dash": dash,
@@ -190,17 +197,20 @@ def network_figure(
             "hoverinfo": "skip",
             "line": {"color": INK, "width": 1},
             "showlegend": False,
-            "name": "inputs",
+            "name": _("inputs"),
         }
     )
     data.append({"type": "scatter", "mode": "text", "x": [float(xs[0])] * sizes[0],
                  "y": [float(c) for c in centres[0]], "text": list(feature_labels),
                  "textfont": {"size": style.font, "color": INK}, "hoverinfo": "skip",
-                 "showlegend": False, "name": "features"})  # fmt: skip
+                 "showlegend": False, "name": _("features")})  # fmt: skip
     # two lines each, so that every column's title starts on the same line
-    titles = [f"inputs<br>{sizes[0]} feature{'s' * (sizes[0] > 1)}"]
-    titles += [f"hidden {i}<br>{n} units" for i, n in enumerate(sizes[1:-1], 1)]
-    titles.append(f"output<br>{sizes[-1]} unit{'s' * (sizes[-1] > 1)}")
+    titles = [ngettext("inputs<br>{n} feature", "inputs<br>{n} features", sizes[0]).format(
+        n=sizes[0])]  # fmt: skip
+    titles += [ngettext("hidden {i}<br>{n} unit", "hidden {i}<br>{n} units", n).format(i=i, n=n)
+               for i, n in enumerate(sizes[1:-1], 1)]  # fmt: skip
+    titles.append(ngettext("output<br>{n} unit", "output<br>{n} units", sizes[-1]).format(
+        n=sizes[-1]))  # fmt: skip
     notes = [""]
     coloraxes: list[list[list[Any]]] = []
     for col, values in enumerate(maps, start=1):
@@ -218,11 +228,11 @@ def network_figure(
         if values.ndim == 3:  # thumbnails: heatmaps placed in their boxes
             step_y, step_x = THUMB / values.shape[1], THUMB / values.shape[2]
             for u, cy in enumerate(centres[col]):
+                unit = _("{layer}: unit {unit}").format(layer=name, unit=u + 1)
                 data.append({"type": "heatmap", "z": u1_grid(levels[u]), "x0": left + step_x / 2,
                              "dx": step_x, "y0": cy - half + step_y / 2, "dy": step_y,
                              "coloraxis": keys[u % len(keys)], "zsmooth": "best",
-                             "name": f"{name}: unit {u + 1}",
-                             "hovertemplate": f"{name}: unit {u + 1}<extra></extra>"})  # fmt: skip
+                             "name": unit, "hovertemplate": f"{unit}<extra></extra>"})  # fmt: skip
         else:  # 1-D data: each unit a small line plot in its box
             t = np.append(np.linspace(left, left + THUMB, values.shape[1]), np.nan)
             span = (np.clip(values, low, high) - low) / (high - low) - 0.5  # (units, G)
@@ -235,7 +245,8 @@ def network_figure(
         box_x, box_y = _boxes(float(xs[col]), centres[col], half, half)
         data.append({"type": "scatter", "mode": "lines", "x": typed_array(box_x),
                      "y": typed_array(box_y), "hoverinfo": "skip", "showlegend": False,
-                     "line": {"color": INK, "width": 1}, "name": f"{name} (outline)"})  # fmt: skip
+                     "line": {"color": INK, "width": 1},
+                     "name": _("{layer} (outline)").format(layer=name)})  # fmt: skip
     annotations = []
     for x, title, note in zip(xs, titles, notes, strict=True):
         annotations.append({"text": f"<b>{title}</b>", "x": float(x), "y": top + 0.1, "xref": "x",
@@ -291,16 +302,16 @@ class StepDetailLike(Protocol):
 
 
 def _number(value: float) -> str:
-    return f"{value:.3g}" if np.isfinite(value) else "not finite"
+    return number(value, ".3g") if np.isfinite(value) else _("not finite")
 
 
 def _total(values: Array) -> str:
     return _number(float(np.sqrt(np.sum(values**2))))
 
 
-def _not_finite(n: int, what: str, style: Style) -> dict[str, Any]:
-    """The annotation panel n shows instead of NaN."""
-    return {"text": f"{what}<br>is not finite:<br>the run diverged", "xref": f"x{n} domain",
+def _not_finite(n: int, text: str, style: Style) -> dict[str, Any]:
+    """The annotation panel n shows instead of NaN (``text``: what is not finite, translated)."""
+    return {"text": text, "xref": f"x{n} domain",
             "yref": f"y{n} domain", "x": 0.5, "y": 0.5, "showarrow": False,
             "font": {"size": style.font, "color": INK}, "bordercolor": OKABE_ITO[1],
             "borderwidth": 2, "bgcolor": "white"}  # fmt: skip
@@ -323,19 +334,20 @@ def _forward(
         low, high = (float(values.min()), float(values.max()) + 1e-12) if regression else (0, 1)
         edges = np.linspace(low, high, 21)
         for c in classes:
-            counts, _ = np.histogram(values[regression | (targets == c)], bins=edges)
+            counts, _edges = np.histogram(values[regression | (targets == c)], bins=edges)
+            name = "ŷ − y" if regression else _("class {c}").format(c=c)
             traces.append({"type": "bar", **ax, "x": typed_array((edges[:-1] + edges[1:]) / 2),
                            "y": typed_array(counts), "width": float(edges[1] - edges[0]),
-                           "name": "ŷ − y" if regression else f"class {c}", "opacity": 0.6,
+                           "name": name, "opacity": 0.6,
                            "marker": {"color": _class_colour(c, regression),
                                       "pattern": {"shape": ("", "/", "x")[c % 3]}},
-                           "hovertemplate": f"{'ŷ − y' if regression else f'class {c}'}: "
-                                            "%{y} examples<extra></extra>"})  # fmt: skip
-        x_title = "ŷ − y" if regression else f"{what}, by class of the example"
-        return traces, {"title": {"text": x_title}}, {"title": {"text": "examples"}}
+                           "hovertemplate": _("{name}: {count} examples").format(
+                               name=name, count="%{y}") + "<extra></extra>"})  # fmt: skip
+        x_title = "ŷ − y" if regression else _("{what}, by class of the example").format(what=what)
+        return traces, {"title": {"text": x_title}}, {"title": {"text": _("examples")}}
     idx = np.arange(1, B + 1, dtype=np.float64)
     gaps = np.full(B, np.nan)
-    traces.append({"type": "scatter", "mode": "lines", **ax, "name": "error",
+    traces.append({"type": "scatter", "mode": "lines", **ax, "name": _("error"),
                    "x": typed_array(np.stack([idx, idx, gaps], 1).ravel()),
                    "y": typed_array(np.stack([predicted, wanted, gaps], 1).ravel()),
                    "hoverinfo": "skip", "line": {"color": INK, "width": 1}})  # fmt: skip
@@ -343,19 +355,20 @@ def _forward(
         mine = regression | (targets == c)
         colour, symbol = _class_colour(c, regression), SYMBOLS[c % 3]
         for values, hollow in ((wanted, True), (predicted, False)):
-            label = "target" if hollow else what
+            label = _("target") if hollow else what
             traces.append({"type": "scatter", "mode": "markers", **ax, "name": label,
                            "x": typed_array(idx[mine]), "y": typed_array(values[mine]),
                            "marker": {"symbol": symbol + ("-open" if hollow else ""),
                                       "size": style.marker, "color": colour,
                                       "line": {"width": 2 if hollow else 0.8,
                                                "color": colour if hollow else INK}},
-                           "hovertemplate": f"example %{{x}}: {label} %{{y:.3g}}"
-                                            "<extra></extra>"})  # fmt: skip
+                           "hovertemplate": _("example {x}: {label} {y}").format(
+                               x="%{x}", label=label, y="%{y:.3g}") + "<extra></extra>",
+                           })  # fmt: skip
     y_axis: dict[str, Any] = {}  # the panel's title says what y is: no title in the way
     if not regression:
         y_axis["range"] = [-0.05, 1.05]
-    return traces, {"title": {"text": "example in the batch"}}, y_axis
+    return traces, {"title": {"text": _("example in the batch")}}, y_axis
 
 
 def step_figure(
@@ -401,7 +414,7 @@ def step_figure(
     # 1. the batch on the plane (or on the x–target line for regression)
     X, y = np.asarray(data.X_train, dtype=np.float64), np.asarray(data.y_train, dtype=np.float64)
     traces.append({"type": "scatter", "mode": "markers", "x": typed_array(X[:, 0]),
-                   "y": typed_array(y if regression else X[:, 1]), "name": "training set",
+                   "y": typed_array(y if regression else X[:, 1]), "name": _("training set"),
                    "hoverinfo": "skip",
                    "marker": {"size": max(4, style.marker - 4),
                               "color": "rgb(190,190,190)"}})  # fmt: skip
@@ -410,7 +423,8 @@ def step_figure(
         mine = regression | (targets == c)
         traces.append({"type": "scatter", "mode": "markers", "x": typed_array(inputs[mine, 0]),
                        "y": typed_array(batch_y[mine]),
-                       "name": "in the batch" if regression else f"batch: class {c}",
+                       "name": _("in the batch") if regression else _("batch: class {c}").format(
+                           c=c),
                        "marker": {"size": style.marker + 2, "symbol": SYMBOLS[c % 3],
                                   "color": _class_colour(c, regression),
                                   "line": {"width": 2, "color": INK}},
@@ -418,17 +432,18 @@ def step_figure(
     # 2. forward pass
     if outputs.ndim == 2 and not regression:  # C classes: the probability of its own class
         own = np.clip(targets.astype(int), 0, outputs.shape[1] - 1)
-        predicted, wanted, what = outputs[np.arange(B), own], np.ones(B), "P(its class)"
+        predicted, wanted, what = outputs[np.arange(B), own], np.ones(B), _("P(its class)")
     else:
         predicted, wanted = outputs.reshape(B), targets
-        what = "prediction ŷ" if regression else "P(class 1)"
+        what = _("prediction ŷ") if regression else _("P(class 1)")
     if np.isfinite(predicted).all():
         forward, layout["xaxis2"], layout["yaxis2"] = _forward(
             predicted, wanted, targets, classes, what, regression, style)  # fmt: skip
         traces += forward
     else:
         blank.append(2)
-        notes.append(_not_finite(2, "The prediction", style))
+        notes.append(_not_finite(2, _("The prediction<br>is not finite:<br>the run diverged"),
+                                 style))  # fmt: skip
     # 3. backward, 4. update; values over the bars while they fit at full size
     labels: dict[str, Any] = {}
     if len(layer_names) <= 4:
@@ -438,13 +453,16 @@ def step_figure(
                                     (4, updates, "‖Δθ‖", OKABE_ITO[2])):  # fmt: skip
         if not np.isfinite(values).all():
             blank.append(n)
-            notes.append(_not_finite(n, "The gradient" if n == 3 else "The update", style))
+            text = (_("The gradient<br>is not finite:<br>the run diverged") if n == 3 else
+                    _("The update<br>is not finite:<br>the run diverged"))  # fmt: skip
+            notes.append(_not_finite(n, text, style))
             continue
         traces.append({"type": "bar", "xaxis": f"x{n}", "yaxis": f"y{n}", "x": list(layer_names),
                        "y": typed_array(values), "name": name, "cliponaxis": False,
                        "marker": {"color": colour, "line": {"color": INK, "width": 1}},
                        "hovertemplate": f"%{{x}}: {name} = %{{y:.4g}}<extra></extra>",
-                       **({"text": [f"{v:.2g}" for v in values], **labels} if labels else {}),
+                       **({"text": [number(v, ".2g") for v in values], **labels} if labels
+                          else {}),
                        })  # fmt: skip
         positive = values[values > 0]
         if positive.size and positive.max() > 100 * positive.min():
@@ -453,28 +471,36 @@ def step_figure(
     before, after = float(detail.batch_loss), float(detail.batch_loss_after)
     if np.isfinite(before) and np.isfinite(after):
         better = after <= before
-        traces.append({"type": "bar", "xaxis": "x5", "yaxis": "y5", "x": ["before", "after"],
-                       "y": [before, after], "name": "batch loss", "cliponaxis": False,
-                       "text": [f"{before:.3g}", f"{after:.3g}"], "textposition": "outside",
+        traces.append({"type": "bar", "xaxis": "x5", "yaxis": "y5",
+                       "x": [_("before"), _("after")], "y": [before, after],
+                       "name": _("batch loss"), "cliponaxis": False,
+                       "text": [number(before, ".3g"), number(after, ".3g")],
+                       "textposition": "outside",
                        "textfont": {"size": style.tick_font, "color": INK},
                        "constraintext": "none",
                        "marker": {"color": ["rgb(150,150,150)",
                                             OKABE_ITO[2] if better else OKABE_ITO[1]],
                                   "pattern": {"shape": ["", "/" if better else "x"]},
                                   "line": {"color": INK, "width": 1}},
-                       "hovertemplate": "batch loss %{x} the update: %{y:.4g}"
-                                        "<extra></extra>"})  # fmt: skip
-        loss_title = f"batch loss<br>{before:.3g} →<br>{after:.3g}"
+                       "hovertemplate": _("batch loss {when} the update: {loss}").format(
+                           when="%{x}", loss="%{y:.4g}") + "<extra></extra>"})  # fmt: skip
+        loss_title = _("batch loss<br>{before} →<br>{after}").format(
+            before=number(before, ".3g"), after=number(after, ".3g"))  # fmt: skip
     else:
         blank.append(5)
-        notes.append(_not_finite(5, "The loss", style))
-        loss_title = "batch loss<br>not finite"
+        notes.append(_not_finite(5, _("The loss<br>is not finite:<br>the run diverged"), style))
+        loss_title = _("batch loss<br>not finite")
     titles = [  # three short lines each: they fit a laptop's and a projector's panel
-        f"1. The batch<br>B = {B}, step {detail.step}<br>epoch {detail.epoch}"
-        + (" — diverged" if detail.diverged else ""),
-        f"2. Forward pass<br>{what}: ● vs target ○<br>batch loss {_number(before)}",
-        f"3. Backward pass<br>‖∇‖ per layer<br>total {_total(grads)}",
-        f"4. Update<br>‖Δθ‖ per layer<br>total {_total(updates)}",
+        (
+            _("1. The batch<br>B = {batch}, step {step}<br>epoch {epoch} — diverged")
+            if detail.diverged
+            else _("1. The batch<br>B = {batch}, step {step}<br>epoch {epoch}")
+        ).format(batch=B, step=detail.step, epoch=detail.epoch),
+        _("2. Forward pass<br>{what}: ● vs target ○<br>batch loss {loss}").format(
+            what=what, loss=_number(before)
+        ),
+        _("3. Backward pass<br>‖∇‖ per layer<br>total {total}").format(total=_total(grads)),
+        _("4. Update<br>‖Δθ‖ per layer<br>total {total}").format(total=_total(updates)),
         loss_title,
     ]
     for n, ((left, right), title) in enumerate(zip(domains, titles, strict=True), start=1):
@@ -489,7 +515,7 @@ def step_figure(
         layout["yaxis"].update(scaleanchor="x", constrain="domain", constraintoward="top")
     for n in blank:  # a panel that only says "not finite": an empty trace keeps its axes
         traces.append({"type": "scatter", "xaxis": f"x{n}", "yaxis": f"y{n}", "x": [None],
-                       "y": [None], "hoverinfo": "skip", "name": "not finite"})  # fmt: skip
+                       "y": [None], "hoverinfo": "skip", "name": _("not finite")})  # fmt: skip
         layout[f"xaxis{n}"].update(visible=False)
         layout[f"yaxis{n}"].update(visible=False)
     layout["xaxis5"].update(tickangle=0)

@@ -30,14 +30,15 @@ from figures.animation import add_playback, frame_rows
 from figures.common import compact, finish, log_axis, typed_array
 from figures.style import INK, OKABE_ITO, SYMBOLS, Style, series_style
 from figures.training_planes import plane_images, u1_array
+from i18n import N_, _
 
 Array = NDArray[np.float64]
 
 STAGE_PICKER_TRACE = 0  # index of the invisible click grid on run A's plane (picker=True)
 PICKER_POINTS = 30  # per axis: a click lands within half a cell (1/60 of the plane) of a point
 MAX_FRAMES = 120
-X_AXES = {"steps": ("frame_steps", "optimizer step"), "epochs": ("frame_epochs", "epoch"),
-          "examples": ("frame_examples", "examples seen")}  # fmt: skip
+X_AXES = {"steps": ("frame_steps", N_("optimizer step")), "epochs": ("frame_epochs", N_("epoch")),
+          "examples": ("frame_examples", N_("examples seen"))}  # fmt: skip
 GLYPHS = {"circle": "●", "square": "■", "diamond": "◆", "triangle-up": "▲", "cross": "✚",
           "star": "★", "hexagon": "⬢"}  # fmt: skip
 PLANE_SHARE = 0.65  # of the two rows' height, the planes' (two runs)
@@ -82,7 +83,7 @@ def _plane(
     moving: list[tuple[int, list[dict[str, Any]]]] = []
     if regression:
         traces.append({"type": "scatter", "mode": "lines", **axes, "x": typed_array(grid_axes[0]),
-                       "name": f"{labels[k]}: prediction", "hoverinfo": "skip",
+                       "name": _("{run}: prediction").format(run=labels[k]), "hoverinfo": "skip",
                        "showlegend": False,  # the plane's title has the run's colour
                        "line": {"color": s.color, "width": style.line + 1,
                                 "dash": s.dash}})  # fmt: skip
@@ -90,7 +91,6 @@ def _plane(
     n_classes = 1 if regression else (output.shape[-1] if multi else 2)
     for X, y, hollow in ((data.X_train, data.y_train, False), (data.X_test, data.y_test, True)):
         X, y = np.asarray(X), np.asarray(y)
-        what = "test" if hollow else "train"
         for c in range(n_classes):
             mine = np.ones(len(y), bool) if regression else y == c
             marker = _class_marker(c, style, hollow)
@@ -98,9 +98,12 @@ def _plane(
                 marker = {**marker, "color": "white" if hollow else INK,
                           "line": {"width": 1.5 if hollow else 0.5,
                                    "color": INK if hollow else "white"}}  # fmt: skip
-            name = "test points" if hollow else (
-                "training points" if regression else f"class {c}")  # fmt: skip
-            point = what if regression else f"{what}, class {c}"
+            name = _("test points") if hollow else (
+                _("training points") if regression else _("class {c}").format(c=c))  # fmt: skip
+            if regression:
+                point = _("test") if hollow else _("train")
+            else:
+                point = (_("test, class {c}") if hollow else _("train, class {c}")).format(c=c)
             hover = {"hoverinfo": "skip"} if picker else {
                 "hovertemplate": f"{point}: (%{{x:.2f}}, %{{y:.2f}})<extra></extra>"}  # fmt: skip
             traces.append(_scatter(X[mine], y[mine], axes, name=name, marker=marker,
@@ -109,7 +112,7 @@ def _plane(
     if extra is not None:
         X, y = extra
         kinds = [0] * len(y) if regression else [int(v) for v in y]
-        traces.append(_scatter(X, y, axes, name="your points", legendgroup="your points",
+        traces.append(_scatter(X, y, axes, name=_("your points"), legendgroup="your points",
                                showlegend=first, hoverinfo="skip",
                                marker={"size": style.marker + 5, "line": {"width": 3, "color": INK},
                                        "symbol": [SYMBOLS[i % 3] for i in kinds],
@@ -118,17 +121,18 @@ def _plane(
         return traces, moving
     marker = {"symbol": "x-thin", "size": style.marker + 1, "color": INK,
               "line": {"width": max(1.5, 0.5 * style.line), "color": INK}}  # fmt: skip
-    mark = {"type": "scatter", "mode": "markers", **axes, "name": "misclassified",
+    mark = {"type": "scatter", "mode": "markers", **axes, "name": _("misclassified"),
             "legendgroup": "misclassified", "hoverinfo": "skip"}  # fmt: skip
     if first:  # plotly.js drops a trace from the legend in a frame where it is empty
         traces.append({**mark, "x": [None], "y": [None], "marker": marker, "showlegend": True})
-    sets = ((data.X_train, data.y_train, result.train_predicted, "train"),
-            (data.X_test, data.y_test, result.test_predicted, "test"))  # fmt: skip
+    sets = ((data.X_train, data.y_train, result.train_predicted, _("misclassified (train)")),
+            (data.X_test, data.y_test, result.test_predicted,
+             _("misclassified (test)")))  # fmt: skip
     for X, y, predicted, part in sets:
         # A cross on every point, shown (opacity 1) where the network's class is not the
         # label: a frame sends one byte a point instead of the wrong points' coordinates.
         X = np.asarray(X)
-        traces.append({**mark, "name": f"misclassified ({part})", "x": typed_array(X[:, 0]),
+        traces.append({**mark, "name": part, "x": typed_array(X[:, 0]),
                        "y": typed_array(X[:, 1]), "marker": dict(marker),
                        "showlegend": False})  # fmt: skip
         classes = np.asarray(predicted)[rows, k]  # (F, n), −1 where the output is not finite
@@ -169,36 +173,45 @@ def _curves(
     y_axis.update(domain=list(domain), anchor=f"x{n}", autorange=False)
     traces: list[dict[str, Any]] = []
     if p == 0:  # the key to the lines, in ink (a run is its colour and symbol): legend2
-        for name_, dash, fill in (("train", "solid", INK), ("test", "dash", "white")):
+        for name_, dash, fill in ((_("train"), "solid", INK), (_("test"), "dash", "white")):
             traces.append({"type": "scatter", "mode": "lines+markers", **ax, "x": [None],
                            "y": [None], "name": name_, "legend": "legend2",
                            "line": {"color": INK, "width": style.line, "dash": dash},
                            "marker": {"symbol": "circle", "size": style.marker - 2,
                                       "color": fill, "line": {"width": 1.5, "color": INK}},
                            "hoverinfo": "skip"})  # fmt: skip
+    hovers = {  # (test?, loss?) → what a point of a curve says
+        (False, True): _("{run}, train loss {y}<br>{x_title} {x}"),
+        (True, True): _("{run}, test loss {y}<br>{x_title} {x}"),
+        (False, False): _("{run}, train accuracy {y}<br>{x_title} {x}"),
+        (True, False): _("{run}, test accuracy {y}<br>{x_title} {x}"),
+    }
     for k in range(K):
         s = series_style(k)
-        for which, part in enumerate(("train", "test")):
+        for which in (0, 1):
+            curve = (_("{run}: test") if which else _("{run}: train")).format(run=labels[k])
+            hover = hovers[bool(which), name == "loss"].format(
+                run=labels[k], y="%{y:.4g}", x_title=x_title, x="%{x:.4g}"
+            )
             traces.append({
                 "type": "scatter", "mode": "lines+markers", **ax, "x": typed_array(xs[:, k]),
-                "y": typed_array(values[which, :, k]), "name": f"{labels[k]}: {part}",
+                "y": typed_array(values[which, :, k]), "name": curve,
                 "showlegend": False,  # the titles say which run and which line is which
                 "line": {"color": s.color, "width": style.line,
                          "dash": "dash" if which else "solid"},
                 "marker": {"symbol": f"{s.symbol}-open" if which else s.symbol,
                            "size": style.marker - 2, "maxdisplayed": 8, "color": s.color},
-                "hovertemplate": f"{labels[k]}, {part} {name} %{{y:.4g}}<br>{x_title} "
-                                 "%{x:.4g}<extra></extra>",
+                "hovertemplate": hover + "<extra></extra>",
             })  # fmt: skip
     y0, y1 = y_axis["range"]
-    traces.append({"type": "scatter", "mode": "lines", **ax, "name": "now",
+    traces.append({"type": "scatter", "mode": "lines", **ax, "name": _("now"),
                    "y": [10**y0, 10**y1] if log else [y0, y1], "showlegend": False,
                    "hoverinfo": "skip",
                    "line": {"color": INK, "width": max(1.0, style.line / 2),
                             "dash": "dot"}})  # fmt: skip
-    colours = [series_style(k).color for k in range(K) for _ in range(2)]
+    colours = [series_style(k).color for k in range(K) for _twice in range(2)]
     symbols = [series_style(k).symbol + end for k in range(K) for end in ("", "-open")]
-    traces.append({"type": "scatter", "mode": "markers", **ax, "name": "current value",
+    traces.append({"type": "scatter", "mode": "markers", **ax, "name": _("current value"),
                    "showlegend": False, "hoverinfo": "skip",
                    "marker": {"symbol": symbols, "size": style.marker + 2, "color": colours,
                               "line": {"width": 2, "color": colours}}})  # fmt: skip
@@ -354,7 +367,7 @@ def training_stage_figure(
                              np.linspace(y_range[0], y_range[1], PICKER_POINTS))  # fmt: skip
         hidden = {"marker": {"opacity": 0}}
         # hoverinfo "none", not "skip": no label, but clicks still select a point
-        data_list.append({"type": "scatter", "mode": "markers", **planes[0], "name": "picker",
+        data_list.append({"type": "scatter", "mode": "markers", **planes[0], "name": _("picker"),
                           "x": typed_array(gx.ravel()), "y": typed_array(gy.ravel()),
                           "marker": {"size": 14, "opacity": 0, "color": INK},
                           "selected": hidden, "unselected": hidden, "hoverinfo": "none",
@@ -371,15 +384,17 @@ def training_stage_figure(
         moving += [(len(data_list) + i, u) for i, u in updates]
         data_list += traces
     images = [] if regression else [
-        plane_images(k, output, grid_axes, planes[k], f"{labels[k]}: prediction", discretize)
+        plane_images(k, output, grid_axes, planes[k], _("{run}: prediction").format(run=labels[k]),
+                     discretize)
         for k in range(K)]  # fmt: skip
-    field, x_title = X_AXES[x_axis]
+    field, x_key = X_AXES[x_axis]
+    x_title = _(x_key)
     xs = np.asarray(getattr(result, field), dtype=np.float64)[rows]  # (F, K)
     panels = [("loss", result.train_loss, result.test_loss)]
     if not regression:
         panels.append(("accuracy", result.train_accuracy, result.test_accuracy))
-    note = "" if regression else ("shade: how sure, darker = surer" if output.ndim == 5 else
-                                  "white line: decision boundary, P(class 1) = ½")  # fmt: skip
+    note = "" if regression else (_("shade: how sure, darker = surer") if output.ndim == 5 else
+                                  _("white line: decision boundary, P(class 1) = ½"))  # fmt: skip
     where = _layout(K, len(panels), regression, bool(note), style)
     x_max = float(np.nanmax(xs)) if np.isfinite(xs).any() and np.nanmax(xs) > 0 else 1.0
     layout: dict[str, Any] = {}
@@ -400,8 +415,11 @@ def training_stage_figure(
                                "title_standoff": 4}  # fmt: skip
         layout[f"yaxis{n}"] = y_axis
         # named above the panel, not beside it: a y title takes the width the panels need
-        scale = " (log scale)" if y_axis.get("type") == "log" else ""
-        annotations.append({"text": f"<b>{name}</b>{scale}", "xref": f"x{n} domain",
+        if y_axis.get("type") == "log":  # only the loss goes on a log scale
+            heading = _("<b>loss</b> (log scale)")
+        else:
+            heading = "<b>" + (_("loss") if name == "loss" else _("accuracy")) + "</b>"
+        annotations.append({"text": heading, "xref": f"x{n} domain",
                             "yref": f"y{n} domain", "x": 0.0, "xanchor": "left", "y": 1.0,
                             "yanchor": "bottom", "showarrow": False,
                             "font": {"size": style.font, "color": INK}})  # fmt: skip
@@ -421,9 +439,12 @@ def training_stage_figure(
             layout[f"yaxis{n}"]["scaleanchor"] = f"x{n}"
         # the run's colour and symbol, as its curves are drawn (not the legend's width)
         s = series_style(k)
-        title = f'<span style="color:{s.color}">{GLYPHS.get(s.symbol, "●")}</span> {labels[k]}'
+        heading = labels[k]
         if result.diverged_at[k] >= 0:
-            title += f" — diverged at step {int(result.diverged_at[k])}"
+            heading = _("{run} — diverged at step {step}").format(
+                run=labels[k], step=int(result.diverged_at[k]))  # fmt: skip
+        glyph = GLYPHS.get(s.symbol, "●")
+        title = f'<span style="color:{s.color}">{glyph}</span> {heading}'
         annotations.append({"text": f"<b>{title}</b>", "xref": f"x{n} domain",
                             "yref": f"y{n} domain", "x": 0.5, "y": 1.0, "yanchor": "bottom",
                             "showarrow": False,

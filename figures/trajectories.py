@@ -32,10 +32,12 @@ from figures.style import SeriesStyle, Style, series_style
 from figures.surface_plots import (
     Landscape,
     curve_trace,
+    landscape_name,
     minima_trace,
     start_picker_trace,
     surface_grid,
 )
+from i18n import _
 
 MAX_FRAMES = 120
 TRAIL = 6  # recorded frames of trail behind each moving marker
@@ -142,7 +144,7 @@ def race_figure(
                 "y": typed_array(params[:, k, 1]),
                 "line": {"color": s.color, "width": max(1.5, style.line * 0.6), "dash": "dot"},
                 "opacity": 0.9,
-                "name": f"{label} (path)",
+                "name": _("{run} (path)").format(run=label),
                 "showlegend": False,
                 "hoverinfo": "skip",
             }
@@ -159,13 +161,15 @@ def race_figure(
     moving: list[dict[str, Any]] = []  # the traces the frames update, in order
     for k, label in enumerate(labels):
         s = series_style(k)
-        moving.append(_state_trace(s.color, style, s.dash, f"{label} trail"))
+        moving.append(_state_trace(s.color, style, s.dash, _("{run} trail").format(run=label)))
         moving.append(_marker_trace(s, style.marker + 4, label))
         if show_state:
-            moving.append(_state_trace(s.color, style, "solid", f"{label}: −gradient"))
-            moving.append(_state_trace(s.color, style, "dash", f"{label}: velocity"))
+            gradient, velocity = _("{run}: −gradient"), _("{run}: velocity")
+            moving.append(_state_trace(s.color, style, "solid", gradient.format(run=label)))
+            moving.append(_state_trace(s.color, style, "dash", velocity.format(run=label)))
             if k < len(adaptive) and adaptive[k]:
-                moving.append(_state_trace(s.color, style, "dot", f"{label}: √v box"))
+                box = _("{run}: √v box").format(run=label)
+                moving.append(_state_trace(s.color, style, "dot", box))
     first_moving = len(data)
     # Everything the frames show, computed and rounded once for all frames and runs.
     P = params  # (F, K, 2)
@@ -257,12 +261,12 @@ def _colorbar_trace(surface: Landscape, style: Style) -> dict[str, Any]:
             "colorscale": "Viridis",
             "showscale": not style.projector,
             "colorbar": {
-                "title": {"text": "log₁₀(loss − min)" if log else "loss", "side": "right"},
+                "title": {"text": _("log₁₀(loss − min)") if log else _("loss"), "side": "right"},
                 "tickfont": {"size": style.tick_font},
                 "thickness": 14,
             },
         },
-        "name": surface.name,
+        "name": landscape_name(surface),
         "showlegend": False,
         "hoverinfo": "skip",
     }
@@ -303,7 +307,7 @@ def _divergence_trace(
         "y": as_list(xy[:, 1]),
         "marker": {"symbol": "x", "size": style.marker + 6, "color": "black",
                    "line": {"color": "white", "width": 1}},
-        "name": "diverged (last seen here)",
+        "name": _("diverged (last seen here)"),
     }  # fmt: skip
 
 
@@ -377,7 +381,8 @@ def rolling_figure(
     moving: list[dict[str, Any]] = []
     for k, label in enumerate(labels):
         s = series_style(k)
-        moving.append(_state_trace(s.color, style, "dash", f"{label} tangent"))
+        tangent_name = _("{run} tangent").format(run=label)
+        moving.append(_state_trace(s.color, style, "dash", tangent_name))
         moving.append(_marker_trace(s, style.marker + 10, label))
     frames: list[dict[str, Any]] = []
     for i, row in enumerate(rows):
@@ -399,12 +404,12 @@ def rolling_figure(
         "xaxis": {
             "range": [float(x0), float(x1)],
             "autorange": False,
-            "title": {"text": "weight w"},
+            "title": {"text": _("weight w")},
         },
         "yaxis": {
             "range": list(y_range),
             "autorange": False,
-            "title": {"text": "loss f(w)"},
+            "title": {"text": _("loss f(w)")},
         },
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         "margin": {"t": 90},

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import _, message
 from ui.panels import chart, lesson_start, link_box, stage, stage_style
 from ui.runs import preset_picker
 from ui.uncrumpling.compute import (
+    activation_name,
     boundary_chart,
     check,
     cut_chart,
@@ -22,17 +24,24 @@ from ui.uncrumpling.compute import (
 from ui.uncrumpling.controls import data_panel, network_panel, training_panel
 from ui.uncrumpling.params import LESSON, WATCH, P, matching_preset
 from ui.uncrumpling.text import (
-    CANNOT,
     INTRO,
     PULLBACK_NOTE,
     READ_NOTE,
     SEPARABILITY_NOTE,
+    boundary_alt,
+    boundary_title,
+    cannot,
+    cut_alt,
+    cut_title,
+    heading,
+    morph_alt,
+    separability_alt,
     separability_sentence,
 )
 from ui.url import values
 from ui.widgets import draw
 
-settings = lesson_start("Uncrumpling the paper ball", INTRO, LESSON)
+settings = lesson_start(_("Uncrumpling the paper ball"), _(INTRO), LESSON)
 param = LESSON.param
 controls, main = stage(0.9, 2.5)
 with controls:
@@ -59,12 +68,12 @@ try:
         check(net)
 except ValueError as err:
     with main:
-        st.error(f"This network cannot be drawn as a sequence of planes: {err}",
-                 icon=":material/error:")  # fmt: skip
+        st.error(_("This network cannot be drawn as a sequence of planes: {reason}").format(
+            reason=message(err)), icon=":material/error:")  # fmt: skip
     st.stop()
 
 with main:
-    with st.spinner("Training…"):
+    with st.spinner(_("Training…")):
         for net in setup.nets:
             snapshots(net)
     narrow = len(setup.nets) > 1
@@ -74,42 +83,39 @@ with main:
     for column, net, label in zip(columns, setup.nets, setup.labels, strict=True):
         v = view(net, progress)
         with column:
-            st.markdown(f"**{label + ': the' if label else 'The'} network after {v.step} steps "
-                        f"({progress} % of training)**")  # fmt: skip
+            st.markdown(heading(label, v.step, progress))
             chart(morph_chart(net, progress, bool(values(LESSON)[f"{P}grid"]), style, narrow),
                   f"{P}morph_{label or 'a'}",
-                  f"The data and the grid moved stage by stage through {net.layers} layers of "
-                  f"{net.width} {net.activation} units {label}")  # fmt: skip
+                  morph_alt(label, net.layers, net.width, activation_name(net)))  # fmt: skip
     watched = matching_preset(values(LESSON))
     if watched is not None:
-        st.info(f"**What to watch** — {WATCH[watched]}", icon=":material/visibility:")
+        st.info(_("**What to watch** — {watch}").format(watch=_(WATCH[watched])),
+                icon=":material/visibility:")  # fmt: skip
     for net, label in zip(setup.nets, setup.labels, strict=True):
         scores = [s.separability for s in view(net, progress).stages]
-        st.markdown(separability_sentence(label, stage_names(net), scores))
-    st.caption(READ_NOTE)
+        st.markdown(separability_sentence(_(label) if label else "", stage_names(net), scores))
+    st.caption(_(READ_NOTE))
     draw(param(f"{P}grid"))
 
-st.header("The straight cut, pulled back")
+st.header(_("The straight cut, pulled back"))
 for net, label in zip(setup.nets, setup.labels, strict=True):
     left, right = st.columns(2)
-    suffix = f" ({label})" if label else ""
     with left:
-        st.markdown(f"**The input plane: the curved decision boundary{suffix}**")
+        st.markdown(boundary_title(label))
         chart(boundary_chart(net, progress, settings.style), f"{P}boundary_{label or 'a'}",
-              f"The decision boundary in the input plane{suffix}")  # fmt: skip
+              boundary_alt(label))  # fmt: skip
     with right:
-        st.markdown(f"**The last layer's output: the straight cut{suffix}**")
+        st.markdown(cut_title(label))
         chart(cut_chart(net, progress, settings.style), f"{P}cut_{label or 'a'}",
-              f"The last hidden layer's output with the output's straight cut{suffix}")  # fmt: skip
-st.caption(PULLBACK_NOTE)
+              cut_alt(label))  # fmt: skip
+st.caption(_(PULLBACK_NOTE))
 
-st.header("A straight cut at every stage")
+st.header(_("A straight cut at every stage"))
 for net, label in zip(setup.nets, setup.labels, strict=True):
     if label:
-        st.subheader(label)
-    suffix = f" ({label})" if label else ""
+        st.subheader(_(label))
     chart(separability_chart(net, progress, settings.style), f"{P}sep_{label or 'a'}",
-          f"The best straight cut's accuracy at every stage{suffix}")  # fmt: skip
-st.caption(SEPARABILITY_NOTE)
-st.markdown(CANNOT)
+          separability_alt(label))  # fmt: skip
+st.caption(_(SEPARABILITY_NOTE))
+st.markdown(cannot())
 link_box(LESSON)

@@ -13,6 +13,8 @@ FORBIDDEN = {
     "engine": {"streamlit", "plotly", "figures", "ui", "pages"},
     "figures": {"streamlit", "ui", "pages"},
     "ui": {"pages"},
+    # The catalogue sits below everything: every layer may mark and translate texts.
+    "i18n": {"streamlit", "plotly", "numpy", "engine", "figures", "ui", "pages"},
 }
 
 
@@ -29,7 +31,7 @@ def _imports(path: Path) -> set[str]:
 
 def _product_files() -> list[Path]:
     files = [ROOT / "app.py"]
-    for package in ("engine", "figures", "ui", "pages"):
+    for package in ("i18n", "engine", "figures", "ui", "pages"):
         files += sorted((ROOT / package).rglob("*.py"))
     return [f for f in files if f.exists()]
 

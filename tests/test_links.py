@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from i18n import LANGUAGES
 from tests.apptest import link, notices, ok, open_link, specs
 from tests.lessons import LESSONS
 from ui.params import Lesson, Param
@@ -96,7 +97,8 @@ def _state(draw, lesson: Lesson):
     preset = draw(st.one_of(st.none(), st.sampled_from(list(lesson.presets))))
     changed = draw(st.lists(st.sampled_from(lesson.params), max_size=6, unique=True))
     values = {p.key: draw(_moderate(p)) for p in changed}
-    shared = {SHARED.param("seed").key: draw(st.integers(0, 9999))}
+    shared = {SHARED.param("seed").key: draw(st.integers(0, 9999)),
+              SHARED.param("lang").key: draw(st.sampled_from(LANGUAGES))}  # fmt: skip
     return preset, _cheap(lesson, preset, values), shared
 
 

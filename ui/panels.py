@@ -13,12 +13,13 @@ from engine.runner import Trajectories
 from engine.surfaces import Surface
 from figures.common import standalone_html, trajectories_csv
 from figures.style import Style
-from figures.surface_plots import PICKER_TRACE
+from figures.surface_plots import PICKER_TRACE, landscape_name
+from i18n import _, current_language, language, message
 from ui.params import Lesson
 from ui.runs import RunChoice, run_choice, run_controls
 from ui.settings import SHARED, Settings, current
 from ui.shell import open_page
-from ui.surface_lesson import divergence_reasons, final_summary, surface_for
+from ui.surface_lesson import divergence_reasons, final_summary, surface_label
 from ui.url import keep, publish, share_link, show_notices, values
 
 CHART_CONFIG = {"displaylogo": False, "scrollZoom": False}
@@ -54,14 +55,16 @@ def _take_clicked_start(key: str, start_keys: Sequence[str]) -> Callable[[], Non
     return take
 
 
-def run_panels(lesson: Lesson, prefix: str, count: int, noun: str) -> tuple[RunChoice, ...]:
+def run_panels(lesson: Lesson, prefix: str, count: int, title: str) -> tuple[RunChoice, ...]:
     """One folding panel of controls per run (the first two open), in the current column;
     stops the page with a message if a run's settings are invalid (the engine's own message,
-    naming the run)."""
+    naming the run). ``title`` (translated) names run ``{n}`` and its ``{run}``, e.g.
+    ``_("Ball {n}: {run}")``: the panel's title with the run's label, the message with the
+    engine's reason."""
     choices = []
     for i in range(count):
         shown = run_choice(prefix, i, values(lesson))
-        with st.expander(f"{noun} {i + 1}: {shown.label}", expanded=i < 2,
+        with st.expander(title.format(n=i + 1, run=shown.label), expanded=i < 2,
                          key=f"{prefix}{i}_panel"):  # fmt: skip
             choices.append(run_controls(lesson, prefix, i))
     problems = []
@@ -69,7 +72,7 @@ def run_panels(lesson: Lesson, prefix: str, count: int, noun: str) -> tuple[RunC
         try:
             choice.build()
         except ValueError as err:
-            problems.append(f"{noun} {i + 1}: {err}")
+            problems.append(title.format(n=i + 1, run=message(err)))
     if problems:
         st.error("\n\n".join(problems))
         st.stop()
@@ -77,29 +80,33 @@ def run_panels(lesson: Lesson, prefix: str, count: int, noun: str) -> tuple[RunC
 
 
 def outcome(
-    surface: Surface, traj: Trajectories, runs: Sequence[RunChoice], verb: str, noise: float = 0.0
+    surface: Surface, traj: Trajectories, runs: Sequence[RunChoice], where: str, noise: float = 0.0
 ) -> None:
     """Why any run diverged (from the last point before its blow-up, or the simulated noise σ
-    when it dominated the gradient there), and where the others ended."""
+    when it dominated the gradient there), and where the others ended: ``where`` (translated)
+    is that sentence with the runs' ends as ``{summary}``, e.g.
+    ``_("**Where they stopped** — {summary}.")``."""
     reasons = divergence_reasons(surface, traj, runs, noise=noise)
     if reasons:
         st.warning("\n\n".join(reasons), icon=":material/warning:")
     summary = final_summary(surface, traj, runs)
     if summary:
-        st.markdown(f"**Where they {verb}** — " + "; ".join(summary) + ".")
+        st.markdown(where.format(summary="; ".join(summary)))
 
 
 def update_rules(runs: Sequence[RunChoice]) -> None:
     """Each run's update rule, as the LaTeX the engine generates from the code that ran."""
-    st.subheader("The update rules")
+    st.subheader(_("The update rules"))
     columns = st.columns(min(3, len(runs)))
     for i, choice in enumerate(runs):
         with columns[i % len(columns)]:
             st.markdown(f"**{choice.label}**")
             st.latex(choice.build().latex)
     st.caption(
-        "γ: learning rate, μ: momentum, b: momentum buffer (velocity), v: running average of "
-        "g², m: running average of g. The formulas are generated from the code that ran."
+        _(
+            "γ: learning rate, μ: momentum, b: momentum buffer (velocity), v: running average "
+            "of g², m: running average of g. The formulas are generated from the code that ran."
+        )
     )
 
 
@@ -109,20 +116,29 @@ def downloads(
     traj: Trajectories,
     names: Sequence[str],
     figure: go.Figure,
+    title: str | None = None,
 ) -> None:
-    """CSV of the trajectories and the animation as offline HTML, built only when clicked."""
+    """CSV of the trajectories and the animation as offline HTML (titled ``title``, already
+    translated, if given), built only when clicked — in the language of the page that drew the
+    buttons."""
     labels = [r.label for r in runs]
+    lang = current_language()
+
+    def csv_text() -> str:
+        with language(lang):  # the click may be served outside this run
+            return trajectories_csv(labels, traj.steps, traj.params, traj.loss, names)
+
     left, right = st.columns(2)
     left.download_button(
-        "Download trajectories (CSV)",
-        data=lambda: trajectories_csv(labels, traj.steps, traj.params, traj.loss, names),
+        _("Download trajectories (CSV)"),
+        data=csv_text,
         file_name=f"{stem}.csv",
         mime="text/csv",
         on_click="ignore",
     )
     right.download_button(
-        "Download the animation (HTML, works offline)",
-        data=lambda: standalone_html(figure),
+        _("Download the animation (HTML, works offline)"),
+        data=lambda: standalone_html(figure, title),
         file_name=f"{stem}.html",
         mime="text/html",
         on_click="ignore",
@@ -170,14 +186,21 @@ def stage(controls_width: float = 1.0, chart_width: float = 2.3) -> tuple[Any, A
 
 
 def surface_picker(lesson: Lesson, key: str, condition: float | None = None) -> str:
-    """The lesson's surface menu, showing each surface by its name (and the κ in use)."""
+    """The lesson's surface menu, showing each surface by its name (and the κ in use), in the
+    current language."""
     param = lesson.param(key)
-    names = {k: surface_for(k, condition).name for k in param.choices}
-    chosen: str = st.selectbox(param.label, param.choices, key=key, format_func=names.__getitem__)
+    names = {k: surface_label(k, condition) for k in param.choices}
+    chosen: str = st.selectbox(
+        _(param.label), param.choices, key=key, format_func=names.__getitem__
+    )
     return chosen
 
 
 def describe_surface(surface: Surface) -> None:
     """What the chosen surface teaches, and its formula."""
-    st.caption(f"**{surface.name}** — {surface.description}")
+    st.caption(
+        _("**{name}** — {description}").format(
+            name=landscape_name(surface), description=_(surface.description)
+        )
+    )
     st.latex(surface.formula)

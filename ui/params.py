@@ -4,7 +4,9 @@ The declaration drives everything a parameter touches — the widget (``ui.widge
 link (``ui.url``: every value is written into the URL, default or not, so a link always reopens
 the same run), the notices about a bad link, and the presets (which are overrides of the
 declared defaults, so applying one sets *every* control). This module holds no Streamlit: it
-parses and encodes values and can be tested on its own.
+parses and encodes values and can be tested on its own. Labels and help are declared marked
+for the catalogue (``i18n.N_``) and translated where they are drawn; a refused value raises
+``i18n.Problem``, whose reason a notice shows in the learner's language.
 
 Parsing is strict and never evaluates anything: numbers must be plain ASCII decimals
 (``0.05``, ``-1.2e-3``; no ``inf``, ``nan``, ``1_0``, non-ASCII digits or 5,000-digit
@@ -19,6 +21,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from i18n import N_, Problem, _
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off"})
@@ -44,7 +48,9 @@ class Param:
         default: the value used when a link does not give one (and what a notice quotes).
         low, high: inclusive range of a number (the widget's and the link's).
         choices: the values of a "choice" (what the URL stores).
-        labels: how the widget shows each choice; a link may also use them.
+        labels: how the widget shows each choice; a link may also use them. They are catalogue
+            texts, translated where shown, unless ``translate_labels`` is False (names that
+            read the same in every language, e.g. each language by its own name).
         label, help: the widget's label and help text.
         widget: which widget draws it (see ``WIDGETS``); by default a number input, a toggle or
             a select box according to ``kind``.
@@ -68,6 +74,7 @@ class Param:
     step: float | None = None
     format: str | None = None
     max_length: int = MAX_RAW
+    translate_labels: bool = True
     validate: Callable[[str], str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -86,7 +93,7 @@ class Param:
         if self.labels:  # a link may spell a choice by its label (a menu's longer wording)
             limit = max(limit, *(len(label) for label in self.labels))
         if len(text) > limit:
-            raise ValueError(f"longer than {limit} characters")
+            raise Problem(N_("longer than {limit} characters"), limit=limit)
         if self.kind == "text":
             return self.validate(text) if self.validate is not None else text
         if self.kind == "bool":
@@ -94,19 +101,19 @@ class Param:
                 return True
             if text.lower() in FALSE:
                 return False
-            raise ValueError("expected true or false")
+            raise Problem(N_("expected true or false"))
         if self.kind == "choice":
             return self._choice(text)
         if self.kind == "int":
             if not _INT.fullmatch(text):
-                raise ValueError("expected a whole number written with the digits 0-9")
+                raise Problem(N_("expected a whole number written with the digits 0-9"))
             number: float = int(text)
         else:
             if not _FLOAT.fullmatch(text):
-                raise ValueError("expected a number such as 0.05 or 1e-3")
+                raise Problem(N_("expected a number such as 0.05 or 1e-3"))
             number = float(text)
             if not math.isfinite(number):
-                raise ValueError("expected a finite number")
+                raise Problem(N_("expected a finite number"))
         self.check_range(number)
         return number
 
@@ -119,14 +126,15 @@ class Param:
         folded = [c.lower() for c in self.choices]
         if text.lower() in folded:
             return self.choices[folded.index(text.lower())]
-        raise ValueError(f"expected one of {', '.join(self.choices)}")
+        raise Problem(N_("expected one of {choices}"), choices=", ".join(self.choices))
 
     def check_range(self, number: float) -> None:
         """ValueError if ``number`` lies outside [low, high]."""
         low = -math.inf if self.low is None else self.low
         high = math.inf if self.high is None else self.high
         if not low <= number <= high:
-            raise ValueError(f"expected a value from {number_text(low)} to {number_text(high)}")
+            raise Problem(N_("expected a value from {low} to {high}"), low=number_text(low),
+                          high=number_text(high))  # fmt: skip
 
     def encode(self, value: Any) -> str:
         """The canonical URL text of ``value`` (``parse(encode(v)) == v`` exactly)."""
@@ -145,9 +153,10 @@ class Param:
     def shown(self, value: Any) -> str:
         """``value`` as the widget shows it (for notices)."""
         if self.kind == "text":
-            return str(value) or "(none)"
+            return str(value) or _("(none)")
         if self.kind == "choice" and self.labels and value in self.choices:
-            return self.labels[self.choices.index(value)]
+            label = self.labels[self.choices.index(value)]
+            return _(label) if self.translate_labels else label
         if self.kind == "float":
             return number_text(float(value))
         return self.encode(value)

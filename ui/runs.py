@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from engine.optimizers import OPTIMIZERS, Optimizer
+from i18n import N_, _, number
 from ui.params import Lesson, Param
 from ui.url import set_values
 from ui.widgets import draw
@@ -21,7 +22,7 @@ from ui.widgets import draw
 CHOICES = ("sgd", "keras_sgd", "adagrad", "rmsprop", "adam", "adamw")
 LR_MIN, LR_MAX = 1e-6, 10.0
 MOMENTUM_MAX = 0.999
-LABELS = tuple(OPTIMIZERS[k].name for k in CHOICES)
+LABELS = tuple(OPTIMIZERS[k].name for k in CHOICES)  # marked in the registry (N_)
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,27 @@ class RunChoice:
 
     @property
     def label(self) -> str:
-        """A short legend name, e.g. "Momentum 0.9, lr 0.01"."""
-        name = OPTIMIZERS[self.optimizer].name
+        """A short legend name in the current language, e.g. "Momentum 0.9, lr 0.01"."""
+        lr = number(self.lr, "g")
         if self.optimizer in ("sgd", "keras_sgd") and self.momentum > 0:
-            name = ("Nesterov " if self.nesterov else "Momentum ") + f"{self.momentum:g}"
-            if self.optimizer == "keras_sgd":
-                name += " (Keras)"
-        elif self.optimizer == "sgd":
-            name = "GD"
-        return f"{name}, lr {self.lr:g}"
+            keras = self.optimizer == "keras_sgd"
+            if self.nesterov:
+                name = (
+                    _("Nesterov {momentum} (Keras), lr {lr}")
+                    if keras
+                    else _("Nesterov {momentum}, lr {lr}")
+                )
+            else:
+                name = (
+                    _("Momentum {momentum} (Keras), lr {lr}")
+                    if keras
+                    else _("Momentum {momentum}, lr {lr}")
+                )
+            return name.format(momentum=number(self.momentum, "g"), lr=lr)
+        if self.optimizer == "sgd":
+            return _("GD, lr {lr}").format(lr=lr)
+        optimizer = _(OPTIMIZERS[self.optimizer].name)
+        return _("{optimizer}, lr {lr}").format(optimizer=optimizer, lr=lr)
 
     @property
     def adaptive(self) -> bool:
@@ -68,14 +81,14 @@ def run_params(prefix: str, defaults: Sequence[RunChoice]) -> list[Param]:
     for i, d in enumerate(defaults):
         params += [
             Param(f"{prefix}{i}_opt", "choice", d.optimizer, choices=CHOICES, labels=LABELS,
-                  label="Optimizer"),
-            Param(f"{prefix}{i}_lr", "float", d.lr, LR_MIN, LR_MAX, label="Learning rate γ",
+                  label=N_("Optimizer")),
+            Param(f"{prefix}{i}_lr", "float", d.lr, LR_MIN, LR_MAX, label=N_("Learning rate γ"),
                   widget="log_slider",
-                  help="A log scale: ten notches per factor of 10 "
-                  "(1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8)."),
+                  help=N_("A log scale: ten notches per factor of 10 "
+                          "(1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8).")),
             Param(f"{prefix}{i}_mom", "float", d.momentum, 0.0, MOMENTUM_MAX,
-                  label="Momentum μ", widget="slider", step=0.01),
-            Param(f"{prefix}{i}_nest", "bool", d.nesterov, label="Nesterov", widget="checkbox"),
+                  label=N_("Momentum μ"), widget="slider", step=0.01),
+            Param(f"{prefix}{i}_nest", "bool", d.nesterov, label=N_("Nesterov"), widget="checkbox"),
         ]  # fmt: skip
     return params
 
@@ -98,9 +111,9 @@ def run_controls(lesson: Lesson, prefix: str, i: int) -> RunChoice:
     beta = optimizer in ("adam", "adamw")
     draw(
         lesson.param(key + "mom"),
-        label="β₁ (first-moment decay)" if beta else "Momentum μ",
+        label=_("β₁ (first-moment decay)") if beta else _("Momentum μ"),
         disabled=optimizer == "adagrad",
-        help="Adam's β₁ plays the role of momentum." if beta else None,
+        help=_("Adam's β₁ plays the role of momentum.") if beta else None,
     )
     draw(lesson.param(key + "nest"), disabled=optimizer not in ("sgd", "keras_sgd"))
     return run_choice(
@@ -127,6 +140,6 @@ def preset_picker(lesson: Lesson, where: Any = st) -> None:
     def apply() -> None:
         set_values(lesson, lesson.preset_values(st.session_state[key]))
 
-    where.selectbox("Preset", list(lesson.presets), key=key)
-    where.button("Apply preset", key=f"{key}_apply", on_click=apply, icon=":material/tune:",
-                 help="Set every control of this lesson to the chosen preset.")  # fmt: skip
+    where.selectbox(_("Preset"), list(lesson.presets), key=key, format_func=_)
+    where.button(_("Apply preset"), key=f"{key}_apply", on_click=apply, icon=":material/tune:",
+                 help=_("Set every control of this lesson to the chosen preset."))  # fmt: skip

@@ -1,4 +1,4 @@
-"""Settings shared by every page: projector mode and the random seed.
+"""Settings shared by every page: the language, projector mode and the random seed.
 
 They are drawn once, in the sidebar, by the entry point (``app.py``) before the page runs, so
 they exist on every page and keep their values across page switches. Pages read them with
@@ -10,22 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from figures.style import Style
+from i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    N_,
+    _,
+    current_language,
+    negotiate,
+    set_language_source,
+)
 from ui.params import Lesson, Param
 from ui.url import sync
 from ui.widgets import draw
 
-PRESENT, SEED = "present", "seed"
+LANG, PRESENT, SEED = "lang", "present", "seed"
 MAX_SEED = 9999
 SHARED = Lesson(
     "shared",
     (
-        Param(PRESENT, "bool", False, label="Projector mode",
-              help="Large fonts, thick lines and big markers for a classroom projector "
-              "(also in a link: ?present=true)."),
-        Param(SEED, "int", 0, 0, MAX_SEED, label="Random seed",
-              help="Seeds every random choice (noise, batches), so a link reproduces a run."),
+        # Each language by its own name, untranslated: a learner looks for the one they read.
+        Param(LANG, "choice", "en", choices=LANGUAGES,
+              labels=tuple(LANGUAGE_NAMES[k] for k in LANGUAGES), translate_labels=False,
+              label=N_("Language"),
+              help=N_("The language of every page, its charts included (also in a link: "
+                      "?lang=pl). Opened without one, the lab follows the browser's language.")),
+        Param(PRESENT, "bool", False, label=N_("Projector mode"),
+              help=N_("Large fonts, thick lines and big markers for a classroom projector "
+                      "(also in a link: ?present=true).")),
+        Param(SEED, "int", 0, 0, MAX_SEED, label=N_("Random seed"),
+              help=N_("Seeds every random choice (noise, batches), so a link reproduces a "
+                      "run.")),
     ),
     keep_unlinked=True,
 )  # fmt: skip
@@ -69,14 +86,41 @@ h3, h3 * { font-size: 32px !important; }
 """
 
 
+def session_language() -> str | None:
+    """The session's language setting (None outside a running session: tests, benchmarks)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    code = st.session_state.get(LANG)
+    return code if isinstance(code, str) else None
+
+
+set_language_source(session_language)
+
+
+def prepare_language() -> None:
+    """Before anything is drawn on a session's first run: its language from the link when it
+    names an offered one, else the browser's language if it is offered, else English (so the
+    menu and the first run are already in it). The link's notice, if its value is bad, comes
+    with the other shared settings'."""
+    if isinstance(st.session_state.get(LANG), str):
+        return
+    param = SHARED.param(LANG)
+    try:
+        st.session_state[LANG] = param.parse(st.query_params[LANG])
+    except (KeyError, ValueError):
+        st.session_state[LANG] = negotiate(st.context.locale)
+
+
 @dataclass(frozen=True)
 class Settings:
     projector: bool
     seed: int
+    lang: str = "en"
 
     @property
     def style(self) -> Style:
-        return Style.projector_mode() if self.projector else Style()
+        style = Style.projector_mode() if self.projector else Style()
+        return style.in_language(self.lang)
 
 
 def render_shared_settings(from_link: bool) -> tuple[Settings, list[str]]:
@@ -86,7 +130,7 @@ def render_shared_settings(from_link: bool) -> tuple[Settings, list[str]]:
     notices = sync(SHARED, from_link, report_unknown=False)
     with st.sidebar:
         st.html(BASE_CSS)  # in the sidebar: a style element in the main column adds a gap
-        st.markdown("### Settings for every page")
+        st.markdown("### " + _("Settings for every page"))
         for param in SHARED.params:
             draw(param)
     settings = current()
@@ -100,4 +144,5 @@ def current() -> Settings:
     return Settings(
         projector=bool(st.session_state.get(PRESENT, False)),
         seed=int(st.session_state.get(SEED, 0)),
+        lang=current_language(),
     )

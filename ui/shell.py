@@ -12,8 +12,9 @@ from pathlib import Path
 import streamlit as st
 
 from figures.animation import PLAYBACK_GUARD_JS
+from i18n import N_, _
 from ui.params import Lesson
-from ui.settings import SHARED, render_shared_settings
+from ui.settings import SHARED, prepare_language, render_shared_settings
 from ui.url import publish, sync
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,21 +23,22 @@ PAGES_DIR = ROOT / "pages"
 
 # The lessons in menu order: URL path (also the page's file name), menu title, icon.
 LESSON_PAGES = (
-    ("rolling_ball", "The rolling ball", ":material/sports_baseball:"),
-    ("race", "The optimizer race", ":material/flag:"),
-    ("sum_or_mean", "Sum or mean?", ":material/functions:"),
-    ("training", "What is training?", ":material/model_training:"),
-    ("uncrumpling", "Uncrumpling the paper ball", ":material/texture:"),
-    ("backprop", "Backpropagation", ":material/account_tree:"),
+    ("rolling_ball", N_("The rolling ball"), ":material/sports_baseball:"),
+    ("race", N_("The optimizer race"), ":material/flag:"),
+    ("sum_or_mean", N_("Sum or mean?"), ":material/functions:"),
+    ("training", N_("What is training?"), ":material/model_training:"),
+    ("uncrumpling", N_("Uncrumpling the paper ball"), ":material/texture:"),
+    ("backprop", N_("Backpropagation"), ":material/account_tree:"),
 )
 
 
 def pages() -> list[st.Page]:
     """The pages in menu order. Each URL path is its file's name, which is also what the legacy
-    discovery calls it, so a link resolves to the same page either way (see ensure_shell)."""
-    home = st.Page(PAGES_DIR / "home.py", title="Home", icon=":material/home:", default=True)
+    discovery calls it, so a link resolves to the same page either way (see ensure_shell).
+    Titles are in the session's language (the menu and the browser tab)."""
+    home = st.Page(PAGES_DIR / "home.py", title=_("Home"), icon=":material/home:", default=True)
     return [home] + [
-        st.Page(PAGES_DIR / f"{path}.py", title=title, icon=icon, url_path=path)
+        st.Page(PAGES_DIR / f"{path}.py", title=_(title), icon=icon, url_path=path)
         for path, title, icon in LESSON_PAGES
     ]
 
@@ -49,6 +51,7 @@ _SHARED_NOTICES = "_shared_notices"  # this run's notices about the shared setti
 def main() -> None:
     """Configure the page, draw the shared settings in the sidebar, run the chosen page."""
     st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
+    prepare_language()
     navigation = st.navigation(pages())
     first_run = (navigation.url_path or "home") not in st.session_state.get(_LOADED, set())
     _, notices = render_shared_settings(first_run)

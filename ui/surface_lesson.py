@@ -4,7 +4,8 @@ Runs are cached by their full configuration (``st.cache_data``: a rerun with the
 costs nothing); figures by the same key plus the style (``st.cache_resource``: the same object
 comes back, so an identical rerun sends an identical chart and the animation is not restarted).
 Both caches are bounded, so a class of 50 students cannot grow the server's memory without
-limit.
+limit. A figure's texts are in the style's language (``Style.lang``), so a figure is cached per
+language; the sentences below are built in the current language on every run.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from engine import theory
 from engine.runner import RunGroup, Trajectories, run
 from engine.surfaces import SURFACES, Surface, ill_conditioned_quadratic
 from figures.style import Style
-from figures.surface_plots import loss_figure, surface_3d_figure
+from figures.surface_plots import landscape_name, loss_figure, surface_3d_figure
 from figures.trajectories import race_figure, rolling_figure
+from i18n import _, message, number
 from ui.runs import RunChoice
 
 MAX_STEPS = 2000
@@ -38,9 +40,19 @@ def surface_for(key: str, condition: float | None = None) -> Surface:
 
 
 def surface_label(key: str, condition: float | None = None) -> str:
-    """The surface menu's label for ``key``: its name, with the κ in use for the
-    ill-conditioned valley (the registry's entry says κ = 25 whatever the control is set to)."""
-    return surface_for(key, condition).name
+    """The surface menu's label for ``key``: its name in the current language, with the κ in
+    use for the ill-conditioned valley (the registry's entry says κ = 25 whatever the control
+    is set to)."""
+    return landscape_name(surface_for(key, condition))
+
+
+def point_text(point: Sequence[float]) -> str:
+    """A point as the sentences write it, to 3 significant digits: "(0.96)", "(1, 3)" (the
+    numbers and the separator of a pair as the current language writes them)."""
+    values = [number(float(v), ".3g") for v in point]
+    if len(values) == 2:
+        return _("({x}, {y})").format(x=values[0], y=values[1])
+    return "(" + ", ".join(values) + ")"
 
 
 @dataclass(frozen=True)
@@ -148,23 +160,36 @@ def divergence_reasons(
         row = last_moderate_row(traj, k)
         point = traj.params[row, k]
         if not np.all(np.isfinite(point)):  # unusable from the start: nothing to measure
-            out.append(f"**{r.label}** diverged at step {t}: its start is already out of range.")
+            out.append(
+                _("**{run}** diverged at step {step}: its start is already out of range.").format(
+                    run=r.label, step=t
+                )
+            )
             continue
         eigs = theory.quadratic_eigs(surface.hessian(point))
         grad_norm = float(np.linalg.norm(surface.grad(point)))
         if r.optimizer in ("sgd", "keras_sgd") or (noise > grad_norm):
-            why = theory.divergence_explanation(
+            reason = theory.divergence_reason(
                 r.lr, float(eigs[-1]), r.momentum, float(eigs[0]), noise=noise, grad_norm=grad_norm
             )
+            why = message(reason)
         else:
-            why = (
+            why = _(
                 "an adaptive optimizer's step is about lr per coordinate whatever the gradient, "
-                f"so with lr = {r.lr:g} it jumped off this steep ground."
-            )
-        where = ", ".join(f"{v:.3g}" for v in point)
+                "so with lr = {lr} it jumped off this steep ground."
+            ).format(lr=number(r.lr, "g"))
         out.append(
-            f"**{r.label}** diverged at step {t}. At step {int(traj.steps[row])}, the last "
-            f"point before the blow-up (at ({where}), loss {traj.loss[row, k]:.3g}): {why}"
+            _(
+                "**{run}** diverged at step {step}. At step {row}, the last point before the "
+                "blow-up (at {point}, loss {loss}): {why}"
+            ).format(
+                run=r.label,
+                step=t,
+                row=int(traj.steps[row]),
+                point=point_text(point),
+                loss=number(float(traj.loss[row, k]), ".3g"),
+                why=why,
+            )
         )
     return out
 
@@ -177,13 +202,23 @@ def final_summary(surface: Surface, traj: Trajectories, runs: Sequence[RunChoice
         if traj.diverged_at[k] >= 0:
             continue
         end = traj.params[-1, k]
-        text = f"**{r.label}**: loss {traj.loss[-1, k]:.4g}"
-        if len(surface.minima):
-            distance = np.linalg.norm(surface.minima - end, axis=-1)
-            i = int(np.argmin(distance))
-            where = ", ".join(f"{v:.3g}" for v in surface.minima[i])
-            best = surface.minima_values[i] <= surface.minima_values.min() + 1e-9
-            kind = "the global minimum" if best else "a local minimum"
-            text += f", {distance[i]:.2g} from {kind} at ({where})"
-        lines.append(text)
+        loss = number(float(traj.loss[-1, k]), ".4g")
+        if not len(surface.minima):
+            lines.append(_("**{run}**: loss {loss}").format(run=r.label, loss=loss))
+            continue
+        distance = np.linalg.norm(surface.minima - end, axis=-1)
+        i = int(np.argmin(distance))
+        best = surface.minima_values[i] <= surface.minima_values.min() + 1e-9
+        if best:
+            text = _("**{run}**: loss {loss}, {distance} from the global minimum at {point}")
+        else:
+            text = _("**{run}**: loss {loss}, {distance} from a local minimum at {point}")
+        lines.append(
+            text.format(
+                run=r.label,
+                loss=loss,
+                distance=number(float(distance[i]), ".2g"),
+                point=point_text(surface.minima[i]),
+            )
+        )
     return lines

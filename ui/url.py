@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from i18n import _, message
 from ui.params import MAX_RAW, Lesson, Values
 
 _STORE = "_lesson_values"  # key → value of every parameter of every page seen in this session
@@ -34,6 +35,11 @@ def literal(raw: str, limit: int = MAX_RAW) -> str:
     if len(escaped) > limit:
         escaped = escaped[: limit - 1] + "…"
     return f"`{escaped}`"
+
+
+def own_text(text: str) -> str:
+    """The product's own ``text`` (a label, possibly translated) as a Markdown code span."""
+    return "`" + text.replace("`", "'") + "`"
 
 
 def _store() -> Values:
@@ -52,22 +58,25 @@ def read_link(lesson: Lesson, known: Iterable[str] = (), report_unknown: bool = 
     for key in st.query_params:
         if key not in params:
             if report_unknown and key not in known_keys:
-                notices.append(f"The link's {literal(key)} is not a setting of this page; "
-                               "it was ignored.")  # fmt: skip
+                notices.append(_("The link's {key} is not a setting of this page; it was "
+                                 "ignored.").format(key=literal(key)))  # fmt: skip
             continue
         raws = st.query_params.get_all(key)
         raw = raws[-1]
         param = params[key]
         if len(raws) > 1:
-            notices.append(f"The link gives {literal(key)} {len(raws)} times; the last one, "
-                           f"{literal(raw)}, was used.")  # fmt: skip
+            notices.append(_("The link gives {key} {count} times; the last one, {raw}, was "
+                             "used.").format(key=literal(key), count=len(raws),
+                                             raw=literal(raw)))  # fmt: skip
         try:
             values[key] = param.parse(raw)
         except ValueError as reason:
             notices.append(
-                f"The link's {literal(key)} = {literal(raw)} could not be used ({reason}); "
-                f"showing the default, {literal(param.shown(param.default))}."
-            )
+                _("The link's {key} = {raw} could not be used ({reason}); showing the "
+                  "default, {default}.").format(key=literal(key), raw=literal(raw),
+                                                reason=message(reason),
+                                                default=own_text(param.shown(param.default)))
+            )  # fmt: skip
     return values, notices
 
 
@@ -158,5 +167,5 @@ def share_link(*lessons: Lesson) -> None:
         return
     query = link_query(*lessons)
     base = base.split("?")[0]
-    st.markdown("**Link to this run** — anyone who opens it sees the same settings:")
+    st.markdown(_("**Link to this run** — anyone who opens it sees the same settings:"))
     st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)

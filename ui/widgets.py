@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from i18n import _
 from ui.params import Param, number_text
 
 MANTISSAS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -48,16 +49,23 @@ def log_options(param: Param, current: float) -> list[float]:
 def draw(param: Param, where: Any = st, **overrides: Any) -> Any:
     """Draw ``param``'s widget in ``where`` (a column, the sidebar, ``st``); return its value.
 
+    The label, help and choices' labels are declared marked (``N_``) and translated here.
     ``overrides`` pass through to the widget (``high=`` replaces the range's top for this run,
     e.g. a batch size at most N; ``choices=`` the options a menu offers in this run, a subset
-    of the declared ones; ``step=`` a number's step; ``label=``, ``help=``, ``disabled=``).
+    of the declared ones; ``step=`` a number's step; ``label=``, ``help=`` (translated by the
+    caller), ``disabled=``).
     """
-    label = overrides.pop("label", param.label)
+    label = overrides.pop("label", None) or _(param.label)
     choices = overrides.pop("choices", param.choices)
     step_override = overrides.pop("step", None)
-    help_text = overrides.pop("help", param.help)
+    help_text = overrides.pop("help", None) or (_(param.help) if param.help else None)
     low = overrides.pop("low", param.low)
     high = overrides.pop("high", param.high)
+
+    def shown(choice: str) -> str:
+        label = param.format_choice(choice)
+        return _(label) if param.translate_labels else label
+
     widget = param.widget or {"bool": "toggle", "choice": "select"}.get(param.kind, "number")
     if widget == "none" or param.kind == "text":
         raise ValueError(f"{param.key} has no widget; the page sets it")
@@ -67,9 +75,9 @@ def draw(param: Param, where: Any = st, **overrides: Any) -> Any:
     if widget == "checkbox":
         return where.checkbox(label, **common)
     if widget == "select":
-        return where.selectbox(label, choices, format_func=param.format_choice, **common)
+        return where.selectbox(label, choices, format_func=shown, **common)
     if widget == "segmented":
-        return where.segmented_control(label, param.choices, format_func=param.format_choice,
+        return where.segmented_control(label, param.choices, format_func=shown,
                                        required=True, **common)  # fmt: skip
     if widget == "log_slider":
         options = log_options(param, float(st.session_state.get(param.key, param.default)))

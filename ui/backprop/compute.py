@@ -21,12 +21,13 @@ import streamlit as st
 
 from engine import backprop as bp
 from engine import backprop_batch as bb
-from engine.gradient_cost import GradientCosts, measure_costs
+from engine.gradient_cost import GradientCosts, ProgressNote, measure_costs, short_spec
 from engine.nn import MLPSpec
 from figures.backprop_charts import fd_figure, lr_figure
 from figures.backprop_cost import cost_figure
 from figures.backprop_graph import graph_figure
 from figures.style import Style
+from i18n import _, number
 from ui.backprop.params import MAX_BATCH, REF_OF, P, param_key, spec_of
 from ui.panels import stage_style
 from ui.settings import Settings
@@ -188,11 +189,26 @@ def cost_of(max_params: int) -> GradientCosts:
     known = COSTS.get(max_params)
     if known is not None:
         return known
-    bar = st.progress(0.0, text="Timing finite differences and backprop…")
+    bar = st.progress(0.0, text=_("Timing finite differences and backprop…"))
     try:
-        return COSTS.measure(max_params, lambda done, text: bar.progress(min(done, 1.0), text=text))
+        return COSTS.measure(
+            max_params, lambda done, text: bar.progress(min(done, 1.0), text=progress_text(text))
+        )
     finally:
         bar.empty()
+
+
+def progress_text(text: str) -> str:
+    """The measurement's progress message in the learner's language (``ProgressNote``)."""
+    if not isinstance(text, ProgressNote):
+        return text
+    values = {"params": number(text.n_params, ","),
+              "backprop": number(text.backprop_ms, short_spec(text.backprop_ms)),
+              "fd": number(text.fd_s, short_spec(text.fd_s))}  # fmt: skip
+    if text.estimated:
+        return _("P = {params}: backprop {backprop} ms, finite differences {fd} s (estimated)"
+                 ).format(**values)  # fmt: skip
+    return _("P = {params}: backprop {backprop} ms, finite differences {fd} s").format(**values)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

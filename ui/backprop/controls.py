@@ -9,7 +9,17 @@ import streamlit as st
 
 from engine.backprop import CLASS_LOSSES, HIDDEN, param_refs
 from engine.nn import MLPSpec
-from ui.backprop.params import LESSON, MAX_BATCH, STEPS, P, param_key, pick_name, spec_of
+from i18n import _
+from ui.backprop.params import (
+    LESSON,
+    MAX_BATCH,
+    STEPS,
+    P,
+    example_label,
+    param_key,
+    pick_name,
+    spec_of,
+)
 from ui.url import values
 from ui.widgets import draw
 
@@ -26,9 +36,9 @@ def stepper() -> int:
     steps in the browser; these also move the table of the step under it.)"""
     step = int(st.session_state.get(f"{P}step", 0))
     left, right = st.columns(2)
-    left.button("◀ Previous", key=f"{P}prev", on_click=_move_step, args=(-1,),
+    left.button(_("◀ Previous"), key=f"{P}prev", on_click=_move_step, args=(-1,),
                 disabled=step <= 0, width="stretch")  # fmt: skip
-    right.button("Next ▶", key=f"{P}next", on_click=_move_step, args=(1,),
+    right.button(_("Next ▶"), key=f"{P}next", on_click=_move_step, args=(1,),
                  disabled=step >= STEPS - 1, width="stretch", type="primary")  # fmt: skip
     return step
 
@@ -59,7 +69,7 @@ def example_panel() -> None:
 
 def network_panel() -> None:
     """The network's shape, folded away."""
-    with st.expander("Network shape", key=f"{P}shape_panel"):
+    with st.expander(_("Network shape"), key=f"{P}shape_panel"):
         c1, c2, c3 = st.columns(3)
         draw(param(f"{P}inputs"), c1)
         draw(param(f"{P}u1"), c2)
@@ -68,12 +78,14 @@ def network_panel() -> None:
 
 def weights_panel(spec: MLPSpec) -> None:
     """Every weight and bias of the network, by hand, one row per layer."""
-    with st.expander("Edit the weights by hand", key=f"{P}weights_panel"):
+    with st.expander(_("Edit the weights by hand"), key=f"{P}weights_panel"):
         refs = param_refs(spec)
         for layer in range(1, HIDDEN + 2):
             mine = [r for r in refs if r.layer == layer]
-            name = "Output layer" if layer == HIDDEN + 1 else f"Layer {layer}"
-            st.markdown(f"**{name}**")
+            if layer == HIDDEN + 1:
+                st.markdown(_("**Output layer**"))
+            else:
+                st.markdown(_("**Layer {layer}**").format(layer=layer))
             columns = st.columns(len(mine))
             for column, ref in zip(columns, mine, strict=True):
                 draw(param(param_key(ref)), column)
@@ -84,10 +96,12 @@ def batch_panel(n_inputs: int) -> int:
     c1, c2 = st.columns(2)
     batch = int(draw(param(f"{P}batch"), c1))
     draw(param(f"{P}red"), c2)
-    with st.expander("Examples 2–4 of the batch", key=f"{P}examples_panel"):
+    with st.expander(_("Examples 2–4 of the batch"), key=f"{P}examples_panel"):
         for e in range(2, MAX_BATCH + 1):
             columns = st.columns(3)
-            draw(param(f"{P}e{e}_x1"), columns[0], disabled=e > batch)
-            draw(param(f"{P}e{e}_x2"), columns[1], disabled=e > batch or n_inputs < 2)
-            _target(f"{P}e{e}_y", columns[2], disabled=e > batch)
+            draw(param(f"{P}e{e}_x1"), columns[0], label=example_label(e, "x1"),
+                 disabled=e > batch)  # fmt: skip
+            draw(param(f"{P}e{e}_x2"), columns[1], label=example_label(e, "x2"),
+                 disabled=e > batch or n_inputs < 2)  # fmt: skip
+            _target(f"{P}e{e}_y", columns[2], label=example_label(e, "y"), disabled=e > batch)
     return batch

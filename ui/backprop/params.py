@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.backprop import CLASS_LOSSES, HIDDEN, LOSSES, Ref, lesson_spec, param_refs, step_count
+from engine.backprop import CLASS_LOSSES, LOSSES, Ref, lesson_spec, param_refs, step_count
 from engine.nn import ACTIVATIONS
+from i18n import N_, _
 from ui.params import Lesson, Param
 from ui.training.params import ACTIVATION_LABELS
 
@@ -22,14 +23,15 @@ MAX_BATCH = 4
 WEIGHT_LIMIT = 50.0  # |w| up to 50: enough to saturate a sigmoid, far from overflow
 VALUE_LIMIT = 10.0
 LOSS_LABELS = (
-    "Squared error ½(z − y)²",
-    "Sigmoid + cross-entropy",
-    "Hinge (SVM)",
-    "tanh + squared error (Playground)",
+    N_("Squared error ½(z − y)²"),
+    N_("Sigmoid + cross-entropy"),
+    N_("Hinge (SVM)"),
+    N_("tanh + squared error (Playground)"),
 )
 REDUCTIONS = ("mean", "sum")
+REDUCTION_LABELS = (N_("mean"), N_("sum"))
 COST_SIZES = ("100000", "1000000")
-COST_LABELS = ("10⁵ weights", "10⁶ weights")
+COST_LABELS = (N_("10⁵ weights"), N_("10⁶ weights"))
 FULL_SPEC = lesson_spec(MAX_INPUTS, (MAX_UNITS, MAX_UNITS), "tanh", "mse")
 STEPS = step_count(FULL_SPEC)  # the backward pass's steps, the forward pass as step 0
 
@@ -58,16 +60,25 @@ DEFAULT_WEIGHTS = dict(zip(PICKS, (0.3, 0.8, -0.8, -0.4, -0.4, 0.6, 1.2, 1.4, -0
 DEFAULT_EXAMPLES = ((-1.0, 0.5, -0.5), (0.5, 1.0, 0.2), (2.0, 0.5, 1.0))
 
 
-def _label(ref: Ref) -> str:
-    if ref.kind == "w":
-        source = f"x{ref.i}" if ref.layer == 1 else f"unit {ref.i} of layer {ref.layer - 1}"
-        target = "the output" if ref.layer == HIDDEN + 1 else f"unit {ref.j} of layer {ref.layer}"
-        return f"w{ref.layer}_{ref.i}{ref.j}: {source} → {target}"
-    target = "the output" if ref.layer == HIDDEN + 1 else f"unit {ref.j} of layer {ref.layer}"
-    return f"b{ref.layer}_{ref.j}: bias of {target}"
-
-
-PICK_LABELS = tuple(_label(r) for r in ALL_REFS)
+# Each parameter in words, written out whole (a translator sees each label as it is shown).
+PICK_LABEL = {
+    "w1_11": N_("w1_11: x1 → unit 1 of layer 1"),
+    "w1_12": N_("w1_12: x1 → unit 2 of layer 1"),
+    "w1_21": N_("w1_21: x2 → unit 1 of layer 1"),
+    "w1_22": N_("w1_22: x2 → unit 2 of layer 1"),
+    "b1_1": N_("b1_1: bias of unit 1 of layer 1"),
+    "b1_2": N_("b1_2: bias of unit 2 of layer 1"),
+    "w2_11": N_("w2_11: unit 1 of layer 1 → unit 1 of layer 2"),
+    "w2_12": N_("w2_12: unit 1 of layer 1 → unit 2 of layer 2"),
+    "w2_21": N_("w2_21: unit 2 of layer 1 → unit 1 of layer 2"),
+    "w2_22": N_("w2_22: unit 2 of layer 1 → unit 2 of layer 2"),
+    "b2_1": N_("b2_1: bias of unit 1 of layer 2"),
+    "b2_2": N_("b2_2: bias of unit 2 of layer 2"),
+    "w3_11": N_("w3_11: unit 1 of layer 2 → the output"),
+    "w3_21": N_("w3_21: unit 2 of layer 2 → the output"),
+    "b3_1": N_("b3_1: bias of the output"),
+}
+PICK_LABELS = tuple(PICK_LABEL[p] for p in PICKS)
 
 
 def _weight_param(ref: Ref) -> Param:
@@ -76,48 +87,57 @@ def _weight_param(ref: Ref) -> Param:
                  label=name, step=0.05, format="%.4g")  # fmt: skip
 
 
+# The extra examples' inputs, labelled by their number when drawn (``example_label``).
+EXAMPLE_LABELS = {"x1": N_("x₁ of example {example}"), "x2": N_("x₂ of example {example}"),
+                  "y": N_("y of example {example}")}  # fmt: skip
+
+
+def example_label(e: int, what: str) -> str:
+    """The translated label of example ``e``'s ``what`` (``x1``, ``x2`` or ``y``)."""
+    return _(EXAMPLE_LABELS[what]).format(example=e)
+
+
 def _example_params(e: int, defaults: tuple[float, float, float]) -> list[Param]:
     x1, x2, y = defaults
     return [
-        Param(f"{P}e{e}_x1", "float", x1, -VALUE_LIMIT, VALUE_LIMIT, label=f"x₁ of example {e}",
-              step=0.1, format="%.4g"),
-        Param(f"{P}e{e}_x2", "float", x2, -VALUE_LIMIT, VALUE_LIMIT, label=f"x₂ of example {e}",
-              step=0.1, format="%.4g"),
-        Param(f"{P}e{e}_y", "float", y, -VALUE_LIMIT, VALUE_LIMIT, label=f"y of example {e}",
-              step=0.1, format="%.4g"),
+        Param(f"{P}e{e}_{what}", "float", v, -VALUE_LIMIT, VALUE_LIMIT,
+              label=EXAMPLE_LABELS[what].format(example=e), step=0.1, format="%.4g")
+        for what, v in (("x1", x1), ("x2", x2), ("y", y))
     ]  # fmt: skip
 
 
 LESSON_PARAMS = (
-    Param(f"{P}inputs", "int", 2, 1, MAX_INPUTS, label="Inputs", widget="slider"),
-    Param(f"{P}u1", "int", 2, 1, MAX_UNITS, label="Units in layer 1", widget="slider"),
-    Param(f"{P}u2", "int", 2, 1, MAX_UNITS, label="Units in layer 2", widget="slider"),
+    Param(f"{P}inputs", "int", 2, 1, MAX_INPUTS, label=N_("Inputs"), widget="slider"),
+    Param(f"{P}u1", "int", 2, 1, MAX_UNITS, label=N_("Units in layer 1"), widget="slider"),
+    Param(f"{P}u2", "int", 2, 1, MAX_UNITS, label=N_("Units in layer 2"), widget="slider"),
     Param(f"{P}act", "choice", "tanh", choices=ACTIVATIONS, labels=ACTIVATION_LABELS,
-          label="Activation"),
-    Param(f"{P}loss", "choice", "mse", choices=LOSSES, labels=LOSS_LABELS, label="Loss"),
-    Param(f"{P}x1", "float", 1.5, -VALUE_LIMIT, VALUE_LIMIT, label="Input x₁", step=0.1,
+          label=N_("Activation")),
+    Param(f"{P}loss", "choice", "mse", choices=LOSSES, labels=LOSS_LABELS, label=N_("Loss")),
+    Param(f"{P}x1", "float", 1.5, -VALUE_LIMIT, VALUE_LIMIT, label=N_("Input x₁"), step=0.1,
           format="%.4g"),
-    Param(f"{P}x2", "float", -1.0, -VALUE_LIMIT, VALUE_LIMIT, label="Input x₂", step=0.1,
+    Param(f"{P}x2", "float", -1.0, -VALUE_LIMIT, VALUE_LIMIT, label=N_("Input x₂"), step=0.1,
           format="%.4g"),
-    Param(f"{P}y", "float", 0.5, -VALUE_LIMIT, VALUE_LIMIT, label="Target y", step=0.1,
-          format="%.4g", help="A classifier's loss needs the label 0 or 1."),
+    Param(f"{P}y", "float", 0.5, -VALUE_LIMIT, VALUE_LIMIT, label=N_("Target y"), step=0.1,
+          format="%.4g", help=N_("A classifier's loss needs the label 0 or 1.")),
     *(_weight_param(r) for r in ALL_REFS),
     Param(f"{P}pick", "choice", "w1_11", choices=PICKS, labels=PICK_LABELS,
-          label="Follow the gradient of"),
-    Param(f"{P}step", "int", 0, 0, STEPS - 1, label="Backward-pass step", widget="none"),
-    Param(f"{P}h", "float", 0.05, 1e-12, 0.1, label="Nudge h", widget="log_slider",
-          help="How far the selected weight is moved either way."),
-    Param(f"{P}batch", "int", 2, 1, MAX_BATCH, label="Examples in the batch", widget="slider"),
-    Param(f"{P}red", "choice", "mean", choices=REDUCTIONS, label="Batch gradient",
-          widget="segmented", help="Sum or average the examples' gradients."),
+          label=N_("Follow the gradient of")),
+    Param(f"{P}step", "int", 0, 0, STEPS - 1, label=N_("Backward-pass step"), widget="none"),
+    Param(f"{P}h", "float", 0.05, 1e-12, 0.1, label=N_("Nudge h"), widget="log_slider",
+          help=N_("How far the selected weight is moved either way.")),
+    Param(f"{P}batch", "int", 2, 1, MAX_BATCH, label=N_("Examples in the batch"),
+          widget="slider"),
+    Param(f"{P}red", "choice", "mean", choices=REDUCTIONS, labels=REDUCTION_LABELS,
+          label=N_("Batch gradient"), widget="segmented",
+          help=N_("Sum or average the examples' gradients.")),
     *(p for e, d in enumerate(DEFAULT_EXAMPLES, start=2) for p in _example_params(e, d)),
-    Param(f"{P}lr", "float", 0.1, 1e-4, 100.0, label="Learning rate", widget="log_slider"),
-    Param(f"{P}reset", "bool", True, label="Reset the gradient before each backward pass",
-          help="What zero_grad() does in PyTorch. Without it, the second step's gradient is "
-          "added to the first's."),
-    Param(f"{P}cost", "bool", False, label="Measure the cost"),
+    Param(f"{P}lr", "float", 0.1, 1e-4, 100.0, label=N_("Learning rate"), widget="log_slider"),
+    Param(f"{P}reset", "bool", True, label=N_("Reset the gradient before each backward pass"),
+          help=N_("What zero_grad() does in PyTorch. Without it, the second step's gradient is "
+                  "added to the first's.")),
+    Param(f"{P}cost", "bool", False, label=N_("Measure the cost")),
     Param(f"{P}cost_max", "choice", "100000", choices=COST_SIZES, labels=COST_LABELS,
-          label="Largest network", widget="segmented"),
+          label=N_("Largest network"), widget="segmented"),
 )  # fmt: skip
 
 
@@ -126,34 +146,36 @@ def _preset(**values: Any) -> dict[str, Any]:
     return {f"{P}{k}": v for k, v in values.items()}
 
 
-SEED_NUDGE = "The seed's nudge: 0.30 → 0.25 lowers the loss"
+SEED_NUDGE = N_("The seed's nudge: 0.30 → 0.25 lowers the loss")
+DEAD_RELU = N_("A dead ReLU passes no gradient")
+SATURATED = N_("Saturated sigmoid: vanishing gradient")
+BEST_H = N_("Finite differences: the best h")
+MILLION = N_("Why backprop wins at a million weights")
 PRESETS: dict[str, dict[str, Any]] = {
     SEED_NUDGE: _preset(),
-    "A dead ReLU passes no gradient": _preset(act="relu", b1_2=-3.0, pick="w1_12",
-                                              step=STEPS - 1),
-    "Saturated sigmoid: vanishing gradient": _preset(
+    DEAD_RELU: _preset(act="relu", b1_2=-3.0, pick="w1_12", step=STEPS - 1),
+    SATURATED: _preset(
         act="sigmoid", loss="sigmoid_bce", y=1.0, w1_11=6.0, w1_12=8.0, w1_21=-6.0,
         w1_22=-4.0, pick="w1_11", step=STEPS - 1, e2_y=0.0, e3_y=0.0),
-    "Finite differences: the best h": _preset(h=3e-6, step=STEPS - 1),
-    "Why backprop wins at a million weights": _preset(cost=True, cost_max="1000000",
-                                                      step=STEPS - 1),
+    BEST_H: _preset(h=3e-6, step=STEPS - 1),
+    MILLION: _preset(cost=True, cost_max="1000000", step=STEPS - 1),
 }  # fmt: skip
 WATCH: dict[str, str] = {
-    SEED_NUDGE: "Move w1_11 from 0.30 to 0.35: the loss rises from about 0.5 to 0.6; to 0.25: "
-    "it falls to 0.4. Backprop's ∂L/∂w1_11 ≈ 2 says so without moving anything.",
-    "A dead ReLU passes no gradient": "Unit 2 of layer 1 has a negative weighted sum, so its "
-    "ReLU outputs 0 and its slope is 0: every weight into it gets the gradient 0, however wrong "
-    "the output is. Gradient descent cannot revive it.",
-    "Saturated sigmoid: vanishing gradient": "The first layer's large weights push both sigmoids "
-    "to 1, where their slope is about 10⁻⁷: the gradients of layer 1 are millions of times "
-    "smaller than those of layer 3, so layer 1 barely learns.",
-    "Finite differences: the best h": "Central differences are most accurate near h = 10⁻⁵ to "
-    "10⁻⁶: with larger h the curvature spoils the slope, with smaller h the rounding of the "
-    "loss does.",
-    "Why backprop wins at a million weights": "Finite differences need two forward passes per "
-    "weight; backprop needs one forward and one backward pass for all of them. At a million "
-    "weights that is the difference between hours and milliseconds.",
-}
+    SEED_NUDGE: N_("Move w1_11 from 0.30 to 0.35: the loss rises from about 0.5 to 0.6; to "
+                   "0.25: it falls to 0.4. Backprop's ∂L/∂w1_11 ≈ 2 says so without moving "
+                   "anything."),
+    DEAD_RELU: N_("Unit 2 of layer 1 has a negative weighted sum, so its ReLU outputs 0 and its "
+                  "slope is 0: every weight into it gets the gradient 0, however wrong the "
+                  "output is. Gradient descent cannot revive it."),
+    SATURATED: N_("The first layer's large weights push both sigmoids to 1, where their slope "
+                  "is about 10⁻⁷: the gradients of layer 1 are millions of times smaller than "
+                  "those of layer 3, so layer 1 barely learns."),
+    BEST_H: N_("Central differences are most accurate near h = 10⁻⁵ to 10⁻⁶: with larger h the "
+               "curvature spoils the slope, with smaller h the rounding of the loss does."),
+    MILLION: N_("Finite differences need two forward passes per weight; backprop needs one "
+                "forward and one backward pass for all of them. At a million weights that is "
+                "the difference between hours and milliseconds."),
+}  # fmt: skip
 DEFAULT_PRESET = SEED_NUDGE
 
 
@@ -171,7 +193,11 @@ def constrain(values: dict[str, Any]) -> list[str]:
     pick = REF_OF[str(values[f"{P}pick"])]
     if pick not in refs:
         first = pick_name(refs[0])
-        notices.append(f"This network has no {values[f'{P}pick']}; following {first} instead.")
+        notices.append(
+            _("This network has no {pick}; following {first} instead.").format(
+                pick=values[f"{P}pick"], first=first
+            )
+        )
         values[f"{P}pick"] = first
     if values[f"{P}loss"] in CLASS_LOSSES:
         keys = [f"{P}y", *(f"{P}e{e}_y" for e in range(2, MAX_BATCH + 1))]
@@ -179,8 +205,8 @@ def constrain(values: dict[str, Any]) -> list[str]:
         for key in changed:
             values[key] = 1.0 if values[key] >= 0.5 else 0.0
         if changed:
-            notices.append("A classifier's loss needs targets 0 or 1; each other target was "
-                           "rounded to the nearer of the two.")  # fmt: skip
+            notices.append(_("A classifier's loss needs targets 0 or 1; each other target was "
+                             "rounded to the nearer of the two."))  # fmt: skip
     return notices
 
 

@@ -15,55 +15,58 @@ from typing import Any
 from engine.backprop import Factor, Ref, Row, Step
 from engine.backprop_batch import FDErrors, Nudge, Updates
 from figures.backprop_graph import number as graph_number
+from i18n import N_, _
+from i18n import number as local_number
 
-INTRO = (
+TITLE = N_("Backpropagation")
+INTRO = N_(
     "Training needs, for every weight, which way to move it and how far. Nudging one weight "
     "at a time and rerunning the network would tell us, slowly. **Backpropagation** finds them "
     "all in one pass backwards, multiplying simple local derivatives by the **chain rule**. "
     "Follow one gradient from the loss back to a weight, number by number, then check it."
 )
-GRAPH_NOTE = (
+GRAPH_NOTE = N_(
     "Each circle is one number the forward pass computed (written above it): the inputs x, each "
     "unit's weighted sum z = Σ w·input + b, its activation a, and the loss L. The numbers on the "
     "edges are the weights. Press **Next** to run the backward pass one step at a time: each "
     "step writes ∂L/∂(…) in vermillion under what it reaches, rings what is new, and lists its "
     "numbers in the table above. ▶ Play and the chart's slider run the pass in the chart alone."
 )
-CHAIN_NOTE = (
+CHAIN_NOTE = N_(
     "Each product runs along one path from the loss down to the weight. A weight deep in the "
     "network reaches the loss along several paths, one through each unit above it, and its "
     "gradient is the sum over them. Backprop never writes this sum out: each node passes its "
     "gradient on, so the shared parts of the paths are computed once. That is why it is fast."
 )
-NUDGE_INTRO = (
+NUDGE_INTRO = N_(
     "The seed's slow way, made exact: keep every other weight fixed, move this one by ±h, run "
     "the forward pass again, and read the slope off the change of the loss."
 )
-V_NOTE = (
+V_NOTE = N_(
     "Two errors pull against each other. With a large h the curve of the loss is not straight "
     "over the step, so the slope is off (the truncation error: about h for one-sided and h² for "
     "central differences). With a tiny h the two losses agree in almost all of their 16 digits, "
     "and their difference is mostly rounding (it grows like 1/h). The best h lies in between: "
     "near 10⁻⁸ for one-sided and 10⁻⁵–10⁻⁶ for central differences in float64."
 )
-PARABOLA_NOTE = (
+PARABOLA_NOTE = N_(
     "Here the central difference is exact already at large h: the loss is a parabola in this "
     "parameter (squared error, and nothing nonlinear between it and the loss), and a parabola's "
     "central slope has no truncation error. Only rounding is left."
 )
-BATCH_NOTE = (
+BATCH_NOTE = N_(
     "A batch's gradient is the sum or the mean of its examples' gradients: backprop runs once "
     "per example (a framework does all of them in one pass, as rows of a matrix) and adds up. "
     "The mean is the sum divided by B, so the same learning rate takes B times smaller steps "
     "with it. The lesson *Sum or mean?* follows what that does to training."
 )
-ACCUMULATE_NOTE = (
+ACCUMULATE_NOTE = N_(
     "Frameworks add each backward pass's gradient to what is already stored, so that a large "
     "batch can be split into pieces. That is why PyTorch's training loops call `zero_grad()` "
     "before every `backward()`: without it the second step uses the sum of both gradients, and "
     "the steps grow."
 )
-COST_NOTE = (
+COST_NOTE = N_(
     "Finite differences need two forward passes per weight, so their cost grows like P², P "
     "weights times a forward pass that itself costs about P. One backward pass costs about as "
     "much as two forward passes, for all P weights together. Filled markers were measured in "
@@ -75,8 +78,9 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 ACT_TEXT = {"relu": "relu", "leaky_relu": "leaky_relu", "tanh": "tanh", "sigmoid": "σ",
             "linear": "id"}  # fmt: skip
-DLOSS_TEXT = {"mse": "z − y", "sigmoid_bce": "σ(z) − y", "hinge": "−t if t·z < 1, else 0",
+DLOSS_TEXT = {"mse": "z − y", "sigmoid_bce": "σ(z) − y", "hinge": N_("−t if t·z < 1, else 0"),
               "tanh_mse": "(tanh z − t)(1 − tanh² z)"}  # fmt: skip
+DLOSS_WORDS = frozenset({"hinge"})  # derivatives written with words, translated when shown
 DLOSS_LATEX = {"mse": r"z - y", "sigmoid_bce": r"\sigma(z) - y",
                "hinge": r"-t\,[t z < 1]", "tanh_mse": r"(\tanh z - t)(1 - \tanh^2 z)"}  # fmt: skip
 
@@ -90,7 +94,7 @@ def number(value: float, digits: int = 4) -> str:
 def signed(value: float, digits: int = 3) -> str:
     """A change as a metric's delta: an explicit sign, written with the ASCII minus, which is
     how Streamlit tells a fall (arrow down) from a rise."""
-    return f"{value:+.{digits}g}" if math.isfinite(value) else "—"
+    return local_number(value, f"+.{digits}g") if math.isfinite(value) else "—"
 
 
 def ref_text(ref: Ref) -> str:
@@ -119,24 +123,29 @@ def ref_latex(ref: Ref) -> str:
 
 
 STEP_TITLES = {
-    "forward": "The forward pass is done: every node has its value, no gradient yet.",
-    "loss": "Start at the loss: ∂L/∂L = 1.",
-    "output": "Through the loss: ∂L/∂z of the output is the loss's own derivative.",
-    "layer": "Layer {layer}: each weight's gradient is its input times the gradient of the "
-    "sum it feeds; each input's gradient sums over the sums it feeds.",
-    "act": "Through the activations of layer {layer}: multiply by their slope.",
-}
+    "forward": N_("Step {index}: The forward pass is done: every node has its value, no "
+                  "gradient yet."),
+    "loss": N_("Step {index}: Start at the loss: ∂L/∂L = 1."),
+    "output": N_("Step {index}: Through the loss: ∂L/∂z of the output is the loss's own "
+                 "derivative."),
+    "layer": N_("Step {index}: Layer {layer}: each weight's gradient is its input times the "
+                "gradient of the sum it feeds; each input's gradient sums over the sums it "
+                "feeds."),
+    "act": N_("Step {index}: Through the activations of layer {layer}: multiply by their "
+              "slope."),
+}  # fmt: skip
 
 
 def step_title(step: Step, index: int) -> str:
-    return f"Step {index}: " + STEP_TITLES[step.kind].format(layer=step.layer)
+    return _(STEP_TITLES[step.kind]).format(index=index, layer=step.layer)
 
 
 def _local(term_local: Ref, row: Row, activation: str, loss: str) -> str:
     """What a term's local derivative is, in words and symbols."""
     target, kind = row.target, term_local.kind
     if kind == "dloss":
-        return f"∂L/∂z = {DLOSS_TEXT[loss]}"
+        derivative = _(DLOSS_TEXT[loss]) if loss in DLOSS_WORDS else DLOSS_TEXT[loss]
+        return f"∂L/∂z = {derivative}"
     if kind in ("x", "a"):  # ∂z/∂w = the weight's input
         return f"∂z/∂{ref_text(target)} = {ref_text(term_local)}"
     if kind == "one":
@@ -152,35 +161,39 @@ def _local(term_local: Ref, row: Row, activation: str, loss: str) -> str:
 def step_rows(step: Step, activation: str, loss: str) -> list[dict[str, Any]]:
     """The table under the graph: per new gradient, each local derivative × upstream gradient,
     and their sum when a node feeds more than one."""
+    gradient, local = _("gradient"), _("local derivative")
+    upstream, product = _("× upstream"), _("= product")
     rows: list[dict[str, Any]] = []
     for row in step.rows:
         name = f"∂L/∂{ref_text(row.target)}"
         if not row.terms:
-            rows.append({"gradient": name, "local derivative": "—", "× upstream": "—",
-                         "= product": number(row.gradient)})  # fmt: skip
+            rows.append({gradient: name, local: "—", upstream: "—",
+                         product: number(row.gradient)})  # fmt: skip
             continue
         for k, term in enumerate(row.terms):
             rows.append({
-                "gradient": name if k == 0 else "  +",
-                "local derivative": f"{_local(term.local, row, activation, loss)} = "
-                                    f"{number(term.local_value)}",
-                "× upstream": f"∂L/∂{ref_text(term.upstream)} = {number(term.upstream_value)}",
-                "= product": number(term.product),
+                gradient: name if k == 0 else "  +",
+                local: f"{_local(term.local, row, activation, loss)} = "
+                       f"{number(term.local_value)}",
+                upstream: f"∂L/∂{ref_text(term.upstream)} = {number(term.upstream_value)}",
+                product: number(term.product),
             })  # fmt: skip
         if len(row.terms) > 1:
-            rows.append({"gradient": f"  = {name}", "local derivative": "",
-                         "× upstream": "sum", "= product": number(row.gradient)})  # fmt: skip
+            rows.append({gradient: f"  = {name}", local: "", upstream: _("sum"),
+                         product: number(row.gradient)})  # fmt: skip
     return rows
 
 
 def batch_rows(refs: list[Ref], grads: Any) -> list[dict[str, str]]:
     """The batch table: per parameter, each example's gradient ``grads (B, P)``, their sum and
     their mean."""
+    examples = [_("example {example}").format(example=e + 1) for e in range(len(grads))]
     rows = []
     for k, ref in enumerate(refs):
-        row = {"parameter": ref_text(ref)}
-        row |= {f"example {e + 1}": number(float(grads[e, k])) for e in range(len(grads))}
-        row |= {"sum": number(float(grads[:, k].sum())), "mean": number(float(grads[:, k].mean()))}
+        row = {_("parameter"): ref_text(ref)}
+        row |= {examples[e]: number(float(grads[e, k])) for e in range(len(grads))}
+        row |= {_("sum"): number(float(grads[:, k].sum())),
+                _("mean"): number(float(grads[:, k].mean()))}  # fmt: skip
         rows.append(row)
     return rows
 
@@ -188,11 +201,18 @@ def batch_rows(refs: list[Ref], grads: Any) -> list[dict[str, str]]:
 def update_rows(refs: list[Ref], ups: Updates) -> list[dict[str, str]]:
     """The update table: per parameter, its value before and after each of two steps and the
     gradient each step used (with or without the first one added in)."""
-    return [{"parameter": ref_text(ref), "before": number(float(ups.params[0, k])),
-             "step 1 gradient": number(float(ups.buffers[0, k])),
-             "after step 1": number(float(ups.params[1, k])),
-             "step 2 uses": number(float(ups.buffers[1, k])),
-             "after step 2": number(float(ups.params[2, k]))}
+    names = (
+        _("parameter"),
+        _("before"),
+        _("step 1 gradient"),
+        _("after step 1"),
+        _("step 2 uses"),
+        _("after step 2"),
+    )
+    return [dict(zip(names, (ref_text(ref), number(float(ups.params[0, k])),
+                             number(float(ups.buffers[0, k])), number(float(ups.params[1, k])),
+                             number(float(ups.buffers[1, k])), number(float(ups.params[2, k]))),
+                     strict=True))
             for k, ref in enumerate(refs)]  # fmt: skip
 
 
@@ -201,7 +221,11 @@ def _factor_latex(f: Factor) -> str:
 
 
 def _value_latex(value: float) -> str:
-    text = number(value).replace("−", "-")
+    """A number in a formula: LaTeX's minus and power of ten, the language's decimal symbol (a
+    comma braced, so that LaTeX sets no space after it); a word where it is not finite."""
+    if not math.isfinite(value):
+        return rf"\text{{{number(value)}}}"
+    text = number(value).replace("−", "-").replace(",", "{,}")
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = rf"{mantissa}\cdot 10^{{{int(exponent)}}}"
@@ -226,22 +250,27 @@ def nudge_sentence(name: str, n: Nudge) -> str:
     """What the nudge found, in the seed's words."""
     down = n.loss_minus < n.loss_plus
     better, worse = ("−h", "+h") if down else ("+h", "−h")
-    return (
-        f"With {name} = {number(n.value)} the loss is {number(n.loss, 6)}. At "
-        f"{number(n.value + n.h, 6)} it is {number(n.loss_plus, 6)}, at {number(n.value - n.h, 6)} "
-        f"it is {number(n.loss_minus, 6)}: moving by {better} lowers the loss, {worse} raises it. "
-        f"Backprop says the same without moving anything: ∂L/∂{name} = {number(n.gradient, 6)}, "
-        f"so a change of {better} changes the loss by about {number(-abs(n.gradient) * n.h, 3)}."
-    )
+    return _(
+        "With {name} = {value} the loss is {loss}. At {plus} it is {loss_plus}, at {minus} it is "
+        "{loss_minus}: moving by {better} lowers the loss, {worse} raises it. Backprop says the "
+        "same without moving anything: ∂L/∂{name} = {gradient}, so a change of {better} changes "
+        "the loss by about {change}."
+    ).format(name=name, value=number(n.value), loss=number(n.loss, 6),
+             plus=number(n.value + n.h, 6), loss_plus=number(n.loss_plus, 6),
+             minus=number(n.value - n.h, 6), loss_minus=number(n.loss_minus, 6), better=better,
+             worse=worse, gradient=number(n.gradient, 6),
+             change=number(-abs(n.gradient) * n.h, 3))  # fmt: skip
 
 
 def fd_sentence(errors: FDErrors) -> str:
     """The best h of each kind, and how close it gets."""
-    return (
-        f"Best h here: {errors.best_forward:.0e} for one-sided differences (error "
-        f"{number(float(min(errors.forward_error)), 2)}), {errors.best_central:.0e} for central "
-        f"ones (error {number(float(min(errors.central_error)), 2)})."
-    )
+    return _(
+        "Best h here: {forward} for one-sided differences (error {forward_error}), {central} for "
+        "central ones (error {central_error})."
+    ).format(forward=local_number(errors.best_forward, ".0e"),
+             forward_error=number(float(min(errors.forward_error)), 2),
+             central=local_number(errors.best_central, ".0e"),
+             central_error=number(float(min(errors.central_error)), 2))  # fmt: skip
 
 
 def is_parabola(errors: FDErrors) -> bool:
@@ -254,15 +283,48 @@ def is_parabola(errors: FDErrors) -> bool:
 def update_sentence(before: float, after: float, lr: float) -> str:
     """One step's effect on the batch loss."""
     if not math.isfinite(after):
-        return (f"With lr = {number(lr)} the step overflows: the loss is no longer a number. "
-                "Lower the learning rate.")  # fmt: skip
+        return _("With lr = {lr} the step overflows: the loss is no longer a number. Lower the "
+                 "learning rate.").format(lr=number(lr))  # fmt: skip
     if after < before:
-        return (f"With lr = {number(lr)} one step lowers the batch loss from {number(before)} to "
-                f"{number(after)}.")  # fmt: skip
-    return (f"With lr = {number(lr)} the step is too large: it jumps past the valley and the batch "
-            f"loss rises from {number(before)} to {number(after)}.")  # fmt: skip
+        return _("With lr = {lr} one step lowers the batch loss from {before} to {after}."
+                 ).format(lr=number(lr), before=number(before), after=number(after))  # fmt: skip
+    return _("With lr = {lr} the step is too large: it jumps past the valley and the batch loss "
+             "rises from {before} to {after}.").format(lr=number(lr), before=number(before),
+                                                        after=number(after))  # fmt: skip
 
 
 def ratio_sentence(ratio: float, largest: int) -> str:
-    return (f"At {largest:,} weights, finite differences take about {ratio:,.0f} times as long as "
-            "one forward and one backward pass.")  # fmt: skip
+    return _("At {largest} weights, finite differences take about {ratio} times as long as one "
+             "forward and one backward pass.").format(
+        largest=local_number(largest, ","), ratio=local_number(ratio, ",.0f"))  # fmt: skip
+
+
+def number_list(values: list[float]) -> str:
+    """Numbers one after another, as the language lists them (Polish, whose decimal symbol is
+    the comma, may part them otherwise)."""
+    texts = [number(v) for v in values]
+    out = texts[0] if texts else ""
+    for text in texts[1:]:
+        # TRANSLATORS: how a list of numbers is parted: the list so far, then the next number.
+        out = _("{first}, {then}").format(first=out, then=text)
+    return out
+
+
+def batch_sentence(reduction: str, losses: list[float], loss: float) -> str:
+    """Each example's loss and the batch's, under ``reduction`` ("mean" or "sum")."""
+    values = {"losses": number_list(losses), "loss": number(loss)}
+    if reduction == "sum":
+        return _("The examples' losses: {losses}; the batch loss (sum) is {loss}, and the update "
+                 "below uses the **sum** column.").format(**values)  # fmt: skip
+    return _("The examples' losses: {losses}; the batch loss (mean) is {loss}, and the update "
+             "below uses the **mean** column.").format(**values)  # fmt: skip
+
+
+def steps_sentence(losses: list[float], reset: bool) -> str:
+    """The batch loss before and after each of the two steps, with or without ``zero_grad``."""
+    values = {"before": number(losses[0]), "one": number(losses[1]), "two": number(losses[2])}
+    if reset:
+        return _("Batch loss: {before} → {one} after step 1 → {two} after step 2."
+                 ).format(**values)  # fmt: skip
+    return _("Batch loss: {before} → {one} after step 1 → {two} after step 2, the second step "
+             "with both gradients added up.").format(**values)  # fmt: skip

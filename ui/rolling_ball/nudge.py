@@ -6,7 +6,8 @@
 
 Numbers are written with as many significant digits as it takes to tell w − h, w and w + h
 apart and to show the change of the loss, whatever the magnitude of w (0.3, 1234.5, 1e-7):
-"999.95, 1000, 1000.05" and "499950, 500000, 500050", never "5e+05" three times.
+"999.95, 1000, 1000.05" and "499950, 500000, 500050", never "5e+05" three times — with the
+decimal symbol of the current language (Polish: "1,85").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 from engine.surfaces import Surface
+from i18n import _, number
 
 
 class NudgeNumbers(NamedTuple):
@@ -64,15 +66,15 @@ def _number(value: float, resolution: float) -> str:
     """``value`` with the significant digits that show it to about ``resolution`` (at least 4,
     at most 15 — a float64's worth)."""
     if not math.isfinite(value):
-        return f"{value}"  # inf, nan
+        return number(value)  # inf, nan
     if value == 0 or not (math.isfinite(resolution) and resolution > 0):
-        return f"{value:.4g}"
+        return number(value, ".4g")
     digits = math.ceil(math.log10(abs(value) / resolution)) + 1
-    return f"{value:.{min(15, max(4, digits))}g}"
+    return number(value, f".{min(15, max(4, digits))}g")
 
 
 def _change(value: float) -> str:
-    return f"{value:+.3g}" if math.isfinite(value) else ""
+    return number(value, "+.3g") if math.isfinite(value) else ""
 
 
 def nudge_texts(n: NudgeNumbers) -> dict[str, str]:
@@ -91,45 +93,50 @@ def nudge_texts(n: NudgeNumbers) -> dict[str, str]:
         "right": _number(n.right, resolution),
         "change_left": _change(changes[0]),
         "change_right": _change(changes[1]),
-        "slope": f"{n.slope:.4g}",
+        "slope": number(n.slope, ".4g"),
     }
 
 
 def nudge_sentence(n: NudgeNumbers) -> str:
-    """What the derivative says about the nudges (Markdown)."""
+    """What the derivative says about the nudges (Markdown, in the current language)."""
     t = nudge_texts(n)
-    cost = (
-        "Trying both nudges costs two extra evaluations of the loss — per weight, and a network "
-        "has millions. The derivative gives the same answer in one computation: "
-    )
     if not math.isfinite(n.slope):
-        reading = (
-            f"f′({t['w']}) = {t['slope']}: this far out the loss is beyond what a float "
-            "holds, so the derivative is no guide; start the ball nearer the valley."
+        reading = _(
+            "f′({w}) = {slope}: this far out the loss is beyond what a float holds, so the "
+            "derivative is no guide; start the ball nearer the valley."
         )
     elif n.downhill == "flat":
-        reading = (
-            f"f′({t['w']}) = {t['slope']}: the curve is flat here to first order, so the "
-            "derivative points neither way and a gradient step stays put."
+        reading = _(
+            "f′({w}) = {slope}: the curve is flat here to first order, so the derivative points "
+            "neither way and a gradient step stays put."
         )
-    else:
-        way = "left (smaller w)" if n.downhill == "left" else "right (larger w)"
-        reading = (
-            f"f′({t['w']}) = {t['slope']}, so the loss falls to the **{way}**, and the gradient "
+    elif n.downhill == "left":
+        reading = _(
+            "f′({w}) = {slope}, so the loss falls to the **left (smaller w)**, and the gradient "
             "step −γ·f′(w) goes that way."
         )
-    return cost + reading + " Backpropagation computes this derivative for every weight at once."
+    else:
+        reading = _(
+            "f′({w}) = {slope}, so the loss falls to the **right (larger w)**, and the gradient "
+            "step −γ·f′(w) goes that way."
+        )
+    return _(
+        "Trying both nudges costs two extra evaluations of the loss — per weight, and a network "
+        "has millions. The derivative gives the same answer in one computation: {reading} "
+        "Backpropagation computes this derivative for every weight at once."
+    ).format(reading=reading.format(w=t["w"], slope=t["slope"]))
 
 
 def nudge_panel(surface: Surface, w: float, h: float = 0.05) -> None:
     """The section "Nudge a weight and watch the loss" at ``w`` (e.g. the ball's start)."""
     n = nudge_numbers(surface, w, h)
     t = nudge_texts(n)
-    st.subheader("Nudge a weight and watch the loss")
+    st.subheader(_("Nudge a weight and watch the loss"))
     m1, m2, m3 = st.columns(3)
     # Deltas are changes from f(w); "inverse": a rise of the loss is shown as bad (red).
     left, right = t["change_left"] or None, t["change_right"] or None
-    m1.metric(f"loss at w = {t['w_left']}", t["left"], left, delta_color="inverse")
-    m2.metric(f"loss at w = {t['w']}", t["mid"])
-    m3.metric(f"loss at w = {t['w_right']}", t["right"], right, delta_color="inverse")
+    label = _("loss at w = {w}")
+    m1.metric(label.format(w=t["w_left"]), t["left"], left, delta_color="inverse")
+    m2.metric(label.format(w=t["w"]), t["mid"])
+    m3.metric(label.format(w=t["w_right"]), t["right"], right, delta_color="inverse")
     st.markdown(nudge_sentence(n))

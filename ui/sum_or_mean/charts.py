@@ -3,7 +3,8 @@
 ``st.cache_resource`` hands back the same figure object for the same inputs, so an identical
 rerun sends byte-identical charts (the browser keeps them and no animation restarts) and a
 changed control rebuilds only the charts that depend on it. The runs they draw come from
-``compute``.
+``compute``. Every chart takes the ``Style``, which carries the language of its texts, so a
+chart is cached per language too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from figures.sum_mean import (
     norm_figure,
 )
 from figures.trajectories import race_figure
+from i18n import _
 from ui.sum_or_mean.compute import (
     Cloud,
     Setup,
@@ -32,6 +34,7 @@ from ui.sum_or_mean.compute import (
     noise_cloud,
     noise_scale_along,
 )
+from ui.sum_or_mean.params import X_AXIS_NAMES
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -83,7 +86,8 @@ def l2_chart(kind: str, n: int, noise: float, seed: int, l2: float, style: Style
 def curves_chart(setup: Setup, labels: tuple[str, str], x_axis: str, style: Style) -> go.Figure:
     """The full-data loss of runs A and B against optimizer steps, epochs or examples seen."""
     x, loss = loss_curves(setup, ab_runs(setup), x_axis)
-    return curves_figure(x, loss, list(labels), x_axis, setup.problem.loss_floor, style)
+    return curves_figure(x, loss, list(labels), _(X_AXIS_NAMES[x_axis]), setup.problem.loss_floor,
+                         style)  # fmt: skip
 
 
 def clouds_at(setup: Setup, step: int) -> list[Cloud]:

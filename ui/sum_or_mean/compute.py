@@ -31,6 +31,7 @@ from engine.batching import BatchSchedule, steps_per_epoch
 from engine.optimizers import OPTIMIZERS, Optimizer
 from engine.problems import DataProblem, ProblemConfig, make_problem
 from engine.runner import RunGroup, Trajectories, run
+from i18n import _, ngettext, number
 
 Array = NDArray[np.float64]
 MAX_STEPS = 3000
@@ -260,9 +261,17 @@ def batch_lr_map(kind: str, n: int, noise: float, seed: int, momentum: float) ->
     tail = np.unique(np.linspace(MAP_STEPS - MAP_STEPS // 4, MAP_STEPS, MAP_TAIL_ROWS).round())
     tail = tail.astype(np.intp)
     # The bar is created here, inside the cached function, so a cache hit replays it (created,
-    # filled, removed) instead of touching a block that may no longer exist.
-    text = f"Running {2 * len(sizes) * MAP_LRS} runs (2 reductions × {len(sizes)} batch sizes × "
-    text += f"{MAP_LRS} learning rates) for {MAP_STEPS} steps…"
+    # filled, removed) instead of touching a block that may no longer exist. Its text is in the
+    # language of the run that computed the map; a replayed bar is removed as it is drawn, so
+    # another language's run never shows it (the map, numbers only, is not keyed by language).
+    runs = 2 * len(sizes) * MAP_LRS
+    text = ngettext(
+        "Running {runs} run (2 reductions × {sizes} batch sizes × {lrs} learning rates) for "
+        "{steps} steps…",
+        "Running {runs} runs (2 reductions × {sizes} batch sizes × {lrs} learning rates) for "
+        "{steps} steps…",
+        runs,
+    ).format(runs=runs, sizes=len(sizes), lrs=MAP_LRS, steps=MAP_STEPS)
     bar = st.progress(0.0, text=text)
 
     def report(done: float) -> None:
@@ -379,12 +388,16 @@ def adaptive_comparison(setup: Setup) -> str:
     ends up. Adam's pair coincides up to its ε; SGD's does not."""
     diverged_at, gaps = mean_sum_gaps(setup)
     lines = []
+    lr = number(setup.lr_a, ".4g")
     for i, name in enumerate(("SGD", "Adam")):
         if np.any(diverged_at[2 * i : 2 * i + 2] >= 0):
-            verdict = "a run diverged — the summed gradient is B times larger"
+            line = _("**{optimizer}**, lr {lr} for both: a run diverged — the summed gradient is "
+                     "B times larger").format(optimizer=name, lr=lr)  # fmt: skip
         else:
-            verdict = f"largest difference between the mean and sum paths **{gaps[i]:.2g}**"
-        lines.append(f"- **{name}**, lr {setup.lr_a:.4g} for both: {verdict}")
+            line = _("**{optimizer}**, lr {lr} for both: largest difference between the mean and "
+                     "sum paths **{gap}**").format(optimizer=name, lr=lr,
+                                                  gap=number(gaps[i], ".2g"))  # fmt: skip
+        lines.append(f"- {line}")
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import streamlit as st
 
 from engine.problems import MAX_EXAMPLES, PROBLEMS
+from figures.sum_mean import REDUCTION_NAMES
+from i18n import N_, _, ngettext, number
 from ui.params import Lesson, Param
 from ui.sum_or_mean.compute import MAX_STEPS, Setup
 from ui.url import set_values
@@ -15,11 +17,15 @@ from ui.widgets import draw
 
 P = "sm_"
 KINDS = ("linear_regression", "logistic_regression")
-KIND_LABELS = tuple(PROBLEMS[k][0] for k in KINDS)
+KIND_LABELS = tuple(PROBLEMS[k][0] for k in KINDS)  # marked in the registry
 OPTIMIZER_CHOICES = ("sgd", "adam", "rmsprop", "adagrad")
 OPTIMIZER_LABELS = ("SGD", "Adam", "RMSprop", "Adagrad")
 N_MAX = min(4096, MAX_EXAMPLES)
-X_AXES = ("optimizer steps", "epochs", "examples seen")
+X_AXES = ("optimizer steps", "epochs", "examples seen")  # the link's values
+X_AXIS_NAMES = dict(zip(X_AXES, (N_("optimizer steps"), N_("epochs"), N_("examples seen")),
+                        strict=True))  # fmt: skip
+REDUCTION_CHOICES = ("mean", "sum")
+REDUCTION_LABELS = tuple(REDUCTION_NAMES[r] for r in REDUCTION_CHOICES)
 
 
 def _preset(**values: Any) -> dict[str, Any]:
@@ -31,60 +37,65 @@ def _preset(**values: Any) -> dict[str, Any]:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "Same learning rate, mean vs sum (default)": _preset(),
-    "Match: lr_sum = lr_mean / B — the paths coincide": _preset(lr_b=0.1 / 32),
-    "True SGD (B = 1): sum and mean are the same": _preset(batch=1, lr_a=0.05, lr_b=0.05, epochs=1),
-    "Full batch: the stability wall moves by N": _preset(batch=256, lr_a=0.8, lr_b=0.8 / 256,
-                                                         epochs=40),
-    "Adam does not care about sum or mean": _preset(opt="adam", mom=0.9, lr_a=0.05, lr_b=0.05),
-    "Coupled L2 weakens under sum as B grows": _preset(batch=128, l2=0.5, lr_a=0.3,
-                                                       lr_b=0.3 / 128, epochs=40),
-    "Logistic regression, mini-batches of 16": _preset(problem="logistic_regression", batch=16,
-                                                       lr_a=0.5, lr_b=0.5 / 16, epochs=10),
-    "Bigger batch, same lr: fewer steps, slower per epoch": _preset(red_b="mean", own_b=True,
-                                                                    epochs=10),
-    "Linear scaling: 4× the batch, 4× the lr": _preset(red_b="mean", own_b=True, lr_b=0.4,
-                                                       epochs=10),
-    "Gradient noise: 16× the batch, a quarter of the spread (mean)": _preset(
+    N_("Same learning rate, mean vs sum (default)"): _preset(),
+    N_("Match: lr_sum = lr_mean / B — the paths coincide"): _preset(lr_b=0.1 / 32),
+    N_("True SGD (B = 1): sum and mean are the same"): _preset(batch=1, lr_a=0.05, lr_b=0.05,
+                                                               epochs=1),
+    N_("Full batch: the stability wall moves by N"): _preset(batch=256, lr_a=0.8,
+                                                             lr_b=0.8 / 256, epochs=40),
+    N_("Adam does not care about sum or mean"): _preset(opt="adam", mom=0.9, lr_a=0.05,
+                                                        lr_b=0.05),
+    N_("Coupled L2 weakens under sum as B grows"): _preset(batch=128, l2=0.5, lr_a=0.3,
+                                                           lr_b=0.3 / 128, epochs=40),
+    N_("Logistic regression, mini-batches of 16"): _preset(problem="logistic_regression",
+                                                           batch=16, lr_a=0.5, lr_b=0.5 / 16,
+                                                           epochs=10),
+    N_("Bigger batch, same lr: fewer steps, slower per epoch"): _preset(red_b="mean",
+                                                                        own_b=True, epochs=10),
+    N_("Linear scaling: 4× the batch, 4× the lr"): _preset(red_b="mean", own_b=True, lr_b=0.4,
+                                                           epochs=10),
+    N_("Gradient noise: 16× the batch, a quarter of the spread (mean)"): _preset(
         red_b="mean", batch=4, own_b=True, batch_b=64, lr_a=0.05, lr_b=0.05, epochs=1),
-    "Gradient noise under sum: the arrow and the cloud grow with B": _preset(
+    N_("Gradient noise under sum: the arrow and the cloud grow with B"): _preset(
         red_a="sum", red_b="sum", batch=4, own_b=True, batch_b=64, lr_a=0.01, lr_b=0.01 / 16,
         epochs=1),
 }  # fmt: skip
-DEFAULT_PRESET = "Same learning rate, mean vs sum (default)"
+DEFAULT_PRESET = N_("Same learning rate, mean vs sum (default)")
 
 LR_MIN, LR_MAX = 1e-7, 100.0
 
 LESSON_PARAMS = (
     Param(f"{P}problem", "choice", "linear_regression", choices=KINDS, labels=KIND_LABELS,
-          label="Problem"),
-    Param(f"{P}n", "int", 256, 32, N_MAX, label="Examples N", step=32),
-    Param(f"{P}noise", "float", 0.5, 0.0, 3.0, label="Noise", step=0.1),
-    Param(f"{P}batch", "int", 32, 1, N_MAX, label="Batch size B"),
-    Param(f"{P}own_b", "bool", False, label="B: own batch size",
-          help="Both runs then take the same number of epochs, so the one with larger batches "
-          "takes fewer steps."),
-    Param(f"{P}batch_b", "int", 128, 1, N_MAX, label="B's batch size", help="Run B's batch size."),
+          label=N_("Problem")),
+    Param(f"{P}n", "int", 256, 32, N_MAX, label=N_("Examples N"), step=32),
+    Param(f"{P}noise", "float", 0.5, 0.0, 3.0, label=N_("Noise"), step=0.1),
+    Param(f"{P}batch", "int", 32, 1, N_MAX, label=N_("Batch size B")),
+    Param(f"{P}own_b", "bool", False, label=N_("B: own batch size"),
+          help=N_("Both runs then take the same number of epochs, so the one with larger "
+                  "batches takes fewer steps.")),
+    Param(f"{P}batch_b", "int", 128, 1, N_MAX, label=N_("B's batch size"),
+          help=N_("Run B's batch size.")),
     Param(f"{P}opt", "choice", "sgd", choices=OPTIMIZER_CHOICES, labels=OPTIMIZER_LABELS,
-          label="Optimizer", help="For both runs."),
-    Param(f"{P}mom", "float", 0.0, 0.0, 0.99, label="Momentum / β₁", widget="slider", step=0.01),
-    Param(f"{P}lr_a", "float", 0.1, LR_MIN, LR_MAX, label="lr A", widget="log_slider"),
-    Param(f"{P}lr_b", "float", 0.1, LR_MIN, LR_MAX, label="lr B", widget="log_slider"),
-    Param(f"{P}red_a", "choice", "mean", choices=("mean", "sum"), label="Run A",
-          widget="segmented"),
-    Param(f"{P}red_b", "choice", "sum", choices=("mean", "sum"), label="Run B",
-          widget="segmented"),
+          label=N_("Optimizer"), help=N_("For both runs.")),
+    Param(f"{P}mom", "float", 0.0, 0.0, 0.99, label=N_("Momentum / β₁"), widget="slider",
+          step=0.01),
+    Param(f"{P}lr_a", "float", 0.1, LR_MIN, LR_MAX, label=N_("lr A"), widget="log_slider"),
+    Param(f"{P}lr_b", "float", 0.1, LR_MIN, LR_MAX, label=N_("lr B"), widget="log_slider"),
+    Param(f"{P}red_a", "choice", "mean", choices=REDUCTION_CHOICES, labels=REDUCTION_LABELS,
+          label=N_("Run A"), widget="segmented"),
+    Param(f"{P}red_b", "choice", "sum", choices=REDUCTION_CHOICES, labels=REDUCTION_LABELS,
+          label=N_("Run B"), widget="segmented"),
     Param(f"{P}l2", "float", 0.0, 0.0, 10.0, label="L2 λ", step=0.1,
-          help="Coupled L2, (λ/2)‖θ‖², added once per batch."),
-    Param(f"{P}epochs", "int", 5, 1, 200, label="Epochs"),
-    Param(f"{P}reshuffle", "bool", True, label="Reshuffle",
-          help="A new order of the examples in every epoch."),
-    Param(f"{P}drop_last", "bool", False, label="Drop short batch",
-          help="When B does not divide N, an epoch's last batch is smaller."),
-    Param(f"{P}x", "choice", X_AXES[0], choices=X_AXES, label="Loss against",
-          widget="segmented"),
-    Param(f"{P}adam", "bool", False, label="Run the same pair with Adam"),
-    Param(f"{P}inspect", "int", 0, 0, MAX_STEPS, label="Look at step", widget="slider"),
+          help=N_("Coupled L2, (λ/2)‖θ‖², added once per batch.")),
+    Param(f"{P}epochs", "int", 5, 1, 200, label=N_("Epochs")),
+    Param(f"{P}reshuffle", "bool", True, label=N_("Reshuffle"),
+          help=N_("A new order of the examples in every epoch.")),
+    Param(f"{P}drop_last", "bool", False, label=N_("Drop short batch"),
+          help=N_("When B does not divide N, an epoch's last batch is smaller.")),
+    Param(f"{P}x", "choice", X_AXES[0], choices=X_AXES, labels=tuple(X_AXIS_NAMES.values()),
+          label=N_("Loss against"), widget="segmented"),
+    Param(f"{P}adam", "bool", False, label=N_("Run the same pair with Adam")),
+    Param(f"{P}inspect", "int", 0, 0, MAX_STEPS, label=N_("Look at step"), widget="slider"),
 )  # fmt: skip
 
 
@@ -97,14 +108,21 @@ def constrain(values: dict[str, Any]) -> list[str]:
     """Cut the batch sizes to N and the inspected step to the run, saying so."""
     notices = []
     n = int(values[f"{P}n"])
-    for key, name in ((f"{P}batch", "The batch size B"), (f"{P}batch_b", "Run B's batch size")):
+    too_large = {
+        f"{P}batch": N_("The batch size B {batch} is larger than N = {n}; using {n}."),
+        f"{P}batch_b": N_("Run B's batch size {batch} is larger than N = {n}; using {n}."),
+    }
+    for key, sentence in too_large.items():
         if int(values[key]) > n:
-            notices.append(f"{name} {values[key]} is larger than N = {n}; using {n}.")
+            notices.append(_(sentence).format(batch=values[key], n=n))
             values[key] = n
     steps = run_steps(values)
     if int(values[f"{P}inspect"]) > steps:
-        notices.append(f"Step {values[f'{P}inspect']} is beyond this run's {steps} steps; "
-                       f"looking at step {steps}.")  # fmt: skip
+        notices.append(ngettext("Step {step} is beyond this run's {steps} step; looking at step "
+                                "{steps}.",
+                                "Step {step} is beyond this run's {steps} steps; looking at "
+                                "step {steps}.", steps).format(step=values[f"{P}inspect"],
+                                                               steps=steps))  # fmt: skip
         values[f"{P}inspect"] = steps
     return notices
 
@@ -137,8 +155,10 @@ def match_lr() -> None:
     wanted = effective_b / (batch_b if s[f"{P}red_b"] == "sum" else 1)
     lr_b = float(f"{min(max(wanted, LR_MIN), LR_MAX):.12g}")
     if lr_b != float(f"{wanted:.12g}"):
-        s[MATCH_NOTICE] = (f"Matching needs lr B = {wanted:.4g}, outside the range "
-                           f"{LR_MIN:g}–{LR_MAX:g}; lr B is set to {lr_b:g} instead.")  # fmt: skip
+        s[MATCH_NOTICE] = _("Matching needs lr B = {wanted}, outside the range {low}–{high}; lr B "
+                            "is set to {lr} instead.").format(
+            wanted=number(wanted, ".4g"), low=number(LR_MIN, "g"), high=number(LR_MAX, "g"),
+            lr=number(lr_b, "g"))  # fmt: skip
     set_values(LESSON, {f"{P}lr_b": lr_b})
 
 
@@ -163,25 +183,25 @@ def stage_controls() -> None:
     draw(p(f"{P}batch"), high=n)
     b = st.columns(3)
     b[0].button("1", on_click=set_batch, args=(1,), width="stretch",
-                help="True SGD: one example per step.")  # fmt: skip
+                help=_("True SGD: one example per step."))  # fmt: skip
     b[1].button("32", on_click=set_batch, args=(32,), width="stretch",
-                help="A mini-batch of 32.")  # fmt: skip
+                help=_("A mini-batch of {size}.").format(size=32))  # fmt: skip
     b[2].button("N", on_click=set_batch, args=(None,), width="stretch",
-                help=f"The full batch, B = N = {n}.")  # fmt: skip
+                help=_("The full batch, B = N = {n}.").format(n=n))  # fmt: skip
     for run in ("a", "b"):
         with st.container(border=True):
             draw(p(f"{P}red_{run}"))
             draw(p(f"{P}lr_{run}"))
-    st.button("Match B to A", on_click=match_lr, width="stretch",
-              help="Same batch size: lr_sum = lr_mean / B, and the paths coincide. Different "
-              "batch sizes: the linear-scaling rule, effective lr ∝ B.")  # fmt: skip
+    st.button(_("Match B to A"), on_click=match_lr, width="stretch",
+              help=_("Same batch size: lr_sum = lr_mean / B, and the paths coincide. Different "
+                     "batch sizes: the linear-scaling rule, effective lr ∝ B."))  # fmt: skip
 
 
 def more_controls() -> None:
     """The problem, the data and the optimizer, folded away under the stage controls."""
     p = LESSON.param
     n = int(st.session_state[f"{P}n"])
-    with st.expander("Problem, data and optimizer"):
+    with st.expander(_("Problem, data and optimizer")):
         draw(p(f"{P}problem"))
         c = st.columns(2)
         draw(p(f"{P}n"), c[0])

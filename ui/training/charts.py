@@ -16,6 +16,7 @@ from engine.training import StepDetail
 from figures.point_picker import blank_plane_figure
 from figures.style import Style
 from figures.training import network_figure, step_figure, training_stage_figure
+from i18n import _
 from ui.training.compute import HASH, Setup, dataset, network_of, neuron_maps, step_detail, training
 from ui.training.points import decode_points, points_arrays
 
@@ -29,7 +30,7 @@ def stage_chart(setup: Setup, x_axis: str, discretize: bool, style: Style) -> go
     if points and data.n_inputs == 2:
         extra = points_arrays(points)
     elif points:  # a regression line: a point is (x, target)
-        X, _ = points_arrays(points)
+        X, _labels = points_arrays(points)
         extra = (X[:, :1], X[:, 1])
     return training_stage_figure(training(setup), data, list(setup.labels), x_axis=x_axis,
                                  discretize=discretize, extra_points=extra, picker=True,
@@ -60,9 +61,10 @@ def network_chart(setup: Setup, k: int, progress: int, style: Style) -> tuple[go
 
 
 def layer_names(setup: Setup, k: int) -> list[str]:
-    """ "layer 1", …, "output": the names of run k's layers of weights."""
+    """ "layer 1", …, "output": the names of run k's layers of weights (in the page's
+    language)."""
     depth = len(network_of(setup, k).hidden)
-    return [f"layer {i}" for i in range(1, depth + 1)] + ["output"]
+    return [_("layer {i}").format(i=i) for i in range(1, depth + 1)] + [_("output")]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)

@@ -29,11 +29,20 @@ from engine.datasets import with_extra_training_points as with_points
 from engine.features import FEATURES, available
 from engine.nn import ACTIVATIONS, MLPSpec
 from engine.training import StepDetail, TrainResult, TrainRun, replay_step, train, unit_maps
+from i18n import N_, _, ngettext, number
 from ui.runs import run_choice
-from ui.training.params import ACTIVATION_LABELS, OWN, VIEW_KEYS, P, hidden_widths
+from ui.training.params import (
+    ACTIVATION_LABELS,
+    OWN,
+    REDUCTION_LABELS,
+    REDUCTIONS,
+    VIEW_KEYS,
+    P,
+    hidden_widths,
+)
 from ui.training.points import decode_points, points_arrays
 from ui.training.trained import RUNS, RunJob, optimizer_key, split, stack
-from ui.training.upload import Uploaded
+from ui.training.upload import CountingProblem, Uploaded
 
 GRID = 40  # boundary heatmap cells per side: 2 runs × 120 frames stay under 1 MB of JSON
 FRAMES = 120
@@ -106,9 +115,15 @@ def own_points_missing(values: Mapping[str, Any]) -> str | None:
     counts = [sum(p.label == c for p in points) for c in range(3)]
     if sum(n >= MIN_PER_CLASS for n in counts) >= 2:
         return None
-    have = ", ".join(f"{n} of class {c}" for c, n in enumerate(counts) if n) or "none yet"
-    return (f"Click the plane to place your own points: at least {MIN_PER_CLASS} of each of two "
-            f"classes (choose the class above the plane's buttons). So far: {have}.")  # fmt: skip
+    have = ", ".join(_("{n} of class {label}").format(n=n, label=c)
+                     for c, n in enumerate(counts) if n)  # fmt: skip
+    if not have:
+        return _("Click the plane to place your own points: at least {least} of each of two "
+                 "classes (choose the class above the plane's buttons). So far: none "
+                 "yet.").format(least=MIN_PER_CLASS)  # fmt: skip
+    return _("Click the plane to place your own points: at least {least} of each of two classes "
+             "(choose the class above the plane's buttons). So far: {have}.").format(
+        least=MIN_PER_CLASS, have=have)  # fmt: skip
 
 
 def task_of(values: Mapping[str, Any]) -> str:
@@ -190,19 +205,19 @@ def setup_from(values: Mapping[str, Any], seed: int, upload: str = "") -> Setup:
 
 
 def run_labels(values: Mapping[str, Any], compare: str) -> tuple[str, str]:
-    """Legend names of runs A and B that say what differs, e.g. "A: mean", "B: sum"."""
+    """Legend names of runs A and B that say what differs, e.g. "A: mean", "B: sum" (in the
+    page's language)."""
     v = values
     if compare == "batch":
         a, b = f"B = {v[f'{P}batch']}", f"B = {v[f'{P}b_batch']}"
     elif compare == "reduction":
-        a, b = str(v[f"{P}red"]), str(v[f"{P}b_red"])
+        a, b = (_(REDUCTION_LABELS[REDUCTIONS.index(str(v[k]))]) for k in (f"{P}red", f"{P}b_red"))
     elif compare == "optimizer":
         a, b = run_choice(P, 0, v).label, run_choice(P, 1, v).label
     elif compare == "l2":
-        a, b = f"λ₂ = {float(v[f'{P}l2']):g}", f"λ₂ = {float(v[f'{P}b_l2']):g}"
+        a, b = (f"λ₂ = {number(float(v[k]), 'g')}" for k in (f"{P}l2", f"{P}b_l2"))
     elif compare == "activation":
-        a, b = ACTIVATION_LABELS[ACTIVATIONS.index(v[f"{P}act"])], ACTIVATION_LABELS[
-            ACTIVATIONS.index(v[f"{P}b_act"])]  # fmt: skip
+        a, b = (_(ACTIVATION_LABELS[ACTIVATIONS.index(v[k])]) for k in (f"{P}act", f"{P}b_act"))
     elif compare == "layers":
         a, b = (_layers_text(int(n)) for n in (v[f"{P}layers"], v[f"{P}b_layers"]))
     else:
@@ -211,7 +226,9 @@ def run_labels(values: Mapping[str, Any], compare: str) -> tuple[str, str]:
 
 
 def _layers_text(n: int) -> str:
-    return "no hidden layer" if n == 0 else f"{n} hidden layer{'s' if n > 1 else ''}"
+    if n == 0:
+        return _("no hidden layer")
+    return ngettext("{n} hidden layer", "{n} hidden layers", n).format(n=n)
 
 
 def _fit_upload(up: Uploaded, features: tuple[str, ...], output: str) -> tuple[
@@ -220,8 +237,8 @@ def _fit_upload(up: Uploaded, features: tuple[str, ...], output: str) -> tuple[
     """The features and output an uploaded file allows (ValueError if it cannot be drawn)."""
     dims = up.X.shape[1]
     if up.n_classes == 1 and dims != 1:
-        raise ValueError("a regression file needs two columns, x and target; this one has "
-                         f"{dims} inputs")  # fmt: skip
+        raise CountingProblem(N_("a regression file needs two columns, x and target; this one "
+                                 "has {dims} inputs"), dims=dims)  # fmt: skip
     usable = available(dims)
     features = tuple(k for k in features if k in usable) or usable[:dims]
     if up.n_classes == 1:
@@ -319,14 +336,22 @@ def check_budget(setup: Setup) -> None:
     seconds = estimated_seconds(setup)
     if seconds > MAX_SECONDS:
         fits = max_epochs(setup)
-        advice = (f"at most {fits} epochs fit with these settings" if fits >= 1 else
-                  "even one epoch is too much with these settings")  # fmt: skip
-        raise ValueError(
-            f"this would take about {seconds:.0f} s of the shared server's time "
-            f"({run_step_count(setup):,} optimizer steps), and one page may ask for "
-            f"{MAX_SECONDS:g} s. {advice.capitalize()}: use fewer epochs, a larger batch, "
-            "fewer examples or a smaller network."
-        )
+        values = {"seconds": f"{seconds:.0f}", "steps": run_step_count(setup),
+                  "limit": MAX_SECONDS, "fits": fits}  # fmt: skip
+        if fits < 1:
+            raise CountingProblem(
+                N_("this would take about {seconds} s of the shared server's time ({steps} "
+                   "optimizer steps), and one page may ask for {limit} s. Even one epoch is too "
+                   "much with these settings: use fewer epochs, a larger batch, fewer examples "
+                   "or a smaller network."), **values)  # fmt: skip
+        raise CountingProblem(lambda: ngettext(
+            "this would take about {seconds} s of the shared server's time ({steps} optimizer "
+            "steps), and one page may ask for {limit} s. At most {fits} epoch fits with these "
+            "settings: use fewer epochs, a larger batch, fewer examples or a smaller network.",
+            "this would take about {seconds} s of the shared server's time ({steps} optimizer "
+            "steps), and one page may ask for {limit} s. At most {fits} epochs fit with these "
+            "settings: use fewer epochs, a larger batch, fewer examples or a smaller network.",
+            fits), **values)  # fmt: skip
 
 
 def frame_count(setup: Setup) -> int:
@@ -409,7 +434,7 @@ def neuron_maps(setup: Setup, k: int, frame: int) -> tuple[list[np.ndarray], lis
     spec, result = network_of(setup, k), training(setup)
     params = result.params[frame, k, : spec.n_params]
     maps = unit_maps(spec, params, setup.features, _thumb_axes(result.grid_axes))
-    weights = [params[w].reshape(n_in, n_out) for w, _, n_in, n_out in spec.layers]
+    weights = [params[w].reshape(n_in, n_out) for w, _b, n_in, n_out in spec.layers]
     return maps, weights
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from engine.batching import BatchSchedule, steps_per_epoch
 from engine.features import available
+from i18n import _, message, ngettext
 from ui.runs import run_controls
 from ui.settings import current as current_settings
 from ui.training.compute import (
@@ -55,9 +56,11 @@ def set_batch(size: int | None) -> None:
         fits = max(1, max_epochs(setup))
         new[f"{P}epochs"] = fits
         steps = steps_per_epoch(BatchSchedule(n, batch))
-        st.session_state[_BATCH_NOTE] = (
-            f"With B = {batch} an epoch is {steps} steps, so the epochs were cut to {fits} to "
-            "fit what one page may compute.")  # fmt: skip
+        st.session_state[_BATCH_NOTE] = ngettext(
+            "With B = {batch} an epoch is {steps} step, so the epochs were cut to {fits} to fit "
+            "what one page may compute.", "With B = {batch} an epoch is {steps} steps, so the "
+            "epochs were cut to {fits} to fit what one page may compute.", steps).format(
+            batch=batch, steps=steps, fits=fits)  # fmt: skip
     set_values(LESSON, new)
 
 
@@ -78,11 +81,11 @@ def stage_controls() -> None:
         n = int(param(f"{P}batch").high or n)
     draw(param(f"{P}batch"), high=n)
     quick = {
-        "one": "True SGD (1)",
-        "mini": f"Mini-batch ({MINI_BATCH})",
-        "full": f"Full batch ({n})",
+        "one": _("True SGD (1)"),
+        "mini": _("Mini-batch ({size})").format(size=MINI_BATCH),
+        "full": _("Full batch ({size})").format(size=n),
     }
-    st.pills("One click", list(quick), format_func=quick.__getitem__, key=_QUICK,
+    st.pills(_("One click"), list(quick), format_func=quick.__getitem__, key=_QUICK,
              on_change=_quick_batch, label_visibility="collapsed")  # fmt: skip
     if _BATCH_NOTE in st.session_state:
         st.info(st.session_state.pop(_BATCH_NOTE), icon=":material/info:")
@@ -99,14 +102,14 @@ def stage_controls() -> None:
     elif compare == "layers":
         draw(param(f"{P}b_layers"))
     elif compare == "optimizer":
-        with st.expander("Run B's optimizer", expanded=True):
+        with st.expander(_("Run B's optimizer"), expanded=True):
             run_controls(LESSON, P, 1)
 
 
 def data_panel() -> None:
     """The data: size, noise, split, seed, the input features, the learner's own points and
     an uploaded file."""
-    with st.expander("Data and input features", key=f"{P}data_panel"):
+    with st.expander(_("Data and input features"), key=f"{P}data_panel"):
         own = values(LESSON)[f"{P}data"] == OWN
         draw(param(f"{P}n"), disabled=own)
         draw(param(f"{P}noise"), disabled=own)
@@ -115,9 +118,9 @@ def data_panel() -> None:
         draw(param(f"{P}test"), disabled=own)
         seed_col, button_col = st.columns([2, 1], vertical_alignment="bottom")
         draw(param(f"{P}data_seed"), seed_col)
-        button_col.button("Regenerate", key=f"{P}regen", on_click=_regenerate,
+        button_col.button(_("Regenerate"), key=f"{P}regen", on_click=_regenerate,
                           icon=":material/refresh:")  # fmt: skip
-        st.markdown("**Input features** — what the network sees of each point:")
+        st.markdown(_("**Input features** — what the network sees of each point:"))
         usable = set(available(1 if not classification and not own else 2))
         columns = st.columns(4)
         for i, key in enumerate(("x1", "x2", "x1sq", "x2sq", "x1x2", "sin1", "sin2")):
@@ -128,12 +131,13 @@ def data_panel() -> None:
 
 def network_panel() -> None:
     """The network: depth, one width per layer, activation, output and initial weights."""
-    with st.expander("Network", key=f"{P}net_panel"):
+    with st.expander(_("Network"), key=f"{P}net_panel"):
         layers = draw(param(f"{P}layers"))
         columns = st.columns(3)
         for i in range(1, MAX_LAYERS + 1):
             if i <= layers:
-                draw(param(f"{P}w{i}"), columns[(i - 1) % 3], label=f"Layer {i} units")
+                draw(param(f"{P}w{i}"), columns[(i - 1) % 3],
+                     label=_("Layer {i} units").format(i=i))  # fmt: skip
         draw(param(f"{P}act"))
         draw(param(f"{P}out"))
         draw(param(f"{P}init"))
@@ -141,7 +145,7 @@ def network_panel() -> None:
 
 def training_panel() -> None:
     """The rest of the training: regularisation, epochs, early stop, the weights' seed."""
-    with st.expander("Training", key=f"{P}train_panel"):
+    with st.expander(_("Training"), key=f"{P}train_panel"):
         left, right = st.columns(2)
         draw(param(f"{P}l2"), left)
         draw(param(f"{P}l1"), right)
@@ -158,14 +162,18 @@ def _regenerate() -> None:
 def _points_controls() -> None:
     text = str(values(LESSON)[f"{P}pts"])
     points = decode_points(text)
-    st.markdown("**Your own points** — click on run A's plane to add or remove one:")
+    st.markdown(_("**Your own points** — click on run A's plane to add or remove one:"))
     draw(param(f"{P}click"))
-    caption = f"{len(points)} point{'s' if len(points) != 1 else ''} added by hand"
+    n = len(points)
     if at_cap(points):
-        caption += " — the most a link can carry; remove one to add another"
-    st.caption(caption + ".")
+        caption = ngettext("{n} point added by hand — the most a link can carry; remove one to "
+                           "add another.", "{n} points added by hand — the most a link can "
+                           "carry; remove one to add another.", n)  # fmt: skip
+    else:
+        caption = ngettext("{n} point added by hand.", "{n} points added by hand.", n)
+    st.caption(caption.format(n=n))
     if points:
-        st.button("Remove all my points", key=f"{P}pts_clear",
+        st.button(_("Remove all my points"), key=f"{P}pts_clear",
                   on_click=lambda: set_values(LESSON, {f"{P}pts": ""}))  # fmt: skip
 
 
@@ -191,13 +199,12 @@ def take_click(chart_key: str, picker_trace: int) -> Any:
 
 
 def _upload_controls() -> None:
-    st.markdown("**Or upload a CSV file** with columns x1, x2, label (0/1/2) — or x, target "
-                "for regression.")  # fmt: skip
-    task = st.radio("The last column holds", ("classification", "regression"),
-                    format_func={"classification": "class labels",
-                                 "regression": "numbers to predict"}.__getitem__,
-                    key=_UPLOAD_TASK, horizontal=True)  # fmt: skip
-    file = st.file_uploader("CSV file", type=["csv", "txt"], key=f"{P}file")
+    st.markdown(_("**Or upload a CSV file** with columns x1, x2, label (0/1/2) — or x, target "
+                  "for regression."))  # fmt: skip
+    shown = {"classification": _("class labels"), "regression": _("numbers to predict")}
+    task = st.radio(_("The last column holds"), ("classification", "regression"),
+                    format_func=shown.__getitem__, key=_UPLOAD_TASK, horizontal=True)  # fmt: skip
+    file = st.file_uploader(_("CSV file"), type=["csv", "txt"], key=f"{P}file")
     if file is None:
         st.session_state.pop(UPLOAD, None)
         return
@@ -206,11 +213,12 @@ def _upload_controls() -> None:
         uploaded = parse_csv(content, task)
     except UploadError as err:
         st.session_state.pop(UPLOAD, None)
-        st.error(str(err), icon=":material/error:")
+        st.error(message(err), icon=":material/error:")
         return
     st.session_state[UPLOAD] = remember_upload(uploaded, content)
     rows = len(uploaded.y)
-    st.success(f"Training on your file: {rows} rows.", icon=":material/check:")
+    st.success(ngettext("Training on your file: {rows} row.", "Training on your file: {rows} "
+                        "rows.", rows).format(rows=rows), icon=":material/check:")  # fmt: skip
     for note in uploaded.notes:
         st.caption(note)
 

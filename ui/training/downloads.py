@@ -15,6 +15,7 @@ from engine.network_io import export_network
 from engine.training import TrainResult
 from figures.common import standalone_html
 from figures.training import history_csv
+from i18n import _, current_language, language
 from ui.training.compute import Setup, dataset, network_of
 
 
@@ -34,16 +35,22 @@ def weights_json(setup: Setup, result: TrainResult) -> str:
 
 
 def download_buttons(setup: Setup, result: TrainResult, figure: go.Figure) -> None:
-    """Three buttons: weights (JSON), history (CSV), animation (offline HTML)."""
-    weights, history, animation = st.columns(3)
-    weights.download_button("Trained weights (JSON)", data=lambda: weights_json(setup, result),
+    """Three buttons: weights (JSON), history (CSV), animation (offline HTML). A file is built
+    when its button is clicked, outside the page's run: in the language of the page."""
+    lang, title = current_language(), _("What is training?")
+
+    def history() -> str:
+        with language(lang):
+            return history_csv(result, list(setup.labels))
+
+    weights, history_column, animation = st.columns(3)
+    weights.download_button(_("Trained weights (JSON)"), data=lambda: weights_json(setup, result),
                             file_name="descent-lab-weights.json", mime="application/json",
                             on_click="ignore", icon=":material/download:")  # fmt: skip
-    history.download_button("Training history (CSV)",
-                            data=lambda: history_csv(result, list(setup.labels)),
-                            file_name="descent-lab-history.csv", mime="text/csv",
-                            on_click="ignore", icon=":material/download:")  # fmt: skip
-    animation.download_button("The animation (HTML, offline)",
-                              data=lambda: standalone_html(figure),
+    history_column.download_button(_("Training history (CSV)"), data=history,
+                                   file_name="descent-lab-history.csv", mime="text/csv",
+                                   on_click="ignore", icon=":material/download:")  # fmt: skip
+    animation.download_button(_("The animation (HTML, offline)"),
+                              data=lambda: standalone_html(figure, title),
                               file_name="descent-lab-training.html", mime="text/html",
                               on_click="ignore", icon=":material/download:")  # fmt: skip

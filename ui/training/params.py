@@ -14,6 +14,7 @@ from typing import Any
 from engine.datasets import DATASETS
 from engine.features import FEATURES, available
 from engine.nn import ACTIVATIONS, INITS
+from i18n import N_, _, ngettext
 from ui.params import Lesson, Param
 from ui.runs import RunChoice, run_params
 from ui.training.points import MAX_TEXT, validate_text
@@ -21,36 +22,49 @@ from ui.training.points import MAX_TEXT, validate_text
 P = "tr_"
 OWN = "own"  # the dataset that holds only the learner's own points
 DATA_CHOICES = (*DATASETS, OWN)
-DATA_LABELS = (*(d.name for d in DATASETS.values()), "Only my points")
+DATA_LABELS = (*(d.name for d in DATASETS.values()), N_("Only my points"))
 N_MIN, N_MAX = 20, 2000
 MAX_LAYERS = 6
 MAX_UNITS = 16
-ACTIVATION_LABELS = ("ReLU", "Leaky ReLU", "tanh", "Sigmoid", "Linear")
+ACTIVATION_LABELS = ("ReLU", N_("Leaky ReLU"), "tanh", N_("Sigmoid"), N_("Linear"))
 OUTPUTS = ("sigmoid_bce", "softmax_ce", "tanh_mse", "hinge", "mse")
 OUTPUT_LABELS = (
-    "Sigmoid + cross-entropy",
-    "Softmax + cross-entropy",
-    "tanh + squared error (Playground)",
-    "Hinge (SVM)",
-    "Linear + squared error (regression)",
+    N_("Sigmoid + cross-entropy"),
+    N_("Softmax + cross-entropy"),
+    N_("tanh + squared error (Playground)"),
+    N_("Hinge (SVM)"),
+    N_("Linear + squared error (regression)"),
 )
-INIT_LABELS = ("He (for ReLU)", "Glorot (for tanh)", "Playground: U(±0.5)")
+INIT_LABELS = (N_("He (for ReLU)"), N_("Glorot (for tanh)"), N_("Playground: U(±0.5)"))
 FEATURE_KEYS = tuple(FEATURES)
 COMPARE = ("none", "batch", "reduction", "optimizer", "l2", "activation", "layers")
 COMPARE_LABELS = (
-    "Nothing: one run",
-    "Batch size",
-    "Sum or mean",
-    "Optimizer",
-    "L2 on or off",
-    "Activation",
-    "Hidden layers",
+    N_("Nothing: one run"),
+    N_("Batch size"),
+    N_("Sum or mean"),
+    N_("Optimizer"),
+    N_("L2 on or off"),
+    N_("Activation"),
+    N_("Hidden layers"),
+)
+# What run B changes, as the verdict names it ("changing only the batch size").
+COMPARED_NAMES = (
+    N_("nothing: one run"),
+    N_("batch size"),
+    N_("sum or mean"),
+    N_("optimizer"),
+    N_("l2 on or off"),
+    N_("activation"),
+    N_("hidden layers"),
 )
 X_AXES = ("steps", "epochs", "examples")
-X_AXIS_LABELS = ("Optimizer steps", "Epochs", "Examples seen")
+X_AXIS_LABELS = (N_("Optimizer steps"), N_("Epochs"), N_("Examples seen"))
 CLICK = ("add0", "add1", "add2", "remove")
-CLICK_LABELS = ("Add class 0", "Add class 1", "Add class 2", "Remove nearest")
+CLICK_LABELS = (N_("Add class 0"), N_("Add class 1"), N_("Add class 2"), N_("Remove nearest"))
 REDUCTIONS = ("mean", "sum")
+REDUCTION_LABELS = (N_("mean"), N_("sum"))
+LAYER_LABELS = (N_("Layer 1"), N_("Layer 2"), N_("Layer 3"), N_("Layer 4"), N_("Layer 5"),
+                N_("Layer 6"))  # fmt: skip
 MINI_BATCH = 32  # what the "mini-batch" button sets
 
 RUN_A = RunChoice("sgd", 0.03, 0.9, False)
@@ -65,65 +79,67 @@ def _feature_param(key: str) -> Param:
 
 LESSON_PARAMS = (
     Param(f"{P}data", "choice", "moons", choices=DATA_CHOICES, labels=DATA_LABELS,
-          label="Dataset"),
-    Param(f"{P}n", "int", 500, N_MIN, N_MAX, label="Examples N", step=50,
-          help="Training and test examples together."),
-    Param(f"{P}noise", "float", 0.1, 0.0, 1.0, label="Noise", step=0.05,
-          help="How far the points scatter around the dataset's clean shape."),
-    Param(f"{P}label_noise", "float", 0.0, 0.0, 0.5, label="Label noise", step=0.05,
-          help="The fraction of labels flipped to another class at random."),
-    Param(f"{P}test", "int", 20, 0, 90, label="Test share %", step=5,
-          help="Examples held out: the network never trains on them."),
-    Param(f"{P}data_seed", "int", 0, 0, 9999, label="Data seed",
-          help="Another seed draws other points from the same shape."),
-    Param(f"{P}pts", "text", "", label="Points added by hand", widget="none",
+          label=N_("Dataset")),
+    Param(f"{P}n", "int", 500, N_MIN, N_MAX, label=N_("Examples N"), step=50,
+          help=N_("Training and test examples together.")),
+    Param(f"{P}noise", "float", 0.1, 0.0, 1.0, label=N_("Noise"), step=0.05,
+          help=N_("How far the points scatter around the dataset's clean shape.")),
+    Param(f"{P}label_noise", "float", 0.0, 0.0, 0.5, label=N_("Label noise"), step=0.05,
+          help=N_("The fraction of labels flipped to another class at random.")),
+    Param(f"{P}test", "int", 20, 0, 90, label=N_("Test share %"), step=5,
+          help=N_("Examples held out: the network never trains on them.")),
+    Param(f"{P}data_seed", "int", 0, 0, 9999, label=N_("Data seed"),
+          help=N_("Another seed draws other points from the same shape.")),
+    Param(f"{P}pts", "text", "", label=N_("Points added by hand"), widget="none",
           max_length=MAX_TEXT, validate=validate_text),
     Param(f"{P}click", "choice", "add1", choices=CLICK, labels=CLICK_LABELS,
-          label="A click on the plane", widget="segmented"),
+          label=N_("A click on the plane"), widget="segmented"),
     *(_feature_param(key) for key in FEATURE_KEYS),
-    Param(f"{P}layers", "int", 2, 0, MAX_LAYERS, label="Hidden layers", widget="slider"),
-    *(Param(f"{P}w{i}", "int", 8, 1, MAX_UNITS, label=f"Layer {i}", widget="slider")
+    Param(f"{P}layers", "int", 2, 0, MAX_LAYERS, label=N_("Hidden layers"), widget="slider"),
+    *(Param(f"{P}w{i}", "int", 8, 1, MAX_UNITS, label=LAYER_LABELS[i - 1], widget="slider")
       for i in range(1, MAX_LAYERS + 1)),
     Param(f"{P}act", "choice", "relu", choices=ACTIVATIONS, labels=ACTIVATION_LABELS,
-          label="Activation"),
+          label=N_("Activation")),
     Param(f"{P}out", "choice", "sigmoid_bce", choices=OUTPUTS, labels=OUTPUT_LABELS,
-          label="Output and loss"),
+          label=N_("Output and loss")),
     Param(f"{P}init", "choice", "he", choices=INITS, labels=INIT_LABELS,
-          label="Initial weights"),
+          label=N_("Initial weights")),
     *run_params(P, (RUN_A, RUN_B)),
-    Param(f"{P}batch", "int", MINI_BATCH, 1, N_MAX, label="Batch size B",
-          help="Examples per step: 1 is true SGD, all of them is full-batch gradient descent."),
-    Param(f"{P}red", "choice", "mean", choices=REDUCTIONS, label="Batch gradient",
-          widget="segmented", help="Sum or average the examples' gradients."),
-    Param(f"{P}l2", "float", 0.0, 0.0, 1.0, label="L2 λ₂", step=0.001, format="%.4g",
-          help="Adds (λ₂/2)·Σw² once per batch: pulls every weight towards 0."),
-    Param(f"{P}l1", "float", 0.0, 0.0, 1.0, label="L1 λ₁", step=0.001, format="%.4g",
-          help="Adds λ₁·Σ|w| once per batch: pushes small weights to exactly 0."),
-    Param(f"{P}epochs", "int", 50, 1, 1000, label="Epochs",
-          help="Passes over the training set."),
-    Param(f"{P}stop", "float", 0.0, 0.0, 1.0, label="Stop below training loss",
-          step=0.01, help="0: never. Checked at every frame of the animation."),
-    Param(f"{P}init_seed", "int", 0, 0, 9999, label="Weights seed",
-          help="The same seed gives the same initial weights on every rerun."),
+    Param(f"{P}batch", "int", MINI_BATCH, 1, N_MAX, label=N_("Batch size B"),
+          help=N_("Examples per step: 1 is true SGD, all of them is full-batch gradient "
+                  "descent.")),
+    Param(f"{P}red", "choice", "mean", choices=REDUCTIONS, labels=REDUCTION_LABELS,
+          label=N_("Batch gradient"), widget="segmented",
+          help=N_("Sum or average the examples' gradients.")),
+    Param(f"{P}l2", "float", 0.0, 0.0, 1.0, label=N_("L2 λ₂"), step=0.001, format="%.4g",
+          help=N_("Adds (λ₂/2)·Σw² once per batch: pulls every weight towards 0.")),
+    Param(f"{P}l1", "float", 0.0, 0.0, 1.0, label=N_("L1 λ₁"), step=0.001, format="%.4g",
+          help=N_("Adds λ₁·Σ|w| once per batch: pushes small weights to exactly 0.")),
+    Param(f"{P}epochs", "int", 50, 1, 1000, label=N_("Epochs"),
+          help=N_("Passes over the training set.")),
+    Param(f"{P}stop", "float", 0.0, 0.0, 1.0, label=N_("Stop below training loss"),
+          step=0.01, help=N_("0: never. Checked at every frame of the animation.")),
+    Param(f"{P}init_seed", "int", 0, 0, 9999, label=N_("Weights seed"),
+          help=N_("The same seed gives the same initial weights on every rerun.")),
     Param(f"{P}compare", "choice", "optimizer", choices=COMPARE, labels=COMPARE_LABELS,
-          label="Run B changes"),
-    Param(f"{P}b_batch", "int", 1, 1, N_MAX, label="B's batch size"),
-    Param(f"{P}b_red", "choice", "sum", choices=REDUCTIONS, label="B's batch gradient",
-          widget="segmented"),
-    Param(f"{P}b_l2", "float", 0.01, 0.0, 1.0, label="B's L2 λ₂", step=0.001,
+          label=N_("Run B changes")),
+    Param(f"{P}b_batch", "int", 1, 1, N_MAX, label=N_("B's batch size")),
+    Param(f"{P}b_red", "choice", "sum", choices=REDUCTIONS, labels=REDUCTION_LABELS,
+          label=N_("B's batch gradient"), widget="segmented"),
+    Param(f"{P}b_l2", "float", 0.01, 0.0, 1.0, label=N_("B's L2 λ₂"), step=0.001,
           format="%.4g"),
     Param(f"{P}b_act", "choice", "tanh", choices=ACTIVATIONS, labels=ACTIVATION_LABELS,
-          label="B's activation"),
-    Param(f"{P}b_layers", "int", 0, 0, MAX_LAYERS, label="B's hidden layers",
-          widget="slider", help="B's layers have the same widths as A's first layers."),
+          label=N_("B's activation")),
+    Param(f"{P}b_layers", "int", 0, 0, MAX_LAYERS, label=N_("B's hidden layers"),
+          widget="slider", help=N_("B's layers have the same widths as A's first layers.")),
     Param(f"{P}x", "choice", "steps", choices=X_AXES, labels=X_AXIS_LABELS,
-          label="Curves against", widget="segmented"),
-    Param(f"{P}disc", "bool", False, label="Discretize output",
-          help="Show only which class the network predicts, not how sure it is."),
-    Param(f"{P}thumbs", "bool", True, label="Show every neuron"),
-    Param(f"{P}progress", "int", 100, 0, 100, label="Neurons at % of training",
+          label=N_("Curves against"), widget="segmented"),
+    Param(f"{P}disc", "bool", False, label=N_("Discretize output"),
+          help=N_("Show only which class the network predicts, not how sure it is.")),
+    Param(f"{P}thumbs", "bool", True, label=N_("Show every neuron")),
+    Param(f"{P}progress", "int", 100, 0, 100, label=N_("Neurons at % of training"),
           widget="slider"),
-    Param(f"{P}step", "int", 0, 0, 1_000_000, label="Look at step"),
+    Param(f"{P}step", "int", 0, 0, 1_000_000, label=N_("Look at step")),
 )  # fmt: skip
 
 
@@ -133,61 +149,61 @@ def _preset(**values: Any) -> dict[str, Any]:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "Two moons: SGD with momentum vs Adam (default)": _preset(),
-    "XOR: a linear model cannot, one hidden layer can": _preset(
+    N_("Two moons: SGD with momentum vs Adam (default)"): _preset(),
+    N_("XOR: a linear model cannot, one hidden layer can"): _preset(
         data="xor", layers=1, w1=4, compare="layers", b_layers=0),
-    "Spiral needs depth": _preset(
+    N_("Spiral needs depth"): _preset(
         data="spiral", n=600, layers=4, act="tanh", init="glorot", epochs=100,
         compare="layers", b_layers=1),
-    "True SGD vs full batch, per epoch": _preset(
+    N_("True SGD vs full batch, per epoch"): _preset(
         compare="batch", batch=400, b_batch=1, epochs=10, x="epochs"),
-    "Sum or mean with the same learning rate": _preset(
+    N_("Sum or mean with the same learning rate"): _preset(
         compare="reduction", red="mean", b_red="sum", **{"0_mom": 0.0, "0_lr": 0.1}),
-    "Momentum speeds up a plateau": _preset(
+    N_("Momentum speeds up a plateau"): _preset(
         data="circles", act="sigmoid", init="glorot", epochs=60, **{
             "0_mom": 0.0, "0_lr": 0.5, "1_opt": "sgd", "1_mom": 0.9, "1_lr": 0.5}),
-    "Too large a learning rate": _preset(
+    N_("Too large a learning rate"): _preset(
         data="sine", f_x2=False, out="mse", act="tanh", init="glorot", layers=1,
         **{"0_lr": 0.1, "1_opt": "sgd", "1_lr": 1.0, "1_mom": 0.9}),
-    "Label noise and L2: overfitting and its cure": _preset(
+    N_("Label noise and L2: overfitting and its cure"): _preset(
         n=200, label_noise=0.2, test=50, w1=16, w2=16, epochs=300, compare="l2", b_l2=0.01,
         **{"0_opt": "adam", "0_lr": 0.01}),
-    "Circles with features x₁², x₂² and no hidden layer": _preset(
+    N_("Circles with features x₁², x₂² and no hidden layer"): _preset(
         data="circles", layers=0, f_x1=False, f_x2=False, f_x1sq=True, f_x2sq=True,
         compare="none"),
 }  # fmt: skip
 WATCH: dict[str, str] = {
-    "Two moons: SGD with momentum vs Adam (default)":
-        "Both runs draw the same batches from the same start: watch which boundary settles "
-        "first, and whether the test curve follows the training curve.",
-    "XOR: a linear model cannot, one hidden layer can":
-        "B has no hidden layer, so its boundary can only ever be a straight line; A's four "
-        "hidden units bend it around the four quadrants.",
-    "Spiral needs depth":
-        "A's four layers of 8 wind the boundary along both arms; B's single layer of 8 "
-        "cannot follow them, whatever the number of epochs.",
-    "True SGD vs full batch, per epoch":
-        "Per epoch B takes 400 small, noisy steps and A one exact step: against epochs B "
-        "learns far faster. Press Mini-batch (32) for the usual compromise.",
-    "Sum or mean with the same learning rate":
-        "B sums the batch's 32 gradients instead of averaging them: the same learning rate "
-        "now makes 32 times larger steps, and B overshoots.",
-    "Momentum speeds up a plateau":
-        "Sigmoid units start on a flat stretch of the loss. Plain GD (A) is still stuck on it "
-        "after 60 epochs; momentum (B) gathers speed, gets through about halfway and ends "
-        "near zero loss.",
-    "Too large a learning rate":
-        "B's learning rate is ten times A's: each step overshoots the valley, lands higher on "
-        "the other side, and the loss blows up.",
-    "Label noise and L2: overfitting and its cure":
-        "A fifth of the labels are wrong. A (no L2) bends its boundary around them: its test "
-        "loss rises while its training loss falls. B's L2 keeps the weights small and the "
-        "boundary simple.",
-    "Circles with features x₁², x₂² and no hidden layer":
-        "With the squares as inputs a circle is a straight cut (x₁² + x₂² = r²): no hidden "
-        "layer needed.",
+    N_("Two moons: SGD with momentum vs Adam (default)"):
+        N_("Both runs draw the same batches from the same start: watch which boundary settles "
+           "first, and whether the test curve follows the training curve."),
+    N_("XOR: a linear model cannot, one hidden layer can"):
+        N_("B has no hidden layer, so its boundary can only ever be a straight line; A's four "
+           "hidden units bend it around the four quadrants."),
+    N_("Spiral needs depth"):
+        N_("A's four layers of 8 wind the boundary along both arms; B's single layer of 8 "
+           "cannot follow them, whatever the number of epochs."),
+    N_("True SGD vs full batch, per epoch"):
+        N_("Per epoch B takes 400 small, noisy steps and A one exact step: against epochs B "
+           "learns far faster. Press Mini-batch (32) for the usual compromise."),
+    N_("Sum or mean with the same learning rate"):
+        N_("B sums the batch's 32 gradients instead of averaging them: the same learning rate "
+           "now makes 32 times larger steps, and B overshoots."),
+    N_("Momentum speeds up a plateau"):
+        N_("Sigmoid units start on a flat stretch of the loss. Plain GD (A) is still stuck on it "
+           "after 60 epochs; momentum (B) gathers speed, gets through about halfway and ends "
+           "near zero loss."),
+    N_("Too large a learning rate"):
+        N_("B's learning rate is ten times A's: each step overshoots the valley, lands higher on "
+           "the other side, and the loss blows up."),
+    N_("Label noise and L2: overfitting and its cure"):
+        N_("A fifth of the labels are wrong. A (no L2) bends its boundary around them: its test "
+           "loss rises while its training loss falls. B's L2 keeps the weights small and the "
+           "boundary simple."),
+    N_("Circles with features x₁², x₂² and no hidden layer"):
+        N_("With the squares as inputs a circle is a straight cut (x₁² + x₂² = r²): no hidden "
+           "layer needed."),
 }  # fmt: skip
-DEFAULT_PRESET = "Two moons: SGD with momentum vs Adam (default)"
+DEFAULT_PRESET = N_("Two moons: SGD with momentum vs Adam (default)")
 
 
 def constrain(values: dict[str, Any]) -> list[str]:
@@ -199,16 +215,18 @@ def constrain(values: dict[str, Any]) -> list[str]:
     notices = []
     task, out = task_of(values), values[f"{P}out"]
     classes = n_classes_of(values)
-    wanted = None
+    wanted = why = None
     if task == "regression" and out != "mse":
-        wanted, why = "mse", "Regression data needs a linear output"
+        wanted, why = "mse", _("Regression data needs a linear output; using {label}.")
     elif classes > 2 and out != "softmax_ce":  # before the next: mse on 3 classes is softmax
-        wanted, why = "softmax_ce", f"{classes} classes need the softmax output"
+        wanted, why = "softmax_ce", ngettext(
+            "{classes} class needs the softmax output; using {label}.",
+            "{classes} classes need the softmax output; using {label}.", classes)  # fmt: skip
     elif task == "classification" and out == "mse":
-        wanted, why = "sigmoid_bce", "Class labels need a classifier's output"
-    if wanted is not None:
-        label = OUTPUT_LABELS[OUTPUTS.index(wanted)]
-        notices.append(f"{why}; using {label}.")
+        wanted, why = "sigmoid_bce", _("Class labels need a classifier's output; using {label}.")
+    if wanted is not None and why is not None:
+        label = _(OUTPUT_LABELS[OUTPUTS.index(wanted)])
+        notices.append(why.format(classes=classes, label=label))
         values[f"{P}out"] = wanted
     usable = available(1 if task == "regression" else 2)
     dropped = [k for k in FEATURE_KEYS if values[f"{P}f_{k}"] and k not in usable]
@@ -216,26 +234,43 @@ def constrain(values: dict[str, Any]) -> list[str]:
         values[f"{P}f_{key}"] = False
     if dropped:
         names = ", ".join(FEATURES[k].label for k in dropped)
-        notices.append(f"This data has one input, so {names} cannot be used.")
+        notices.append(_("This data has one input, so {names} cannot be used.").format(
+            names=names))  # fmt: skip
     if not any(values[f"{P}f_{k}"] for k in FEATURE_KEYS):
         values[f"{P}f_x1"] = True
         if task != "regression":
             values[f"{P}f_x2"] = True
-        notices.append("The network needs at least one input feature; using the raw inputs.")
+        notices.append(_("The network needs at least one input feature; using the raw "
+                         "inputs."))  # fmt: skip
     if own_points_missing(values):
         return notices  # nothing to train yet: leave the training settings as they are
     n = n_train(values)
-    for key, name in ((f"{P}batch", "The batch size B"), (f"{P}b_batch", "B's batch size")):
+    for key in (f"{P}batch", f"{P}b_batch"):
         if int(values[key]) > n:
-            notices.append(f"{name} {values[key]} is larger than the {n} training examples; "
-                           f"using {n}.")  # fmt: skip
+            notices.append(_batch_notice(key, int(values[key]), n))
             values[key] = n
     last = run_steps(values) - 1
     if int(values[f"{P}step"]) > last:
-        notices.append(f"Step {values[f'{P}step']} is beyond run A's {last + 1} steps; "
-                       f"looking at step {last}.")  # fmt: skip
+        notices.append(ngettext("Step {step} is beyond run A's {steps} step; looking at "
+                                "step {last}.", "Step {step} is beyond run A's {steps} steps; "
+                                "looking at step {last}.", last + 1).format(
+            step=values[f"{P}step"], steps=last + 1, last=last))  # fmt: skip
         values[f"{P}step"] = last
     return notices
+
+
+def _batch_notice(key: str, batch: int, n: int) -> str:
+    """A batch size cut to the ``n`` training examples, for run A's (``key`` ``tr_batch``) or
+    run B's own."""
+    if key == f"{P}batch":
+        text = ngettext("The batch size B {batch} is larger than the {n} training example; "
+                        "using {n}.", "The batch size B {batch} is larger than the {n} training "
+                        "examples; using {n}.", n)  # fmt: skip
+    else:
+        text = ngettext("B's batch size {batch} is larger than the {n} training example; "
+                        "using {n}.", "B's batch size {batch} is larger than the {n} training "
+                        "examples; using {n}.", n)  # fmt: skip
+    return text.format(batch=batch, n=n)
 
 
 # Controls that change only what is shown, never what is trained (not in the cache key).

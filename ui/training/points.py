@@ -40,6 +40,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from i18n import N_, Problem
+
 MAX_POINTS = 60  # enough to draw a boundary by hand; keeps the link short (≤ 180 characters)
 CHARS_PER_POINT = 3
 MAX_TEXT = MAX_POINTS * CHARS_PER_POINT
@@ -65,7 +67,9 @@ class Point(NamedTuple):
 def _index(value: float) -> int:
     """The grid index k ∈ −80 … 80 of a finite ``value`` (clamped, halves rounded up)."""
     if not math.isfinite(value):
-        raise ValueError(f"a point's coordinates must be finite numbers, got {value!r}")
+        raise Problem(
+            N_("a point's coordinates must be finite numbers, got {value}"), value=repr(value)
+        )
     clamped = min(max(float(value), -LIMIT), LIMIT)
     return min(max(math.floor(clamped * PER_UNIT + 0.5), -_K), _K)
 
@@ -84,9 +88,9 @@ def quantise(value: float) -> float:
 
 def _point(x1: float, x2: float, label: int) -> Point:
     if isinstance(label, bool) or not isinstance(label, int | np.integer):
-        raise ValueError(f"a point's label must be a whole number, got {label!r}")
+        raise Problem(N_("a point's label must be a whole number, got {label}"), label=repr(label))
     if not 0 <= label < N_LABELS:
-        raise ValueError(f"a point's label must be 0, 1 or 2, got {label}")
+        raise Problem(N_("a point's label must be 0, 1 or 2, got {label}"), label=int(label))
     return Point(quantise(x1), quantise(x2), int(label))
 
 
@@ -98,7 +102,9 @@ def encode_points(points: Sequence[Point]) -> str:
             coordinate.
     """
     if len(points) > MAX_POINTS:
-        raise ValueError(f"at most {MAX_POINTS} points fit in a link, got {len(points)}")
+        raise Problem(
+            N_("at most {limit} points fit in a link, got {n}"), limit=MAX_POINTS, n=len(points)
+        )
     chars = []
     for x1, x2, label in points:
         point = _point(x1, x2, label)
@@ -115,30 +121,34 @@ def decode_points(text: str) -> tuple[Point, ...]:
     (a class of 0, 1 or 2).
     """
     if not isinstance(text, str):
-        raise ValueError(f"the points must be text, got {type(text).__name__}")
+        raise Problem(N_("the points must be text, got {kind}"), kind=type(text).__name__)
     if len(text) > MAX_TEXT:
-        raise ValueError(
-            f"{len(text)} characters is too long for the points: {MAX_POINTS} points, the "
-            f"most a link holds, take {MAX_TEXT}"
-        )
+        raise Problem(
+            N_("{n} characters is too long for the points: {limit} points, the most a link "
+               "holds, take {chars}"),
+            n=len(text), limit=MAX_POINTS, chars=MAX_TEXT,
+        )  # fmt: skip
     for position, char in enumerate(text, start=1):
         if char not in _DIGIT:
-            raise ValueError(
-                f"character {position} of the points is not a letter, digit, `-` or `_`"
+            raise Problem(
+                N_("character {position} of the points is not a letter, digit, `-` or `_`"),
+                position=position,
             )
     if len(text) % CHARS_PER_POINT:
-        raise ValueError(
-            f"the points are {len(text)} characters long, but each point takes "
-            f"{CHARS_PER_POINT}: the link looks cut short"
-        )
+        raise Problem(
+            N_("the points are {n} characters long, but each point takes {each}: the link "
+               "looks cut short"),
+            n=len(text), each=CHARS_PER_POINT,
+        )  # fmt: skip
     points = []
     for start in range(0, len(text), CHARS_PER_POINT):
         a, b, c = (_DIGIT[char] for char in text[start : start + CHARS_PER_POINT])
         n = a * 4096 + b * 64 + c
         if n >= _CODES:
-            raise ValueError(
-                f"point {start // CHARS_PER_POINT + 1} has class {n // (_LEVELS * _LEVELS)}; "
-                "the classes are 0, 1 and 2"
+            raise Problem(
+                N_("point {point} has class {label}; the classes are 0, 1 and 2"),
+                point=start // CHARS_PER_POINT + 1,
+                label=n // (_LEVELS * _LEVELS),
             )
         rest, i2 = divmod(n, _LEVELS)
         label, i1 = divmod(rest, _LEVELS)

@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+
+from i18n import DEFAULT, N_, Problem, _, language, ngettext, number
 
 MAX_BYTES = 1_000_000  # ~50 000 rows of three numbers; far beyond what a browser lesson needs
 MAX_ROWS = 5000  # data rows: a full-batch step stays instant
@@ -49,20 +52,48 @@ _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+", re.ASCII)
 _NAN = frozenset({"nan", "+nan", "-nan", "na", "n/a", "#n/a", "null", "none"})
 _INF = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "#div/0!"})
 _MAX_CELL = 40  # characters: no number a person writes is longer; refused before the regex
-_SEPARATORS = (("\t", "tabs"), (";", "semicolons"), (",", "commas"))
+_SEPARATORS = (("\t", N_("The columns are separated by tabs.")),
+               (";", N_("The columns are separated by semicolons.")), (",", ""))  # fmt: skip
 _COLUMNS = {
     ("classification", 3): ("x1", "x2", "label"),
     ("regression", 2): ("x", "target"),
     ("regression", 3): ("x1", "x2", "target"),
 }
-_SAVE_AS = "Save it from your spreadsheet as “CSV UTF-8 (comma delimited)” and upload that file."
 
 Array = NDArray[np.float64]
 
 
-class UploadError(ValueError):
+class CountingProblem(Problem):
+    """A ``Problem`` whose template may count something: a catalogue message, or a function
+    that returns one (an ``ngettext``, called in the language the message is read in). Whole
+    numbers in the values are written with the language's group separator (``5,000``),
+    decimals with ``g``. ``str(err)`` is the English sentence, ``i18n.message(err)`` the
+    translated one."""
+
+    def __init__(self, template: str | Callable[[], str], **values: Any) -> None:
+        self.make = None if isinstance(template, str) else template
+        super().__init__(template if isinstance(template, str) else "", **values)
+        with language(DEFAULT):
+            self.args = (self.translated(),)
+
+    def translated(self) -> str:
+        template = self.make() if self.make is not None else _(self.template)
+        return template.format(**{k: _shown(v) for k, v in self.values.items()})
+
+
+class UploadError(CountingProblem):
     """A file that cannot be used; the message is written for the student who uploaded it
     (what is wrong, where, what to do) and is safe to show as Markdown."""
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | np.integer):
+        return number(int(value), ",")
+    if isinstance(value, float):
+        return number(value, "g")
+    return value
 
 
 class Uploaded(NamedTuple):
@@ -95,29 +126,32 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     return f"`{escaped}`" if escaped else "`''`"
 
 
-def _count(n: int, thing: str) -> str:
-    return f"{n:,} {thing}" if n == 1 else f"{n:,} {thing}s"
-
-
 def _decode(content: bytes) -> str:
     if not isinstance(content, bytes | bytearray | memoryview):
-        raise UploadError("That upload is not a file's contents.")
+        raise UploadError(N_("That upload is not a file's contents."))
     if len(content) == 0:
-        raise UploadError("The file is empty. Choose a CSV file with one point per row.")
+        raise UploadError(N_("The file is empty. Choose a CSV file with one point per row."))
     if len(content) > MAX_BYTES:
         raise UploadError(
-            f"The file is {len(content):,} bytes; the limit is {MAX_BYTES:,} bytes (1 MB). "
-            f"Upload at most {MAX_ROWS:,} rows of numbers."
-        )
+            N_("The file is {size} bytes; the limit is {limit} bytes (1 MB). Upload at most "
+               "{rows} rows of numbers."),
+            size=len(content), limit=MAX_BYTES, rows=MAX_ROWS,
+        )  # fmt: skip
     try:
         text = bytes(content).decode("utf-8-sig")  # strips a byte-order mark
     except UnicodeDecodeError:
         text = "\x00"  # not UTF-8: refused below, like text holding a NUL byte
     if "\x00" in text:
-        hint = " (It looks like an Excel workbook.)" if bytes(content[:2]) == b"PK" else ""
+        if bytes(content[:2]) == b"PK":
+            raise UploadError(
+                N_("This is not a text file: a CSV file is plain UTF-8 text. (It looks like an "
+                   "Excel workbook.) Save it from your spreadsheet as “CSV UTF-8 (comma "
+                   "delimited)” and upload that file.")
+            )  # fmt: skip
         raise UploadError(
-            f"This is not a text file: a CSV file is plain UTF-8 text.{hint} {_SAVE_AS}"
-        )
+            N_("This is not a text file: a CSV file is plain UTF-8 text. Save it from your "
+               "spreadsheet as “CSV UTF-8 (comma delimited)” and upload that file.")
+        )  # fmt: skip
     return text
 
 
@@ -134,35 +168,42 @@ def _is_number(cell: str) -> bool:
 
 def _number(cell: str, row: int, column: int) -> float:
     """A cell's value, or UploadError naming the row, the column and the trouble."""
-    where = f"Row {row:,}, column {column}"
+    where = {"row": row, "column": column}
     if not cell:
-        raise UploadError(f"{where} is empty. Fill in a number or delete the row.")
+        raise UploadError(N_("Row {row}, column {column} is empty. Fill in a number or delete "
+                             "the row."), **where)  # fmt: skip
     if cell.lower() in _NAN:
         raise UploadError(
-            f"{where} is {quoted(cell)}: NaN, “not a number”, a missing value. Fill in a "
-            "number or delete the row."
-        )
+            N_("Row {row}, column {column} is {cell}: NaN, “not a number”, a missing value. "
+               "Fill in a number or delete the row."),
+            cell=quoted(cell), **where,
+        )  # fmt: skip
     if cell.lower() in _INF:
         raise UploadError(
-            f"{where} is {quoted(cell)}: an infinite value. Every value must be a finite "
-            "number; fix it or delete the row."
-        )
+            N_("Row {row}, column {column} is {cell}: an infinite value. Every value must be a "
+               "finite number; fix it or delete the row."),
+            cell=quoted(cell), **where,
+        )  # fmt: skip
     if _DECIMAL_COMMA.fullmatch(cell):
         raise UploadError(
-            f"{where} is {quoted(cell)}, which is not a number here: write decimals with a "
-            "point (0.5, not 0,5) and separate the columns with commas, semicolons or tabs."
-        )
+            N_("Row {row}, column {column} is {cell}, which is not a number here: write "
+               "decimals with a point (0.5, not 0,5) and separate the columns with commas, "
+               "semicolons or tabs."),
+            cell=quoted(cell), **where,
+        )  # fmt: skip
     if not _is_number(cell):
         raise UploadError(
-            f"{where} is {quoted(cell)}, which is not a number. Apart from a header row, "
-            "every cell must be a plain number such as 0.5, -2 or 1.2e-3."
-        )
+            N_("Row {row}, column {column} is {cell}, which is not a number. Apart from a "
+               "header row, every cell must be a plain number such as 0.5, -2 or 1.2e-3."),
+            cell=quoted(cell), **where,
+        )  # fmt: skip
     value = float(cell)
     if not math.isfinite(value):
         raise UploadError(
-            f"{where} is {quoted(cell)}: too large for a computer's numbers, so it reads as "
-            f"infinite. Values must lie between -{MAX_ABS:,.0f} and {MAX_ABS:,.0f}."
-        )
+            N_("Row {row}, column {column} is {cell}: too large for a computer's numbers, so it "
+               "reads as infinite. Values must lie between -{limit} and {limit}."),
+            cell=quoted(cell), limit=round(MAX_ABS), **where,
+        )  # fmt: skip
     return value
 
 
@@ -173,26 +214,34 @@ def _rows(text: str) -> list[tuple[int, str]]:
 
 
 def _separator(row: int, first: str) -> tuple[str, str]:
-    for separator, name in _SEPARATORS:
+    """The first row's separator, and the note that names it ("" for commas)."""
+    for separator, note in _SEPARATORS:
         if separator in first:
-            return separator, name
+            return separator, note
     raise UploadError(
-        f"Row {row:,} has a single column: no comma, semicolon or tab separates the values. Write "
-        "each point on one row as x1, x2, label (or x, target), separated by commas."
-    )
+        N_("Row {row} has a single column: no comma, semicolon or tab separates the values. "
+           "Write each point on one row as x1, x2, label (or x, target), separated by commas."),
+        row=row,
+    )  # fmt: skip
 
 
 def _width(task: str, found: int) -> tuple[str, ...]:
     """The default column names for a file whose rows have ``found`` cells."""
     if (task, found) in _COLUMNS:
         return _COLUMNS[task, found]
-    needs = (
-        "3: x1, x2, label" if task == "classification" else "2 (x, target) or 3 (x1, x2, target)"
-    )
-    raise UploadError(
-        f"The first row has {_count(found, 'column')}; a {task} file needs {needs}. "
-        "Delete the other columns (an ID or row-number column, say) and upload again."
-    )
+    if task == "classification":
+        raise UploadError(lambda: ngettext(
+            "The first row has {n} column; a classification file needs 3: x1, x2, label. "
+            "Delete the other columns (an ID or row-number column, say) and upload again.",
+            "The first row has {n} columns; a classification file needs 3: x1, x2, label. "
+            "Delete the other columns (an ID or row-number column, say) and upload again.",
+            found), n=found)  # fmt: skip
+    raise UploadError(lambda: ngettext(
+        "The first row has {n} column; a regression file needs 2 (x, target) or 3 (x1, x2, "
+        "target). Delete the other columns (an ID or row-number column, say) and upload again.",
+        "The first row has {n} columns; a regression file needs 2 (x, target) or 3 (x1, x2, "
+        "target). Delete the other columns (an ID or row-number column, say) and upload again.",
+        found), n=found)  # fmt: skip
 
 
 def _name(cell: str, default: str) -> str:
@@ -205,39 +254,45 @@ def _labels(labels: Array, rows: list[int], column: int) -> tuple[Array, int, li
     for value, row in zip(labels, rows, strict=True):
         if not float(value).is_integer():
             raise UploadError(
-                f"Row {row:,}, column {column}: the label is {value:g}, not a whole number. "
-                "A label names the point's class: 0 or 1 (or 0, 1, 2 for three classes)."
-            )
+                N_("Row {row}, column {column}: the label is {label}, not a whole number. A "
+                   "label names the point's class: 0 or 1 (or 0, 1, 2 for three classes)."),
+                row=row, column=column, label=float(value),
+            )  # fmt: skip
     classes = sorted({float(v) for v in labels})
     notes = []
     if classes == [-1.0, 1.0]:
         labels = np.where(labels == -1.0, 0.0, labels)
         classes = [0.0, 1.0]
-        notes.append("The labels -1 and 1 were read as classes 0 and 1.")
+        notes.append(_("The labels -1 and 1 were read as classes 0 and 1."))
     if len(classes) == 1:
         raise UploadError(
-            f"All labels are {classes[0]:g}: a classifier needs two classes. Give some points "
-            "another label (0 or 1)."
-        )
+            N_("All labels are {label}: a classifier needs two classes. Give some points "
+               "another label (0 or 1)."),
+            label=classes[0],
+        )  # fmt: skip
     if len(classes) > MAX_CLASSES:
         shown = ", ".join(f"{c:g}" for c in classes[:5]) + (", …" if len(classes) > 5 else "")
         raise UploadError(
-            f"The labels have {len(classes):,} different values ({shown}); this lab handles at "
-            f"most {MAX_CLASSES} classes, labelled 0, 1, 2. Keep at most three classes."
-        )
+            N_("The labels have {n} different values ({shown}); this lab handles at most "
+               "{limit} classes, labelled 0, 1, 2. Keep at most three classes."),
+            n=len(classes), shown=shown, limit=MAX_CLASSES,
+        )  # fmt: skip
     for value, row in zip(labels, rows, strict=True):
         if value not in (0.0, 1.0, 2.0):
-            minus = " (-1 is read only in a file labelled -1 and 1)" if value == -1 else ""
-            raise UploadError(
-                f"Row {row:,}, column {column}: the label is {value:g}; labels must be 0, 1 "
-                f"or 2, the number of the point's class{minus}."
-            )
+            template = (
+                N_("Row {row}, column {column}: the label is {label}; labels must be 0, 1 or 2, "
+                   "the number of the point's class (-1 is read only in a file labelled -1 and "
+                   "1).") if value == -1 else
+                N_("Row {row}, column {column}: the label is {label}; labels must be 0, 1 or 2, "
+                   "the number of the point's class."))  # fmt: skip
+            raise UploadError(template, row=row, column=column, label=float(value))
     missing = [c for c in range(round(classes[-1]) + 1) if c not in classes]
     if missing:
         raise UploadError(
-            f"No row has the label {missing[0]}, but some have {classes[-1]:g}. Number the "
-            "classes 0, 1 (or 0, 1, 2) without gaps."
-        )
+            N_("No row has the label {missing}, but some have {label}. Number the classes 0, 1 "
+               "(or 0, 1, 2) without gaps."),
+            missing=missing[0], label=classes[-1],
+        )  # fmt: skip
     return labels, len(classes), notes
 
 
@@ -261,52 +316,50 @@ def parse_csv(content: bytes, task: str) -> Uploaded:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
     rows = _rows(_decode(content))
     if not rows:
-        raise UploadError("The file is empty: it has no rows. Put one point on each row.")
-    separator, separator_name = _separator(*rows[0])
-    table = [(number, [_cell(c) for c in line.split(separator)]) for number, line in rows]
-    notes = [] if separator == "," else [f"The columns are separated by {separator_name}."]
+        raise UploadError(N_("The file is empty: it has no rows. Put one point on each row."))
+    separator, separator_note = _separator(*rows[0])
+    table = [(row, [_cell(c) for c in line.split(separator)]) for row, line in rows]
+    notes = [_(separator_note)] if separator_note else []
 
     first_row, first = table[0]
     columns = _width(task, len(first))
     if not any(_is_number(cell) for cell in first):
         columns = tuple(_name(c, d) for c, d in zip(first, columns, strict=True))
         header = ", ".join(quoted(c) for c in first)
-        notes.append(f"Row {first_row} was read as a header ({header}) and skipped.")
+        notes.append(_("Row {row} was read as a header ({header}) and skipped.").format(
+            row=first_row, header=header))  # fmt: skip
         table = table[1:]
     if len(table) > MAX_ROWS:
         raise UploadError(
-            f"The file has {len(table):,} data rows; the limit is {MAX_ROWS:,}. Keep a sample "
-            f"of at most {MAX_ROWS:,} rows."
-        )
+            N_("The file has {n} data rows; the limit is {limit}. Keep a sample of at most "
+               "{limit} rows."),
+            n=len(table), limit=MAX_ROWS,
+        )  # fmt: skip
     if len(table) < MIN_ROWS:
-        raise UploadError(
-            f"The file has {_count(len(table), 'data row')}; training needs at least "
-            f"{MIN_ROWS}. Add more points."
-        )
+        count = len(table)
+        raise UploadError(lambda: ngettext(
+            "The file has {n} data row; training needs at least {least}. Add more points.",
+            "The file has {n} data rows; training needs at least {least}. Add more points.",
+            count), n=count, least=MIN_ROWS)  # fmt: skip
 
     width = len(columns)
     values = np.empty((len(table), width), dtype=np.float64)  # (n, columns)
     for i, (row, cells) in enumerate(table):
         if len(cells) != width:
-            fix = "Fill in the missing values" if len(cells) < width else "Delete the extra ones"
-            if len(cells) > width and not any(cells[width:]):
-                fix = "Delete the separator(s) at the end of the row"
-            raise UploadError(
-                f"Row {row:,} has {_count(len(cells), 'column')}, but the file's rows have "
-                f"{width} ({', '.join(quoted(c) for c in columns)}). {fix} or delete the row."
-            )
+            raise _row_width(row, len(cells), width, columns, trailing=not any(cells[width:]))
         for j, cell in enumerate(cells):
             values[i, j] = _number(cell, row, j + 1)
 
-    numbers = [row for row, _ in table]
+    numbers = [row for row, _cells in table]
     big = np.abs(values[:, :-1] if task == "classification" else values) > MAX_ABS
     if big.any():
-        i, j = np.argwhere(big)[0]
+        i, j = (int(k) for k in np.argwhere(big)[0])
         raise UploadError(
-            f"Row {numbers[i]:,}, column {j + 1} is {quoted(table[i][1][j])}; values must lie "
-            f"between -{MAX_ABS:,.0f} and {MAX_ABS:,.0f}. Rescale that column (e.g. thousands "
-            "instead of units) or delete the row."
-        )
+            N_("Row {row}, column {column} is {cell}; values must lie between -{limit} and "
+               "{limit}. Rescale that column (e.g. thousands instead of units) or delete the "
+               "row."),
+            row=numbers[i], column=j + 1, cell=quoted(table[i][1][j]), limit=round(MAX_ABS),
+        )  # fmt: skip
     X = np.ascontiguousarray(values[:, :-1])
     y = values[:, -1].copy()
     n_classes = 1
@@ -314,5 +367,31 @@ def parse_csv(content: bytes, task: str) -> Uploaded:
         y, n_classes, label_notes = _labels(y, numbers, width)
         notes += label_notes
     elif width == 2:
-        notes.append("Two columns: read as x and the target, a curve to fit.")
+        notes.append(_("Two columns: read as x and the target, a curve to fit."))
     return Uploaded(X, y, n_classes, columns, tuple(notes))
+
+
+def _row_width(row: int, found: int, width: int, columns: tuple[str, ...],
+               trailing: bool) -> UploadError:  # fmt: skip
+    """A row of ``found`` cells in a file whose rows have ``width``: what to fix (fill in,
+    delete the extra values, or the separators at its end when those cells are empty)."""
+    values = {"row": row, "n": found, "width": width,
+              "columns": ", ".join(quoted(c) for c in columns)}  # fmt: skip
+    if found < width:
+        return UploadError(lambda: ngettext(
+            "Row {row} has {n} column, but the file's rows have {width} ({columns}). Fill in "
+            "the missing values or delete the row.",
+            "Row {row} has {n} columns, but the file's rows have {width} ({columns}). Fill in "
+            "the missing values or delete the row.", found), **values)  # fmt: skip
+    if trailing:
+        return UploadError(lambda: ngettext(
+            "Row {row} has {n} column, but the file's rows have {width} ({columns}). Delete "
+            "the separator(s) at the end of the row or delete the row.",
+            "Row {row} has {n} columns, but the file's rows have {width} ({columns}). Delete "
+            "the separator(s) at the end of the row or delete the row.",
+            found), **values)  # fmt: skip
+    return UploadError(lambda: ngettext(
+        "Row {row} has {n} column, but the file's rows have {width} ({columns}). Delete the "
+        "extra ones or delete the row.",
+        "Row {row} has {n} columns, but the file's rows have {width} ({columns}). Delete the "
+        "extra ones or delete the row.", found), **values)  # fmt: skip

@@ -24,6 +24,7 @@ from engine.datasets import Dataset, dataset_from_points, make_dataset
 from engine.nn import MLPSpec
 from figures.geometry import boundary_figure, cut_figure, morph_figure, separability_figure
 from figures.style import Style
+from i18n import N_, _, ngettext
 from ui.training.points import decode_points, points_arrays
 from ui.uncrumpling.params import BATCH, OWN, SNAPSHOTS, P
 
@@ -56,7 +57,11 @@ class Net:
 
 
 class Setup(NamedTuple):
-    """The page's networks: A, and B when something is compared (B differs only in it)."""
+    """The page's networks: A, and B when something is compared (B differs only in it).
+
+    ``labels`` name them (empty for one network), marked for the catalogue but untranslated:
+    the page translates them where it shows them, and keys its charts by them.
+    """
 
     nets: tuple[Net, ...]
     labels: tuple[str, ...]
@@ -73,16 +78,17 @@ def setup_from(values: Mapping[str, Any]) -> Setup:
         other = "relu" if a.activation != "relu" else "tanh"
         b = replace(a, activation=other)
         first, second = sorted((a, b), key=lambda net: net.activation != "relu")
-        return Setup((first, second), (_act_name(first), _act_name(second)))
+        return Setup((first, second), (activation_name(first), activation_name(second)))
     if compare == "width":
         two, three = replace(a, width=2), replace(a, width=3)
-        return Setup((two, three), ("2 units per layer", "3 units per layer"))
+        return Setup((two, three), (N_("2 units per layer"), N_("3 units per layer")))
     return Setup((a,), ("",))
 
 
-def _act_name(net: Net) -> str:
+def activation_name(net: Net) -> str:
+    """The activation's name as the menu shows it (marked, untranslated)."""
     return {"relu": "ReLU", "tanh": "tanh", "leaky_relu": "Leaky ReLU",
-            "sigmoid": "Sigmoid"}[net.activation]  # fmt: skip
+            "sigmoid": N_("Sigmoid")}[net.activation]  # fmt: skip
 
 
 def own_points_missing(values: Mapping[str, Any]) -> str | None:
@@ -91,9 +97,10 @@ def own_points_missing(values: Mapping[str, Any]) -> str | None:
         return None
     points = [p for p in decode_points(str(values[f"{P}pts"])) if p.label in (0, 1)]
     if len(points) < MIN_OWN or {p.label for p in points} != {0, 1}:
-        return (f"*My points* needs at least {MIN_OWN} points of classes 0 and 1: add them on "
-                "the plane of *What is training?*, then press *Use my points* here. "
-                f"{len(points)} so far.")  # fmt: skip
+        return _("*My points* needs at least {least} points of classes 0 and 1: add them on the "
+                 "plane of *{page}*, then press *Use my points* here. {count} so far.").format(
+            least=MIN_OWN, page=_("What is training?"), count=len(points)
+        )  # fmt: skip
     return None
 
 
@@ -102,11 +109,11 @@ def own_points_note(values: Mapping[str, Any]) -> str | None:
     if values[f"{P}data"] != OWN:
         return None
     third = sum(p.label not in (0, 1) for p in decode_points(str(values[f"{P}pts"])))
-    return (
-        f"{third} point(s) of class 2 left out: this lesson separates two classes."
-        if third
-        else None
-    )
+    if not third:
+        return None
+    return ngettext("{n} point of class 2 left out: this lesson separates two classes.",
+                    "{n} points of class 2 left out: this lesson separates two classes.",
+                    third).format(n=third)  # fmt: skip
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -169,10 +176,10 @@ def view(net: Net, progress: int) -> View:
 
 
 def stage_names(net: Net) -> list[str]:
-    """The slider's stops: input, then W₁, +b₁, tanh₁ … per layer."""
+    """The slider's stops: input (translated), then W₁, +b₁, tanh₁ … per layer."""
     sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
     act = {"relu": "relu", "tanh": "tanh", "leaky_relu": "leaky", "sigmoid": "σ"}[net.activation]
-    names = ["input"]
+    names = [_("input")]
     for layer in range(1, net.layers + 1):
         k = str(layer).translate(sub)
         names += [f"W{k}", f"+b{k}", f"{act}{k}"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from i18n import _, ngettext, number
 from ui.training.params import LESSON as TRAINING
 from ui.training.points import decode_points
 from ui.uncrumpling.params import LESSON, MAX_STEPS, OWN, P, max_epochs
@@ -24,9 +25,14 @@ def data_panel() -> None:
     mine = len(decode_points(str(values(LESSON)[f"{P}pts"])))
     theirs = len(decode_points(str(values(TRAINING)["tr_pts"])))
     if values(LESSON)[f"{P}data"] == OWN or theirs:
-        st.button(f"Use my points from What is training? ({theirs})", key=f"{P}use_points",
-                  on_click=_copy_points, disabled=theirs == 0,
-                  help=f"{mine} point(s) in this lesson's link now.")  # fmt: skip
+        label = _("Use my points from {page} ({count})").format(
+            page=_("What is training?"), count=theirs
+        )
+        tip = ngettext(
+            "{n} point in this lesson's link now.", "{n} points in this lesson's link now.", mine
+        ).format(n=mine)
+        st.button(label, key=f"{P}use_points", on_click=_copy_points, disabled=theirs == 0,
+                  help=tip)  # fmt: skip
 
 
 def network_panel() -> None:
@@ -41,10 +47,12 @@ def network_panel() -> None:
 
 def training_panel() -> None:
     """How it is trained and on what, folded away."""
-    with st.expander("Training and data", key=f"{P}training_panel"):
+    with st.expander(_("Training and data"), key=f"{P}training_panel"):
         c1, c2 = st.columns(2)
         most = max_epochs(values(LESSON))
-        tip = f"Passes over the training set; at most {most} here ({MAX_STEPS:,} steps)."
+        tip = ngettext("Passes over the training set; at most {most} here ({steps} step).",
+                       "Passes over the training set; at most {most} here ({steps} steps).",
+                       MAX_STEPS).format(most=most, steps=number(MAX_STEPS, ","))  # fmt: skip
         draw(param(f"{P}epochs"), c1, high=most, help=tip)
         draw(param(f"{P}init_seed"), c2)
         draw(param(f"{P}lr"))
