@@ -272,7 +272,7 @@ def _check_work(
         raise Problem(
             N_("This request needs about {work} multiply-adds; the limit is {limit}. Use fewer "
                "epochs, runs or frames, a smaller network or grid."),
-            work=f"{work:,}", limit=f"{MAX_WORK:,}",
+            work=int(work), limit=MAX_WORK,  # grouped by Problem: 6,000,000,000 / 6 000 000 000
         )  # fmt: skip
 
 

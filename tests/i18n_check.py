@@ -23,7 +23,7 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 
-from i18n import CLOSE, FORCE_ENV, OPEN, PSEUDO
+from i18n import CLOSE, FORCE_ENV, LANGUAGE_NAMES, OPEN, PSEUDO
 
 # Names written the same in English, Polish and Chinese texts (optimizers, functions, symbols,
 # units, file formats, the product's own name), and maths' function names.
@@ -85,6 +85,8 @@ SAME_IN_EVERY_LANGUAGE = frozenset(
         "GB",
     ]
 )
+# The language menu names each language in itself, on purpose.
+SAME_IN_EVERY_LANGUAGE |= frozenset(LANGUAGE_NAMES.values())
 # Proto fields that hold identifiers, not text a learner reads.
 SKIP_FIELDS = frozenset({
     "id", "formId", "key", "type", "icon", "color", "format", "spec", "theme", "url",
