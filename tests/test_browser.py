@@ -324,7 +324,7 @@ BROWSER_PRESETS = {
     "uncrumpling": ("Moons: one tanh layer of 2 untangles them",
                     "Circles: 2 units are not enough, 3 are",
                     "XOR with relu: folding the plane"),
-    "backprop": ("The seed's nudge: 0.30 → 0.25 lowers the loss",
+    "backprop": ("The slow way: nudging 0.30 → 0.25 lowers the loss",
                  "A dead ReLU passes no gradient",
                  "Why backprop wins at a million weights"),
 }  # fmt: skip

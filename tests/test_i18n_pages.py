@@ -13,7 +13,7 @@ import pytest
 
 import i18n
 from tests.apptest import PAGES, link, ok, open_link
-from tests.i18n_check import leaks
+from tests.i18n_check import leaked_words, leaks
 from tests.lessons import LESSONS
 
 PAGE_NAMES = [None, *PAGES]  # None: home
@@ -49,7 +49,10 @@ def test_a_page_reads_entirely_in_each_language(monkeypatch, page, preset):
         ok(at)
         titles[code] = at.title[0].value if at.title else ""
         assert link(at)["lang"] == code
-    assert not i18n.MISSING, sorted(i18n.MISSING)[:10]
+    # A text asked for but not catalogued is a miss, unless it is only names and symbols that
+    # read the same in every language (ReLU, tanh, XOR, b1_1).
+    missed = sorted((code, text) for code, text in i18n.MISSING if leaked_words(text))
+    assert not missed, missed[:10]
     if page is not None:
         assert len(set(titles.values())) == 3, titles  # the title is in each language
     monkeypatch.setenv(i18n.FORCE_ENV, i18n.PSEUDO)
@@ -60,13 +63,14 @@ def test_a_page_reads_entirely_in_each_language(monkeypatch, page, preset):
 
 
 def test_the_language_survives_a_page_switch_and_is_in_every_link():
-    at = open_link("race", {"lang": "pl"})
-    ok(at)
-    assert link(at)["lang"] == "pl"
-    at.switch_page(PAGES["rolling_ball"]).run()
-    ok(at)
-    assert link(at)["lang"] == "pl"
+    # AppTest formats menu options in the test's own thread: in the session's language too.
     with i18n.language("pl"):
+        at = open_link("race", {"lang": "pl"})
+        ok(at)
+        assert link(at)["lang"] == "pl"
+        at.switch_page(PAGES["rolling_ball"]).run()
+        ok(at)
+        assert link(at)["lang"] == "pl"
         assert at.title[0].value == i18n._("The rolling ball")
     assert at.title[0].value != "The rolling ball"
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from i18n import LANGUAGES
+from i18n import LANGUAGES, language
 from tests.apptest import link, notices, ok, open_link, specs
 from tests.lessons import LESSONS
 from ui.params import Lesson, Param
@@ -126,15 +126,17 @@ def _without_defaults(query: dict[str, str], lesson: Lesson) -> dict[str, str]:
 def test_a_link_reopens_the_same_run(page, data):
     lesson = LESSONS[page]
     preset, values, shared = data.draw(_state(lesson))
-    first = _drive(page, preset, values, shared)
-    ok(first)
-    query = link(first)
-    assert set(query) == set(SHARED.keys) | set(lesson.keys)  # every value, default or not
-    for shortened in (query, _without_defaults(query, lesson)):
-        again = open_link(page, shortened)
-        ok(again)
-        assert link(again) == query
-        assert specs(again) == specs(first)
+    # AppTest formats menu options in the test's own thread: in the session's language too.
+    with language(shared["lang"]):
+        first = _drive(page, preset, values, shared)
+        ok(first)
+        query = link(first)
+        assert set(query) == set(SHARED.keys) | set(lesson.keys)  # every value, default or not
+        for shortened in (query, _without_defaults(query, lesson)):
+            again = open_link(page, shortened)
+            ok(again)
+            assert link(again) == query
+            assert specs(again) == specs(first)
 
 
 @pytest.mark.parametrize("page", sorted(LESSONS))

@@ -62,9 +62,9 @@ def draw(param: Param, where: Any = st, **overrides: Any) -> Any:
     low = overrides.pop("low", param.low)
     high = overrides.pop("high", param.high)
 
-    def shown(choice: str) -> str:
+    def shown(choice: str) -> str:  # a declared label is a catalogue text; a bare key is not
         label = param.format_choice(choice)
-        return _(label) if param.translate_labels else label
+        return _(label) if param.labels and param.translate_labels else label
 
     widget = param.widget or {"bool": "toggle", "choice": "select"}.get(param.kind, "number")
     if widget == "none" or param.kind == "text":

@@ -39,7 +39,7 @@ CHAIN_NOTE = N_(
     "gradient on, so the shared parts of the paths are computed once. That is why it is fast."
 )
 NUDGE_INTRO = N_(
-    "The seed's slow way, made exact: keep every other weight fixed, move this one by ±h, run "
+    "The slow way, made exact: keep every other weight fixed, move this one by ±h, run "
     "the forward pass again, and read the slope off the change of the loss."
 )
 V_NOTE = N_(

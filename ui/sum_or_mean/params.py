@@ -85,7 +85,7 @@ LESSON_PARAMS = (
           label=N_("Run A"), widget="segmented"),
     Param(f"{P}red_b", "choice", "sum", choices=REDUCTION_CHOICES, labels=REDUCTION_LABELS,
           label=N_("Run B"), widget="segmented"),
-    Param(f"{P}l2", "float", 0.0, 0.0, 10.0, label="L2 λ", step=0.1,
+    Param(f"{P}l2", "float", 0.0, 0.0, 10.0, label=N_("L2 λ"), step=0.1,
           help=N_("Coupled L2, (λ/2)‖θ‖², added once per batch.")),
     Param(f"{P}epochs", "int", 5, 1, 200, label=N_("Epochs")),
     Param(f"{P}reshuffle", "bool", True, label=N_("Reshuffle"),
