@@ -281,18 +281,18 @@ def divergence_explanation(
     noise: float = 0.0,
     grad_norm: float | None = None,
 ) -> str:
-    """``divergence_reason``'s sentence in English, its numbers as a learner reads them (the
-    six significant digits a ``Problem`` shows, of values already rounded by ``_shown``)."""
-    reason = divergence_reason(lr, lam_max, momentum, lam_min, noise=noise, grad_norm=grad_norm)
-    shown = {k: f"{v:.6g}" if isinstance(v, float) else v for k, v in reason.values.items()}
-    return reason.template.format(**shown)
+    """``divergence_reason``'s sentence in English, its numbers as a learner reads them (values
+    already rounded by ``_shown``)."""
+    return str(divergence_reason(lr, lam_max, momentum, lam_min, noise=noise, grad_norm=grad_norm))
 
 
-def _shown(value: float, whole: bool = True) -> float:
+def _shown(value: float, whole: bool = True) -> float | int:
     """``value`` rounded to what the sentence shows (``_number``; three significant digits
-    only if not ``whole``), so that a ``Problem``, which writes a float with up to six, writes
-    these digits and no more — in the learner's language (0,05 in Polish)."""
-    return float(_number(value) if whole else f"{value:.3g}")
+    only if not ``whole``), so that a ``Problem``, which writes a float as the shortest text of
+    that float, writes these digits and no more — in the learner's language (0,05 in Polish);
+    a whole number as one (1441, 2)."""
+    rounded = float(_number(value) if whole else f"{value:.3g}")
+    return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
 
 
 def _number(value: float) -> str:

@@ -53,7 +53,7 @@ from engine.training_steps import (
     run_group,
     unit_maps,
 )
-from i18n import N_, Problem
+from i18n import N_, ProblemWithCounts
 
 __all__ = [
     "MAX_FRAMES",
@@ -269,10 +269,10 @@ def _check_work(
     evaluation = frames * len(runs) * (n_train + n_test + n_grid + n_act) * P
     work = training + evaluation
     if work > MAX_WORK:
-        raise Problem(
+        raise ProblemWithCounts(
             N_("This request needs about {work} multiply-adds; the limit is {limit}. Use fewer "
                "epochs, runs or frames, a smaller network or grid."),
-            work=int(work), limit=MAX_WORK,  # grouped by Problem: 6,000,000,000 / 6 000 000 000
+            work=int(work), limit=MAX_WORK,  # grouped: 6,000,000,000 / 6 000 000 000
         )  # fmt: skip
 
 

@@ -154,9 +154,10 @@ def _symbols(code: str) -> tuple[str, str]:
 
 
 def number(value: float, spec: str = "g") -> str:
-    """``value`` formatted by Python's ``spec`` (``".3g"``, ``",.0f"``, ``".1%"``), then written
+    """``value`` formatted by Python's ``spec`` (``".3g"``, ``",.0f"``, ``".1%"``; ``"r"``: the
+    shortest text that reads back as the same float, ``repr``'s), then written
     with the current language's decimal and group symbols (Polish: ``0,05``, ``10 000``)."""
-    text = format(value, spec)
+    text = repr(float(value)) if spec == "r" else format(value, spec)
     decimal, group = _symbols(current_language())
     if (decimal, group) == (".", ","):
         return text
@@ -176,30 +177,50 @@ class Problem(ValueError):
 
     ``str(err)`` is the English sentence (for logs and tests); ``message(err)`` the translated
     one. Raise as ``Problem(N_("batch size {batch} is larger than the {n} points"), batch=b,
-    n=n)``.
+    n=n)``; a template that counts something is a function returning an ``ngettext``, called in
+    the language the message is read in: ``Problem(lambda: ngettext("{n} row", "{n} rows",
+    n), n=n)``. Values are written as ``_shown`` says; whole numbers grouped (``5,001``) in a
+    subclass that sets ``group_whole``.
     """
 
-    def __init__(self, template: str, **values: Any) -> None:
+    group_whole = False
+    float_spec = "r"  # a value quoted exactly: "lr must be positive, got -1.0"
+
+    def __init__(self, template: str | Callable[[], str], **values: Any) -> None:
         self.template = template
         self.values = values
         with language(DEFAULT):
-            english = template.format(**{k: _shown(v) for k, v in values.items()})
+            english = self.translated()
         super().__init__(english)
 
     def translated(self) -> str:
-        return gettext(self.template).format(**{k: _shown(v) for k, v in self.values.items()})
+        """The sentence in the current language."""
+        template = gettext(self.template) if isinstance(self.template, str) else self.template()
+        shown = {k: _shown(v, self.group_whole, self.float_spec) for k, v in self.values.items()}
+        return template.format(**shown)
 
 
-def _shown(value: Any) -> Any:
-    """A value in a sentence: floats to 6 significant digits and large whole numbers grouped,
-    both in the language's symbols (``4,000,001`` / ``4 000 001``); anything else as it is."""
-    if isinstance(value, bool):
+class ProblemWithCounts(Problem):
+    """A ``Problem`` about amounts: whole numbers grouped from 1000 on (``5,001 rows``), floats
+    to six significant digits (``All labels are 1``)."""
+
+    group_whole = True
+    float_spec = "g"
+
+
+def _shown(value: Any, group: bool = False, float_spec: str = "r") -> Any:
+    """A value in a sentence, in the language's symbols: a float by ``float_spec`` (``"r"``:
+    as Python writes it shortest, ``5.0``, ``1e-05``; Polish ``5,0``), a whole number as it is,
+    or grouped from 1000 on when ``group`` (``5,001`` / ``5 001``); anything else as it is."""
+    if isinstance(value, bool) or (
+        not isinstance(value, int | float) and not hasattr(value, "item")
+    ):
         return value
+    if hasattr(value, "item"):  # a NumPy scalar
+        return _shown(value.item(), group, float_spec)
     if isinstance(value, float):
-        return number(value, ".6g")
-    if isinstance(value, int) and abs(value) >= 10_000:
-        return number(value, ",d")
-    return value
+        return number(value, float_spec)
+    return number(value, ",d" if group and abs(value) >= 1000 else "d")
 
 
 def message(err: BaseException) -> str:

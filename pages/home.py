@@ -106,8 +106,8 @@ for col, (path, title, icon, question, what) in zip(columns, LESSONS, strict=Fal
 st.caption(
     _(
         "Every setting lives in the link: copy the address bar to share exactly what you see. "
-        "Projector mode (sidebar, or ?present=true in a link) makes everything big enough for a room. "
-        "The language is in the link too (?lang=en, pl or zh)."
+        "Projector mode (sidebar, or ?present=true in a link) makes everything big enough for a "
+        "room. The language is in the link too (?lang=en, pl or zh)."
     )
 )
 

@@ -309,18 +309,29 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:48]
 
 
-# Every preset of a lesson goes through the menu and a fresh session, but for the three newest
-# pages (the suite's time budget). The training page's nine take some 5 s each to apply and as
-# long to reopen, so three, one for each shape of its stage: two classifiers side by side (the
-# default), one run alone (one plane, no run B, features instead of hidden layers), and a
-# regression (a prediction curve instead of a coloured plane) whose run B overshoots.
+# AppTest applies every preset of every lesson through its menu and reopens it from its link
+# (tests/test_links.py, tests/test_app_*.py); the browser does it for the presets that draw each
+# shape of a lesson's stage (the suite's time budget: a preset takes some 5 s to apply and as
+# long to reopen). Race: the default, a divergence, noisy gradients. Rolling ball: the default,
+# four balls with one diverging, Adam. Sum or mean: the default, the full batch, Adam, the noise
+# cloud under sum. Training: two classifiers side by side (the default), one run alone (one
+# plane, no run B, features instead of hidden layers), and a regression (a prediction curve
+# instead of a coloured plane) whose run B overshoots. Uncrumpling: the default, a side-by-side
+# pair with one in 3-D, ReLU. Backprop: the graph, a dead unit, the cost chart.
 BROWSER_PRESETS = {
+    "race": ("Rosenbrock: four optimizers (default)",
+             "Too large a step: watch it diverge",
+             "Noisy gradients help escape the saddle"),
+    "rolling_ball": ("Momentum rolls out of a local minimum (default)",
+                     "Step size: creep, oscillate, diverge",
+                     "Flat bottom: GD crawls, Adam keeps its pace"),
+    "sum_or_mean": ("Same learning rate, mean vs sum (default)",
+                    "Full batch: the stability wall moves by N",
+                    "Adam does not care about sum or mean",
+                    "Gradient noise under sum: the arrow and the cloud grow with B"),
     "training": ("Two moons: SGD with momentum vs Adam (default)",
                  "Circles with features x₁², x₂² and no hidden layer",
                  "Too large a learning rate"),
-    # AppTest applies and reopens every preset of these two (tests/test_app_*.py, test_links):
-    # here one of each shape of their stage — the default, a side-by-side pair with one in 3-D,
-    # ReLU; the graph, a dead unit, the cost chart.
     "uncrumpling": ("Moons: one tanh layer of 2 untangles them",
                     "Circles: 2 units are not enough, 3 are",
                     "XOR with relu: folding the plane"),
@@ -842,11 +853,14 @@ def test_uncrumpling_plays_the_morph_to_the_straight_cut_and_is_photographed(ser
 LANGUAGE_SHOTS = [(code, mode) for code in ("pl", "zh") for mode in MODES]
 LANGUAGE_PAGES_AT_ONCE = 4  # pages loading at the same time (2 cores)
 # Text an element cuts off: wider than its box and hidden or ellipsised (a button, a label, a
-# menu's value, a tab, an expander's title, a metric, the page menu), with its text.
+# tab, an expander's title, a metric, the page menu), with its text. A menu's chosen value is
+# an input field, which cannot wrap: a long preset name shows in full in the open menu and in
+# its "what to watch" box, and only begins in the closed one (in English too).
 CLIPPED_JS = """
 () => {
   const picked = 'button, label, [data-testid="stWidgetLabel"] p, [data-baseweb="select"] div,'
-    + ' [data-testid="stSidebarNav"] span, [data-testid="stMetricLabel"] *,'
+    + ' [data-testid="stSidebarNav"] span, [data-testid="stSidebarNav"] p, .stMarkdownEllipsis,'
+    + ' [data-testid="stMetricLabel"] *,'
     + ' [data-testid="stExpander"] summary p, [role="tab"] p, [data-testid="stPageLink"] p';
   const out = [];
   for (const el of document.querySelectorAll(picked)) {
@@ -855,11 +869,17 @@ CLIPPED_JS = """
     const hides = s.textOverflow === 'ellipsis' || s.overflowX === 'hidden'
       || s.overflow === 'hidden';
     if (hides && el.scrollWidth > el.clientWidth + 1) out.push(el.innerText.slice(0, 80));
+    const link = el.closest('[data-testid="stSidebarNavLink"]');  // a menu entry's own box
+    if (link && el.getBoundingClientRect().right > link.getBoundingClientRect().right + 1) {
+      out.push(el.innerText.slice(0, 80));
+    }
   }
   return out;
 }
 """
 HAN = re.compile(r"[\u4e00-\u9fff]")
+SVG_TEXT_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot .main-svg text'))
+  .map((t) => t.textContent).join(' ')"""
 
 
 def _page_paths() -> list[str]:
@@ -892,7 +912,7 @@ def language_pages(server, browser):
                 continue
             name = f"{key[0] or 'home'}-{key[1]}-{key[2]}.png"
             page.screenshot(path=str(_shots() / name))
-            svg = " ".join(page.locator(".js-plotly-plot .main-svg text").all_inner_texts())
+            svg = page.evaluate(SVG_TEXT_JS)
             results[key] = {"title": page.locator("h1").first.inner_text(), "svg": svg,
                             "clipped": page.evaluate(CLIPPED_JS), "url": page.url,
                             "log": log}  # fmt: skip

@@ -5,7 +5,7 @@ import re
 from tests.dockerfile import ROOT, parse, stage
 
 IMAGE = parse()
-APP_FOLDERS = {"engine/", "figures/", "ui/", "pages/", ".streamlit/"}
+APP_FOLDERS = {"i18n/", "engine/", "figures/", "ui/", "pages/", ".streamlit/"}
 
 
 def test_the_base_image_is_a_pinned_slim_python_of_the_supported_version():

@@ -103,8 +103,9 @@ def _state(draw, lesson: Lesson):
 
 
 def _drive(page: str, preset, values: dict, shared: dict):
-    """A session on ``page``: apply ``preset`` with its button, then set ``values``."""
-    at = open_link(page)
+    """A session on ``page`` (opened in the language ``shared`` names): apply ``preset`` with
+    its button, then set ``values``."""
+    at = open_link(page, {"lang": shared["lang"]} if "lang" in shared else None)
     if preset is not None:
         at.selectbox(key=f"{page}_preset").set_value(preset).run()
         at.button(key=f"{page}_preset_apply").click().run()

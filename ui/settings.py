@@ -53,6 +53,12 @@ BASE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 3rem; }
 [data-testid="stMainBlockContainer"] h1 { padding-top: 0; padding-bottom: 0.25rem; }
+/* The page menu wraps a long title (Polish is long) instead of cutting it off. */
+[data-testid="stSidebarNavLink"] span[label], [data-testid="stSidebarNavLink"] p,
+[data-testid="stSidebarNavLink"] .stMarkdownEllipsis {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  -webkit-line-clamp: unset !important; line-height: 1.25; }
+[data-testid="stSidebarNavLink"] { height: auto !important; min-height: 2rem; }
 </style>
 """
 

@@ -29,7 +29,7 @@ from engine.datasets import with_extra_training_points as with_points
 from engine.features import FEATURES, available
 from engine.nn import ACTIVATIONS, MLPSpec
 from engine.training import StepDetail, TrainResult, TrainRun, replay_step, train, unit_maps
-from i18n import N_, _, ngettext, number
+from i18n import N_, ProblemWithCounts, _, ngettext, number
 from ui.runs import run_choice
 from ui.training.params import (
     ACTIVATION_LABELS,
@@ -42,7 +42,7 @@ from ui.training.params import (
 )
 from ui.training.points import decode_points, points_arrays
 from ui.training.trained import RUNS, RunJob, optimizer_key, split, stack
-from ui.training.upload import CountingProblem, Uploaded
+from ui.training.upload import Uploaded
 
 GRID = 40  # boundary heatmap cells per side: 2 runs × 120 frames stay under 1 MB of JSON
 FRAMES = 120
@@ -237,7 +237,7 @@ def _fit_upload(up: Uploaded, features: tuple[str, ...], output: str) -> tuple[
     """The features and output an uploaded file allows (ValueError if it cannot be drawn)."""
     dims = up.X.shape[1]
     if up.n_classes == 1 and dims != 1:
-        raise CountingProblem(N_("a regression file needs two columns, x and target; this one "
+        raise ProblemWithCounts(N_("a regression file needs two columns, x and target; this one "
                                  "has {dims} inputs"), dims=dims)  # fmt: skip
     usable = available(dims)
     features = tuple(k for k in features if k in usable) or usable[:dims]
@@ -339,12 +339,12 @@ def check_budget(setup: Setup) -> None:
         values = {"seconds": f"{seconds:.0f}", "steps": run_step_count(setup),
                   "limit": MAX_SECONDS, "fits": fits}  # fmt: skip
         if fits < 1:
-            raise CountingProblem(
+            raise ProblemWithCounts(
                 N_("this would take about {seconds} s of the shared server's time ({steps} "
                    "optimizer steps), and one page may ask for {limit} s. Even one epoch is too "
                    "much with these settings: use fewer epochs, a larger batch, fewer examples "
                    "or a smaller network."), **values)  # fmt: skip
-        raise CountingProblem(lambda: ngettext(
+        raise ProblemWithCounts(lambda: ngettext(
             "this would take about {seconds} s of the shared server's time ({steps} optimizer "
             "steps), and one page may ask for {limit} s. At most {fits} epoch fits with these "
             "settings: use fewer epochs, a larger batch, fewer examples or a smaller network.",

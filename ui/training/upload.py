@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from i18n import DEFAULT, N_, Problem, _, language, ngettext, number
+from i18n import N_, ProblemWithCounts, _, ngettext
 
 MAX_BYTES = 1_000_000  # ~50 000 rows of three numbers; far beyond what a browser lesson needs
 MAX_ROWS = 5000  # data rows: a full-batch step stays instant
@@ -63,37 +62,9 @@ _COLUMNS = {
 Array = NDArray[np.float64]
 
 
-class CountingProblem(Problem):
-    """A ``Problem`` whose template may count something: a catalogue message, or a function
-    that returns one (an ``ngettext``, called in the language the message is read in). Whole
-    numbers in the values are written with the language's group separator (``5,000``),
-    decimals with ``g``. ``str(err)`` is the English sentence, ``i18n.message(err)`` the
-    translated one."""
-
-    def __init__(self, template: str | Callable[[], str], **values: Any) -> None:
-        self.make = None if isinstance(template, str) else template
-        super().__init__(template if isinstance(template, str) else "", **values)
-        with language(DEFAULT):
-            self.args = (self.translated(),)
-
-    def translated(self) -> str:
-        template = self.make() if self.make is not None else _(self.template)
-        return template.format(**{k: _shown(v) for k, v in self.values.items()})
-
-
-class UploadError(CountingProblem):
+class UploadError(ProblemWithCounts):
     """A file that cannot be used; the message is written for the student who uploaded it
     (what is wrong, where, what to do) and is safe to show as Markdown."""
-
-
-def _shown(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | np.integer):
-        return number(int(value), ",")
-    if isinstance(value, float):
-        return number(value, "g")
-    return value
 
 
 class Uploaded(NamedTuple):
