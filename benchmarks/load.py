@@ -81,6 +81,8 @@ from tests import dockerfile  # noqa: E402
 # would log "No runtime found" once per function.
 get_logger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
 
+from i18n import DEFAULT as DEFAULT_LANGUAGE  # noqa: E402
+from i18n import LANGUAGES  # noqa: E402
 from ui.params import Lesson, Param  # noqa: E402
 
 
@@ -149,11 +151,14 @@ def nudge_param(p: Param, value: Any, rng: random.Random) -> Any:
     return value
 
 
-def link_query(lesson: Lesson, mode: str, rng: random.Random) -> str:
-    """The query string of a student's link (every parameter, as the app writes it)."""
+def link_query(lesson: Lesson, mode: str, rng: random.Random, lang: str = "en") -> str:
+    """The query string of a student's link (every parameter, as the app writes it), in the
+    language ``lang`` (``"mixed"``: each student's link one of the offered languages)."""
     shared = shared_lesson()
+    languages = [c for c in LANGUAGES if lang in ("mixed", c)] or [DEFAULT_LANGUAGE]
     if mode == "shared":
-        return urlencode(lesson.encode(lesson.defaults()) | shared.encode(shared.defaults()))
+        common = shared.defaults() | ({"lang": languages[0]} if "lang" in shared.keys else {})
+        return urlencode(lesson.encode(lesson.defaults()) | shared.encode(common))
     values = (
         lesson.preset_values(rng.choice(list(lesson.presets)))
         if lesson.presets
@@ -166,6 +171,8 @@ def link_query(lesson: Lesson, mode: str, rng: random.Random) -> str:
     seed = next((p for p in shared.params if p.key == "seed"), None)
     if seed is not None and seed.high is not None:
         common["seed"] = rng.randint(int(seed.low or 0), int(seed.high))
+    if "lang" in shared.keys:
+        common["lang"] = languages[0] if len(languages) == 1 else rng.choice(languages)
     return urlencode(lesson.encode(values) | shared.encode(common))
 
 
@@ -215,6 +222,7 @@ class Config:
     fetch_assets: bool
     lessons: tuple[LessonRef, ...]
     controls: tuple[str, ...] = ()  # only these widget keys are changed (empty: any)
+    lang: str = "en"  # the students' language: en, pl, zh, or mixed
 
 
 def think_time(rng: random.Random, mean: float, jitter: str) -> float:
@@ -270,7 +278,7 @@ class StudentRunner:
         self._again: Any = None  # the rerun asked for again after a reconnect
         self.start, self.deadline = start, deadline
         self.hard_deadline = deadline + cfg.timeout + 1.0
-        query = link_query(self.lesson, cfg.mode, self.rng_link)
+        query = link_query(self.lesson, cfg.mode, self.rng_link, cfg.lang)
         self.record = Student(index, ref.path, query)
         self.tab = BrowserTab(
             cfg.base_url,
@@ -864,6 +872,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run these phases instead of --mode × --students (repeatable)",
     )
     ap.add_argument("--duration", type=float, default=60.0, help="seconds per phase")
+    ap.add_argument("--lang", choices=(*LANGUAGES, "mixed"), default="en",
+                    help="the students' language (mixed: each a random one)")  # fmt: skip
     ap.add_argument("--ramp", type=float, default=5.0, help="students arrive within this")
     ap.add_argument("--think", type=float, default=2.5, help="mean think time, seconds")
     ap.add_argument("--jitter", choices=("exponential", "uniform"), default="exponential")
@@ -978,6 +988,7 @@ async def run_all(
                 args.assets,
                 lessons,
                 tuple(k.strip() for k in args.controls.split(",") if k.strip()),
+                args.lang,
             )
             print(
                 f"== phase {i + 1}/{len(phases)}: {n} students, {mode}, {args.duration:g} s",
