@@ -82,7 +82,8 @@ from tests import dockerfile  # noqa: E402
 get_logger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
 
 from i18n import DEFAULT as DEFAULT_LANGUAGE  # noqa: E402
-from i18n import LANGUAGES  # noqa: E402
+from i18n import LANGUAGES, language  # noqa: E402
+from i18n import _ as translate  # noqa: E402
 from ui.params import Lesson, Param  # noqa: E402
 
 
@@ -231,8 +232,9 @@ def think_time(rng: random.Random, mean: float, jitter: str) -> float:
     return max(0.1, rng.expovariate(1.0 / mean))
 
 
-def expected(param: Param, w: Widget, state: Any) -> Any:
-    """The parameter value a widget state stands for (what the URL should say next)."""
+def expected(param: Param, w: Widget, state: Any, lang: str = DEFAULT_LANGUAGE) -> Any:
+    """The parameter value a widget state stands for (what the URL should say next). A menu's
+    state is the option's label as the page showed it, in the student's language ``lang``."""
     value = state_value(state)
     if isinstance(value, list):
         value = value[0]
@@ -244,6 +246,11 @@ def expected(param: Param, w: Widget, state: Any) -> Any:
         raw = repr(value)
     else:
         raw = str(value)
+    if param.kind == "choice" and param.labels and param.translate_labels:
+        with language(lang):
+            shown = [translate(label) for label in param.labels]
+        if raw in shown:
+            return param.choices[shown.index(raw)]
     return param.parse(raw)
 
 
@@ -355,7 +362,7 @@ class StudentRunner:
                 continue
             assert w.key is not None
             param = self.lesson.param(w.key)
-            want = expected(param, w, new)
+            want = expected(param, w, new, dict(parse_qsl(self.record.query)).get("lang", "en"))
             if not self.tab.connected:  # the socket dropped while the student was thinking
                 self.error("disconnected", "between reruns")
                 if not await self.reconnect(None, self.deadline):
