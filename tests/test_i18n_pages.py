@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 import i18n
-from tests.apptest import PAGES, link, ok, open_link
+from tests.apptest import PAGES, figures, link, ok, open_link
 from tests.i18n_check import leaked_words, leaks
 from tests.lessons import LESSONS
 
@@ -81,3 +81,24 @@ def test_a_bad_language_in_a_link_is_refused_with_a_notice_and_english_is_used()
     assert link(at)["lang"] == "en"
     assert "lang" in " ".join(w.value for w in at.warning)
     assert at.title[0].value == "The rolling ball"
+
+
+def test_switching_the_language_keeps_the_run():
+    """The language menu changes the words, not the experiment: every other value of the link
+    stays, and the charts draw the same data."""
+    lesson = LESSONS["race"]
+    query = lesson.encode(lesson.preset_values("Saddle escape"))
+    at = open_link("race", query)
+    ok(at)
+    before, charts = link(at), figures(at)
+    at.session_state["lang"] = "zh"  # what choosing 中文 in the sidebar does
+    at.run()
+    ok(at)
+    after = link(at)
+    assert after.pop("lang") == "zh" and before.pop("lang") == "en"
+    assert after == before
+    again = figures(at)
+    assert [trace.get("x") for chart in again for trace in chart["data"]] == [
+        trace.get("x") for chart in charts for trace in chart["data"]
+    ]
+    assert again != charts  # the words did change
