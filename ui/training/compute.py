@@ -119,10 +119,10 @@ def own_points_missing(values: Mapping[str, Any]) -> str | None:
                      for c, n in enumerate(counts) if n)  # fmt: skip
     if not have:
         return _("Click the plane to place your own points: at least {least} of each of two "
-                 "classes (choose the class above the plane's buttons). So far: none "
+                 "classes (choose the class with *A click on the plane*). So far: none "
                  "yet.").format(least=MIN_PER_CLASS)  # fmt: skip
     return _("Click the plane to place your own points: at least {least} of each of two classes "
-             "(choose the class above the plane's buttons). So far: {have}.").format(
+             "(choose the class with *A click on the plane*). So far: {have}.").format(
         least=MIN_PER_CLASS, have=have)  # fmt: skip
 
 
