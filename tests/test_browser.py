@@ -858,7 +858,8 @@ LANGUAGE_PAGES_AT_ONCE = 4  # pages loading at the same time (2 cores)
 # its "what to watch" box, and only begins in the closed one (in English too).
 CLIPPED_JS = """
 () => {
-  const picked = 'button, label, [data-testid="stWidgetLabel"] p, [data-baseweb="select"] div,'
+  const picked = 'button, button p, label, [data-testid="stWidgetLabel"] p,'
+    + ' [data-baseweb="select"] div,'
     + ' [data-testid="stSidebarNav"] span, [data-testid="stSidebarNav"] p, .stMarkdownEllipsis,'
     + ' [data-testid="stMetricLabel"] *,'
     + ' [data-testid="stExpander"] summary p, [role="tab"] p, [data-testid="stPageLink"] p';
