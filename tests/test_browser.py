@@ -737,7 +737,15 @@ def test_a_click_on_the_training_plane_adds_a_point_remove_nearest_takes_it_back
     assert abs(on_a[0]["y"][0] - points[0].x2) < 1e-6, (yours, points)
 
     page.get_by_text("Data and input features").click()  # the panel with the click's mode
-    page.locator(".st-key-tr_click").get_by_role("radio", name="Remove nearest").click()
+    remove = page.locator(".st-key-tr_click").get_by_role("radio", name="Remove nearest")
+    remove.wait_for(state="visible", timeout=30_000)
+    for attempt in range(3):  # a click that lands while the panel re-renders can be lost
+        remove.click()
+        deadline = time.monotonic() + 10
+        while _address(page).get("tr_click") != "remove" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _address(page).get("tr_click") == "remove" or attempt == 2:
+            break
     assert _until_address(page, "tr_click", lambda v: v == "remove") == "remove"
     code = _address(page)["tr_pts"]
     assert decode_points(code) == points  # choosing the mode keeps the point
