@@ -29,9 +29,12 @@ from figures.training_planes import (
     GREY_COLOUR,
     HEAT,
     SHADES,
+    SOURCES,
     UPSAMPLE,
+    _SourceStore,
     plane_indices,
     plane_palette,
+    plane_sources,
     shades_per_class,
 )
 from figures.training_stage import PLANE_SHARE
@@ -287,6 +290,25 @@ def test_sure_regions_are_clearly_coloured_and_one_half_is_white():
     # in the order of P: neighbours in P are neighbours in the palette (a small PNG)
     p = np.linspace(0.01, 0.99, 99)[None, :].repeat(3, axis=0)
     assert (np.diff(plane_indices(p, False, False)[1].astype(int)) >= 0).all()
+
+
+def test_a_planes_images_are_encoded_once_per_distinct_predictions(monkeypatch):
+    SOURCES.clear()
+    p = np.random.default_rng(0).random((6, 9, 9)).astype(np.float32)
+    first = plane_sources(p, False)
+    assert len(first) == 6 and all(s.startswith("data:image/png;base64,") for s in first)
+    assert plane_sources(p.astype(np.float64), False) is first  # the same predictions: kept
+    assert plane_sources(p, True) != first  # discretized: other pictures
+    changed = p.copy()
+    changed[3, 4, 4] += 0.25
+    again = plane_sources(changed, False)
+    assert again is not first and again[3] != first[3] and again[:3] == first[:3]
+    store = _SourceStore(budget=3 * sum(map(len, first)))  # room for about three runs
+    for i in range(6):
+        store.put(bytes([i]), list(first))
+    assert store.size <= store.budget and store.get(bytes([0])) is None
+    assert store.get(bytes([5])) is not None
+    SOURCES.clear()
 
 
 def test_misclassified_marks_count_what_the_network_gets_wrong(default_like):

@@ -14,6 +14,7 @@ import pytest
 from engine.training import TrainResult, train
 from ui.training import compute
 from ui.training.params import LESSON, P
+from ui.training.points import Point, encode_points
 from ui.training.trained import RUNS, RunStore, split, stack
 
 
@@ -90,6 +91,22 @@ def test_the_store_keys_a_run_by_everything_that_decides_it():
                   {"act": "tanh"}, {"w1": 4}, {"f_x1sq": True}, {"noise": 0.3}):  # fmt: skip
         assert compute.run_job(_setup(compare="optimizer", **other), 0) != job, other
     assert compute.run_job(_setup(compare="optimizer"), 0) != compute.run_job(base, 1)
+
+
+def test_the_setup_key_ignores_values_that_change_nothing_and_keeps_the_rest():
+    key = compute.setup_key(_setup(compare="optimizer"))
+    # run B's settings for another comparison, a layer the network lacks, Nesterov for Adam
+    for unused in ({"b_red": "mean"}, {"b_batch": 7}, {"b_l2": 0.5}, {"b_act": "sigmoid"},
+                   {"b_layers": 4}, {"w5": 3}, {"1_nest": True}, {"x": "epochs"},
+                   {"disc": True}, {"progress": 30}, {"step": 5}, {"thumbs": False}):  # fmt: skip
+        assert compute.setup_key(_setup(compare="optimizer", **unused)) == key, unused
+    for used in ({"1_lr": 0.3}, {"0_mom": 0.5}, {"batch": 16}, {"stop": 0.2}, {"w1": 4},
+                 {"layers": 3}, {"compare": "none"}, {"data_seed": 2}, {"init_seed": 1},
+                 {"pts": encode_points([Point(0.1, 0.2, 1)])}, {"f_x1sq": True}):  # fmt: skip
+        assert compute.setup_key(_setup(**({"compare": "optimizer"} | used))) != key, used
+    assert compute.setup_key(compute.setup_from(LESSON.defaults() | {f"{P}epochs": 4}, 1)) != (
+        compute.setup_key(compute.setup_from(LESSON.defaults() | {f"{P}epochs": 4}, 0))
+    )  # seed
 
 
 def test_the_store_is_bounded_and_drops_the_least_recently_used():

@@ -36,7 +36,6 @@ from ui.training.params import (
     OWN,
     REDUCTION_LABELS,
     REDUCTIONS,
-    VIEW_KEYS,
     P,
     hidden_widths,
 )
@@ -81,15 +80,28 @@ class Setup:
     init_seed: int
     batch_seed: int
     compare: str
-    source: tuple[tuple[str, Any], ...] = ()  # the values it was made from: the cache key
 
     @property
     def labels(self) -> tuple[str, ...]:
         return tuple(r.label for r in self.runs)
 
 
-# An optimizer holds functions, which Streamlit cannot hash: a setup is keyed by its values.
-HASH: dict[str | type[Any], Callable[[Any], Any]] = {Setup: lambda setup: repr(setup.source)}
+def setup_key(setup: Setup) -> str:
+    """The cache key of a setup: what it trains and shows, and nothing else.
+
+    An optimizer holds functions, which Streamlit cannot hash, so a run is named by its
+    optimizer's key and effective hyper-parameters (``optimizer_key``). Values that change
+    nothing — run B's settings while nothing is compared, the width of a layer the network
+    does not have, Nesterov for Adam — leave the key as it is, so every cache hits and the
+    charts stay byte-identical (the browser keeps them; the animation does not restart).
+    """
+    runs = tuple((optimizer_key(r), r.batch_size, r.reduction, r.l2, r.l1, r.label)
+                 for r in setup.runs)  # fmt: skip
+    return repr((setup.data, setup.features, setup.spec, runs, setup.spec_b, setup.epochs,
+                 setup.stop, setup.init_seed, setup.batch_seed, setup.compare))  # fmt: skip
+
+
+HASH: dict[str | type[Any], Callable[[Any], Any]] = {Setup: setup_key}
 
 _UPLOADS: dict[str, Uploaded] = {}  # content hash → parsed file (bounded below)
 
@@ -199,9 +211,7 @@ def setup_from(values: Mapping[str, Any], seed: int, upload: str = "") -> Setup:
     runs = tuple(replace(r, label=name) for r, name in
                  zip(runs, run_labels(v, compare), strict=False))  # fmt: skip
     return Setup(data, features, spec, runs, spec_b, float(v[f"{P}epochs"]),
-                 float(v[f"{P}stop"]), int(v[f"{P}init_seed"]), int(seed), compare,
-                 source=(*sorted((k, x) for k, x in v.items() if k not in VIEW_KEYS),
-                         ("seed", int(seed)), ("upload", upload)))  # fmt: skip
+                 float(v[f"{P}stop"]), int(v[f"{P}init_seed"]), int(seed), compare)  # fmt: skip
 
 
 def run_labels(values: Mapping[str, Any], compare: str) -> tuple[str, str]:
