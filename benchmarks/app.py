@@ -115,11 +115,15 @@ def _clear_caches() -> None:
 
     from engine.problems import loss_table, make_problem
     from figures import trajectories
+    from figures.training_planes import SOURCES
+    from ui.kept import STORE
     from ui.training.trained import RUNS
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    STORE.clear()  # every page's results (ui/kept.py)
     RUNS.clear()  # the training lesson's runs, kept one by one
+    SOURCES.clear()  # the training stage's encoded planes
     make_problem.cache_clear()
     loss_table.cache_clear()
     for name in ("_surface_png", "_value_range"):  # the contour image, cached per landscape

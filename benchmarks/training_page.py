@@ -35,6 +35,8 @@ import plotly.io as pio
 import streamlit as st
 
 from figures.style import Style
+from figures.training_planes import SOURCES
+from ui.kept import STORE
 from ui.training import charts, compute
 from ui.training.params import LESSON, P
 from ui.training.trained import RUNS
@@ -57,7 +59,9 @@ def _values(**overrides: Any) -> dict[str, Any]:
 def first_load(setup: compute.Setup) -> dict[str, float]:
     """CPU and wall seconds of everything a first load of the page computes for ``setup``."""
     st.cache_resource.clear()
+    STORE.clear()  # every page's results (ui/kept.py)
     RUNS.clear()  # the runs kept one by one (ui/training/trained.py)
+    SOURCES.clear()  # the stage's encoded planes
     style = Style().with_height(470)
     parts: dict[str, float] = {}
     total_cpu = total_wall = 0.0

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import streamlit as st
 
 from figures.style import Style
+from ui.kept import STORE
 from ui.uncrumpling import compute
 from ui.uncrumpling.params import LESSON, MAX_STEPS, PRESETS, P, max_epochs
 
@@ -50,6 +51,7 @@ def _figures(setup: compute.Setup, progress: int, style: Style) -> int:
 def first_load(values: dict[str, Any]) -> dict[str, float]:
     """A first load of ``values`` with cold caches: training, then stages and figures."""
     st.cache_resource.clear()
+    STORE.clear()  # every page's results (ui/kept.py)
     LESSON.constrain(values)
     setup = compute.setup_from(values)
     start = time.perf_counter()

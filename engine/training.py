@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from engine.batching import BatchSchedule
 from engine.datasets import Dataset
@@ -79,6 +79,13 @@ MAX_GRID = 150
 MAX_WORK = 6_000_000_000  # Σ multiply-adds of training plus frame evaluation (see _work)
 _EVAL_CHUNK = 4_000_000  # networks × points × widest layer evaluated at once
 _EVAL_THREADS = 2  # the machine this is built for has two cores
+_BLAS: list[ThreadpoolController] = []  # found once: looking up the BLAS libraries takes ~1 ms
+
+
+def _blas() -> ThreadpoolController:
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0]
 
 
 class TrainResult(NamedTuple):
@@ -355,7 +362,7 @@ def _evaluate(spec: MLPSpec, data: Dataset, params: Array, inputs: _Inputs) -> _
     # operations) with single-threaded BLAS, which measured 0.15 s against 0.25 s for one
     # thread over two-threaded BLAS — these products are too small for BLAS's own threads.
     with (
-        threadpool_limits(limits=1, user_api="blas"),
+        _blas().limit(limits=1, user_api="blas"),
         ThreadPoolExecutor(max_workers=_EVAL_THREADS) as pool,
     ):
         parts = list(pool.map(evaluate_chunk, range(0, F * K, chunk)))

@@ -97,7 +97,7 @@ class FinishedFigure(go.Figure):
     Streamlit calls ``to_dict`` on every rerun for every chart, cached or not: a deep copy and
     a walk of every node looking for NumPy arrays (``convert_to_base64``), 4–5 ms for the
     training stage, 45 ms a rerun over its three charts — the largest cost of a rerun that
-    changes nothing. A finished figure is shared by every session (``st.cache_resource``) and
+    changes nothing. A finished figure is shared by every session (``ui.kept.kept``) and
     not changed, so the dict is kept; any change through Plotly's API (which notifies the
     figure, as it would a widget) or new frames make the next ``to_dict`` build it anew. The
     returned dict is shared: read it, do not modify it.

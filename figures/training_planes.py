@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from figures.raster import indexed_pngs, png_uri
+from figures.store import Store
 from figures.style import OKABE_ITO
 
 Array = NDArray[np.float64]
@@ -202,44 +201,10 @@ def plane_images(
     return images
 
 
-class _SourceStore:
-    """Encoded planes by the digest of the predictions they show, the least recently used
-    dropped first past ``budget`` bytes of text. Shared by every session of the process.
-
-    A plane's images depend on the predictions alone: a chart that changes around them — the
-    curves' x-axis, the other run of a comparison, a label in another language — reuses them
-    instead of encoding 120 PNGs again (~12 ms a run)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self._items: OrderedDict[bytes, list[str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: bytes) -> list[str] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: bytes, sources: list[str]) -> None:
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = sources
-            self.size += sum(map(len, sources))
-            while self.size > self.budget and len(self._items) > 1:
-                _, dropped = self._items.popitem(last=False)
-                self.size -= sum(map(len, dropped))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.size = 0
-
-
-SOURCES = _SourceStore(16_000_000)  # ~170 KB a run of 120 frames: ~90 runs a process
+# A plane's images depend on its predictions alone: a chart that changes around them — the
+# curves' x-axis, the other run of a comparison, a label in another language — reuses them
+# instead of encoding 120 PNGs again (~12 ms a run).
+SOURCES = Store(16_000_000)  # ~170 KB a run of 120 frames: ~90 runs a process
 
 
 def plane_sources(output: Array, discretize: bool) -> list[str]:
@@ -249,10 +214,10 @@ def plane_sources(output: Array, discretize: bool) -> list[str]:
     digest = hashlib.blake2b(values.tobytes(), digest_size=20)
     digest.update(repr((values.shape, bool(discretize))).encode())
     key = digest.digest()
-    found = SOURCES.get(key)
+    found: list[str] | None = SOURCES.get(key)
     if found is None:
         found = _encoded(values, discretize)
-        SOURCES.put(key, found)
+        SOURCES.put(key, found, sum(map(len, found)))
     return found
 
 

@@ -16,6 +16,7 @@ from engine.nn import MLPSpec
 from engine.optimizers import sgd
 from engine.training import TrainRun, train
 from figures.animation import add_playback
+from figures.store import Store
 from figures.style import Style
 from figures.training import (
     STAGE_PICKER_TRACE,
@@ -31,7 +32,6 @@ from figures.training_planes import (
     SHADES,
     SOURCES,
     UPSAMPLE,
-    _SourceStore,
     plane_indices,
     plane_palette,
     plane_sources,
@@ -303,9 +303,9 @@ def test_a_planes_images_are_encoded_once_per_distinct_predictions(monkeypatch):
     changed[3, 4, 4] += 0.25
     again = plane_sources(changed, False)
     assert again is not first and again[3] != first[3] and again[:3] == first[:3]
-    store = _SourceStore(budget=3 * sum(map(len, first)))  # room for about three runs
+    store = Store(budget=3 * sum(map(len, first)))  # room for about three runs
     for i in range(6):
-        store.put(bytes([i]), list(first))
+        store.put(bytes([i]), list(first), sum(map(len, first)))
     assert store.size <= store.budget and store.get(bytes([0])) is None
     assert store.get(bytes([5])) is not None
     SOURCES.clear()

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from engine.training import TrainResult, train
+from figures.store import Store, weigh
 from ui.training import compute
 from ui.training.params import LESSON, P
 from ui.training.points import Point, encode_points
-from ui.training.trained import RUNS, RunStore, split, stack
+from ui.training.trained import RUNS, split, stack
 
 
 def _setup(**overrides):
@@ -110,16 +111,17 @@ def test_the_setup_key_ignores_values_that_change_nothing_and_keeps_the_rest():
 
 
 def test_the_store_is_bounded_and_drops_the_least_recently_used():
-    store = RunStore(2)
     a, b, c = (_setup(**{"0_lr": lr}) for lr in (0.1, 0.2, 0.3))
     jobs = [compute.run_job(s, 0) for s in (a, b, c)]
     results = [compute._train(s, s.spec, s.runs[:1]) for s in (a, b, c)]
+    store = Store(budget=int(2.5 * weigh(results[0])))  # room for two runs
     store.put(jobs[0], results[0])
     store.put(jobs[1], results[1])
     assert store.get(jobs[0]) is results[0]  # now the most recent
     store.put(jobs[2], results[2])
     assert store.get(jobs[1]) is None and store.get(jobs[0]) is results[0]
     assert store.get(jobs[2]) is results[2]
+    assert len(store) == 2 and store.size <= store.budget
 
 
 def test_stacking_runs_with_different_frames_is_refused():

@@ -1,7 +1,7 @@
 """Cached computations and figures of the surface lessons (shared by their pages).
 
 Runs are cached by their full configuration (``st.cache_data``: a rerun with the same settings
-costs nothing); figures by the same key plus the style (``st.cache_resource``: the same object
+costs nothing); figures by the same key plus the style (``ui.kept.kept``: the same object
 comes back, so an identical rerun sends an identical chart and the animation is not restarted).
 Both caches are bounded, so a class of 50 students cannot grow the server's memory without
 limit. A figure's texts are in the style's language (``Style.lang``), so a figure is cached per
@@ -25,6 +25,7 @@ from figures.style import Style
 from figures.surface_plots import landscape_name, loss_figure, surface_3d_figure
 from figures.trajectories import race_figure, rolling_figure
 from i18n import _, message, number
+from ui.kept import kept
 from ui.runs import RunChoice
 
 MAX_STEPS = 2000
@@ -90,7 +91,7 @@ def simulate(race: SurfaceRace) -> Trajectories:
     return run(race.surface, groups, race.steps, seed=race.seed)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@kept()
 def race_chart(race: SurfaceRace, style: Style, show_state: bool) -> tuple[go.Figure, go.Figure]:
     """The animated race and its loss curves."""
     traj = simulate(race)
@@ -107,7 +108,7 @@ def race_chart(race: SurfaceRace, style: Style, show_state: bool) -> tuple[go.Fi
     return figure, _loss(race.surface, traj, race.labels, style)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@kept()
 def rolling_chart(race: SurfaceRace, style: Style) -> tuple[go.Figure, go.Figure]:
     """The rolling balls on the 1-D curve and their loss curves."""
     traj = simulate(race)
@@ -115,7 +116,7 @@ def rolling_chart(race: SurfaceRace, style: Style) -> tuple[go.Figure, go.Figure
     return figure, _loss(race.surface, traj, race.labels, style)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def race_3d_chart(race: SurfaceRace, style: Style) -> go.Figure:
     """The race's paths on a 3-D view of the surface (static)."""
     traj = simulate(race)

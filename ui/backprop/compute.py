@@ -3,7 +3,7 @@
 Everything here is a few tiny NumPy calls (a network of at most 15 parameters and 4 examples)
 except the cost chart, which times real networks of up to 10⁶ weights: that is measured once
 per server process and size (``cost_of``, with a progress bar the first time) and kept. The
-figures are cached by value (``st.cache_resource``, bounded), so an identical rerun sends
+figures are cached by value (``ui.kept.kept``, bounded in bytes), so an identical rerun sends
 byte-identical charts and the browser's animation does not restart.
 """
 
@@ -29,6 +29,7 @@ from figures.backprop_graph import graph_figure
 from figures.style import Style
 from i18n import _, number
 from ui.backprop.params import MAX_BATCH, REF_OF, P, param_key, spec_of
+from ui.kept import kept
 from ui.panels import stage_style
 from ui.settings import Settings
 
@@ -116,13 +117,13 @@ def graph_style(settings: Settings) -> Style:
     return style if settings.projector else style.with_height(GRAPH_HEIGHT)
 
 
-@st.cache_resource(max_entries=48, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def graph_chart(net: Net, step: int, style: Style) -> go.Figure:
     """The stage: the graph at backward-pass ``step`` (frames for all steps)."""
     return graph_figure(net.graph, net.steps, step, style)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def fd_chart(net: Net, index: int, h: float, style: Style) -> tuple[go.Figure, bb.FDErrors]:
     """The finite-difference V of parameter ``index`` on the graph's example."""
     X, y = np.array([net.x]), np.array([net.y])
@@ -151,7 +152,7 @@ def updates(batch: Batch, lr: float, reset: bool) -> bb.Updates:
                         reset=reset, reduction=batch.reduction)  # fmt: skip
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def lr_chart(batch: Batch, lr: float, style: Style) -> go.Figure:
     """The batch loss after one step, against the learning rate."""
     X, y = batch.arrays
@@ -211,7 +212,7 @@ def progress_text(text: str) -> str:
     return _("P = {params}: backprop {backprop} ms, finite differences {fd} s").format(**values)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@kept()
 def cost_chart(max_params: int, style: Style) -> go.Figure:
     """The cost chart of the measured sizes up to ``max_params`` (measure them first)."""
     costs = COSTS.get(max_params)

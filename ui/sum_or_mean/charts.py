@@ -1,6 +1,6 @@
 """The "Sum or mean?" lesson's charts, each cached by what it shows.
 
-``st.cache_resource`` hands back the same figure object for the same inputs, so an identical
+``ui.kept.kept`` hands back the same figure object for the same inputs, so an identical
 rerun sends byte-identical charts (the browser keeps them and no animation restarts) and a
 changed control rebuilds only the charts that depend on it. The runs they draw come from
 ``compute``. Every chart takes the ``Style``, which carries the language of its texts, so a
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-import streamlit as st
 
 from engine.problems import loss_table
 from figures.style import Style
@@ -24,6 +23,7 @@ from figures.sum_mean import (
 )
 from figures.trajectories import race_figure
 from i18n import _
+from ui.kept import kept
 from ui.sum_or_mean.compute import (
     Cloud,
     Setup,
@@ -37,7 +37,7 @@ from ui.sum_or_mean.compute import (
 from ui.sum_or_mean.params import X_AXIS_NAMES
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def paths_chart(setup: Setup, labels: tuple[str, str], style: Style) -> go.Figure:
     """Runs A and B animated on the contour of the full-data loss (built once per setting,
     so a rerun that changes nothing else — the inspected step — keeps the same figure)."""
@@ -51,7 +51,7 @@ def paths_chart(setup: Setup, labels: tuple[str, str], style: Style) -> go.Figur
 Current = tuple[tuple[int, float, str], ...]
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def map_chart(
     kind: str,
     n: int,
@@ -75,14 +75,14 @@ def map_chart(
                          m.loss_floor, style, momentum=m.momentum, current=current)  # fmt: skip
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@kept()
 def l2_chart(kind: str, n: int, noise: float, seed: int, l2: float, style: Style) -> go.Figure:
     """The L2 figure (lr 0.1 under mean, 0.1/B under sum), built once per setting."""
     sizes, norms = l2_norms(kind, n, noise, seed, l2, 0.1)
     return norm_figure(sizes, norms, l2, style)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def curves_chart(setup: Setup, labels: tuple[str, str], x_axis: str, style: Style) -> go.Figure:
     """The full-data loss of runs A and B against optimizer steps, epochs or examples seen."""
     x, loss = loss_curves(setup, ab_runs(setup), x_axis)
@@ -105,7 +105,7 @@ def clouds_at(setup: Setup, step: int) -> list[Cloud]:
     return clouds
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@kept()
 def cloud_chart(
     setup: Setup, labels: tuple[str, str], step: int, style: Style
 ) -> tuple[go.Figure, float]:
@@ -114,7 +114,7 @@ def cloud_chart(
     return noise_cloud_figure(clouds, list(labels), style), clouds[0].b_simple
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def noise_scale_chart(setup: Setup, style: Style) -> go.Figure:
     """B_simple along run A against the batch size in use."""
     scale_steps, scales = noise_scale_along(setup)

@@ -1,6 +1,6 @@
 """The "What is training?" lesson's charts, each cached by what it shows.
 
-``st.cache_resource`` hands back the same figure object for the same inputs, so an identical
+``ui.kept.kept`` hands back the same figure object for the same inputs, so an identical
 rerun sends byte-identical charts (the browser keeps them and the animation does not restart),
 and a control that changes one chart — the x-axis, the frame, the inspected step — rebuilds
 only that one.
@@ -9,7 +9,6 @@ only that one.
 from __future__ import annotations
 
 import plotly.graph_objects as go
-import streamlit as st
 
 from engine.features import FEATURES
 from engine.training import StepDetail
@@ -17,11 +16,12 @@ from figures.point_picker import blank_plane_figure
 from figures.style import Style
 from figures.training import network_figure, step_figure, training_stage_figure
 from i18n import _
+from ui.kept import kept
 from ui.training.compute import HASH, Setup, dataset, network_of, neuron_maps, step_detail, training
 from ui.training.points import decode_points, points_arrays
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def stage_chart(setup: Setup, x_axis: str, discretize: bool, style: Style) -> go.Figure:
     """The animated stage: every run's boundary, the points and the curves."""
     data = dataset(setup.data)
@@ -37,7 +37,7 @@ def stage_chart(setup: Setup, x_axis: str, discretize: bool, style: Style) -> go
                                  style=style)  # fmt: skip
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def blank_chart(points: str, style: Style) -> go.Figure:
     """The blank plane for "Only my points" with the points placed so far."""
     return blank_plane_figure(points_arrays(decode_points(points)), style)
@@ -49,7 +49,7 @@ def frame_at(setup: Setup, progress: int) -> int:
     return round(progress / 100 * (frames - 1))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def network_chart(setup: Setup, k: int, progress: int, style: Style) -> tuple[go.Figure, int]:
     """Every neuron of run k at ``progress`` % of training, and the step that frame shows."""
     frame = frame_at(setup, progress)
@@ -67,7 +67,7 @@ def layer_names(setup: Setup, k: int) -> list[str]:
     return [_("layer {i}").format(i=i) for i in range(1, depth + 1)] + [_("output")]
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def step_chart(setup: Setup, k: int, step: int, style: Style) -> tuple[go.Figure, StepDetail]:
     """One iteration of run k at ``step``: the figure and its numbers."""
     detail = step_detail(setup, k, step)

@@ -8,7 +8,7 @@ own (``ui.training.trained``): a change to one run retrains only that one. A com
 activations or of depth, which changes the network itself, is two calls with the same seeds
 whose results are stacked as if they were one.
 
-Results are cached with ``st.cache_resource`` (shared by every session, never modified), so a
+Results are kept with ``ui.kept.kept`` (shared by every session, never modified), so a
 control that does not retrain — the frame, the x-axis, the thumbnails — reruns in
 milliseconds.
 """
@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import streamlit as st
 
 from engine.batching import BatchSchedule, steps_per_epoch
 from engine.datasets import DATASETS, Dataset, dataset_from_points, make_dataset
@@ -30,6 +29,7 @@ from engine.features import FEATURES, available
 from engine.nn import ACTIVATIONS, MLPSpec
 from engine.training import StepDetail, TrainResult, TrainRun, replay_step, train, unit_maps
 from i18n import N_, ProblemWithCounts, _, ngettext, number
+from ui.kept import kept
 from ui.runs import run_choice
 from ui.training.params import (
     ACTIVATION_LABELS,
@@ -384,7 +384,7 @@ def run_job(setup: Setup, k: int) -> RunJob:
                   setup.init_seed, setup.batch_seed, frame_count(setup))  # fmt: skip
 
 
-@st.cache_resource(max_entries=16, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def training(setup: Setup) -> TrainResult:
     """Train the setup's runs (shared by every session with the same setup: do not modify).
 
@@ -392,14 +392,14 @@ def training(setup: Setup) -> TrainResult:
     setup — the same run beside another B, or with another stopping loss — is reused, the
     others are trained; two new runs of one network and batch size in one engine call."""
     jobs = [run_job(setup, k) for k in range(len(setup.runs))]
-    kept = [RUNS.get(job) for job in jobs]
+    stored = [RUNS.get(job) for job in jobs]
     together = setup.spec_b is None and len({r.batch_size for r in setup.runs}) == 1
-    if len(jobs) > 1 and together and all(p is None for p in kept):
+    if len(jobs) > 1 and together and all(p is None for p in stored):
         parts = split(_train(setup, setup.spec, setup.runs))
     else:
         parts = [p if p is not None else _train(setup, network_of(setup, k), setup.runs[k : k + 1])
-                 for k, p in enumerate(kept)]  # fmt: skip
-    for job, part, old in zip(jobs, parts, kept, strict=True):
+                 for k, p in enumerate(stored)]  # fmt: skip
+    for job, part, old in zip(jobs, parts, stored, strict=True):
         if old is None:
             RUNS.put(job, part)
     return stopped(stack(parts), setup.stop)
@@ -438,7 +438,7 @@ def network_of(setup: Setup, k: int) -> MLPSpec:
     return setup.spec_b if k == 1 and setup.spec_b is not None else setup.spec
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def neuron_maps(setup: Setup, k: int, frame: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Every unit's output over the plane at ``frame`` of run k, and the weight matrices."""
     spec, result = network_of(setup, k), training(setup)
@@ -452,7 +452,7 @@ def _thumb_axes(axes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     return tuple(np.linspace(a[0], a[-1], THUMB_GRID) for a in axes)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=HASH)
+@kept(hash_funcs=HASH)
 def step_detail(setup: Setup, k: int, step: int) -> StepDetail:
     """One iteration of run k at ``step``, recomputed from its start (deterministic)."""
     return replay_step(network_of(setup, k), dataset(setup.data), setup.runs[k], step,

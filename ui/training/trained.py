@@ -10,14 +10,12 @@ calls) and split; tests/test_app_training.py checks that a run trained alone and
 trained beside another are the same, number for number.
 
 * ``RunJob`` — one run's cache key.
-* ``RunStore`` — a bounded, thread-safe store of ``TrainResult``s of one run each.
+* ``RUNS`` — a store of ``TrainResult``s of one run each, bounded in bytes (``figures.store``).
 * ``split(result)`` / ``stack(results)`` — K runs as K results of one run, and back.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +24,7 @@ import numpy as np
 
 from engine.nn import MLPSpec
 from engine.training import TrainResult, TrainRun
+from figures.store import Store
 
 # Fields of a TrainResult that do not depend on the run (the data's), the per-run ones
 # (axis 0), and the per-step ones (rows: steps, padded with NaN to the longest run).
@@ -66,35 +65,7 @@ def _scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-class RunStore:
-    """The last ``size`` trained runs by job, least recently used dropped first. Shared by
-    every session of the process: results are never modified."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[RunJob, TrainResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, job: RunJob) -> TrainResult | None:
-        with self._lock:
-            result = self._items.get(job)
-            if result is not None:
-                self._items.move_to_end(job)
-            return result
-
-    def put(self, job: RunJob, result: TrainResult) -> None:
-        with self._lock:
-            self._items[job] = result
-            self._items.move_to_end(job)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-RUNS = RunStore(48)  # ≈ 1 MB a run (120 frames of a 40 × 40 grid): under 50 MB a process
+RUNS = Store(32_000_000)  # ≈ 1–2 MB a run (120 frames of a 40 × 40 grid): ~25 runs a process
 
 
 def split(result: TrainResult) -> list[TrainResult]:

@@ -3,9 +3,9 @@
 One network (or two, side by side: the same data and seed with the other activation, or with
 3 units per layer) is trained once per setting with ``SNAPSHOTS`` moments of training kept
 (``engine.geometry.train_snapshots``); moving the training-progress slider only recomputes the
-stages of one kept network (a few small matrix products) and its figures. Everything is cached
-with ``st.cache_resource`` (shared by every session, never modified), bounded by
-``max_entries``.
+stages of one kept network (a few small matrix products) and its figures. Everything is kept
+with ``ui.kept.kept`` (shared by every session, never modified), within the process's budget
+of bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
-import streamlit as st
 from numpy.typing import NDArray
 
 from engine import geometry
@@ -25,6 +24,7 @@ from engine.nn import MLPSpec
 from figures.geometry import boundary_figure, cut_figure, morph_figure, separability_figure
 from figures.style import Style
 from i18n import N_, _, ngettext
+from ui.kept import kept
 from ui.training.points import decode_points, points_arrays
 from ui.uncrumpling.params import BATCH, OWN, SNAPSHOTS, P
 
@@ -116,7 +116,7 @@ def own_points_note(values: Mapping[str, Any]) -> str | None:
                     third).format(n=third)  # fmt: skip
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@kept()
 def dataset(net: Net) -> Dataset:
     """The examples (training set only: the lesson looks at the geometry of what is learnt)."""
     if net.data == OWN:
@@ -126,7 +126,7 @@ def dataset(net: Net) -> Dataset:
     return make_dataset(net.data, net.n, net.noise, net.data_seed, test_fraction=0.0)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@kept()
 def snapshots(net: Net) -> tuple[Array, NDArray[np.intp]]:
     """The network at ``SNAPSHOTS`` moments of training: params ``(S, P)`` and their steps."""
     data = dataset(net)
@@ -159,7 +159,7 @@ class View(NamedTuple):
     step: int
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def view(net: Net, progress: int) -> View:
     """The stages of ``net`` at ``progress`` per cent of its training (the nearest kept)."""
     params, steps = snapshots(net)
@@ -186,7 +186,7 @@ def stage_names(net: Net) -> list[str]:
     return names
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def morph_chart(net: Net, progress: int, grid: bool, style: Style, narrow: bool) -> go.Figure:
     """The stage of ``net`` at ``progress`` per cent of its training."""
     v = view(net, progress)
@@ -195,21 +195,21 @@ def morph_chart(net: Net, progress: int, grid: bool, style: Style, narrow: bool)
                         narrow=narrow)  # fmt: skip
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def boundary_chart(net: Net, progress: int, style: Style) -> go.Figure:
     """The input plane with the decision boundary."""
     v, data = view(net, progress), dataset(net)
     return boundary_figure(v.axes, v.logits, data.X_train, data.y_train, style)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def cut_chart(net: Net, progress: int, style: Style) -> go.Figure:
     """The last hidden layer's output with the output's straight cut."""
     v = view(net, progress)
     return cut_figure(v.stages[-1], dataset(net).y_train, v.cut, style)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@kept()
 def separability_chart(net: Net, progress: int, style: Style) -> go.Figure:
     """The best straight cut's accuracy at every stage."""
     v = view(net, progress)
