@@ -5,8 +5,8 @@ lesson's runs (``ui.training.trained.RUNS``) and the stage's encoded planes
 (``figures.training_planes.SOURCES``): each bounded by bytes, not by a count of entries whose
 weights differ a thousandfold. ``weigh(value)`` estimates a result's bytes: NumPy arrays by
 ``nbytes``, figures by their dict (``go.Figure.to_dict``, kept by
-``figures.common.FinishedFigure``), containers by their items, a list of numbers by its
-length (not item by item).
+``figures.common.FinishedFigure``), containers by their items; a list of numbers by its
+length, a long list of other things (120 frames, 240 images) by three of its items.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
-import plotly.graph_objects as go
+from plotly.basedatatypes import BaseFigure  # not go.Figure: each lookup of it imports
 
 NUMBER_BYTES = 32  # a float in a list: the list's pointer and the float object
+SAMPLED = 24  # a longer list of other things is weighed by three of its items
 
 R = TypeVar("R")
 
@@ -36,13 +37,13 @@ def weigh(value: Any) -> int:
         if id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, np.ndarray):
+        if isinstance(item, (str, bytes, int, float, bool)) or item is None:
+            total += sys.getsizeof(item)
+        elif isinstance(item, np.ndarray):
             total += item.nbytes + 112
-        elif isinstance(item, go.Figure):
+        elif isinstance(item, BaseFigure):
             made.append(item.to_dict())
             stack.append(made[-1])
-        elif isinstance(item, (str, bytes, int, float, bool)) or item is None:
-            total += sys.getsizeof(item)
         elif isinstance(item, Mapping):
             total += sys.getsizeof(item)
             for k, v in item.items():
@@ -51,6 +52,10 @@ def weigh(value: Any) -> int:
             total += sys.getsizeof(item)
             if item and all(isinstance(x, (int, float)) for x in _ends(item)):
                 total += NUMBER_BYTES * len(item)  # a list of numbers: by its length
+            elif len(item) > SAMPLED:  # many alike (frames, images): three weighed, scaled
+                seq = list(item)
+                sample = (seq[0], seq[len(seq) // 2], seq[-1])
+                total += sum(map(weigh, sample)) * len(seq) // 3
             else:
                 stack.extend(item)
         elif hasattr(item, "to_plotly_json"):  # figures.common._Sealed frames

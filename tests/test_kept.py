@@ -24,6 +24,8 @@ def test_weigh_counts_arrays_figures_containers_and_shared_objects_once():
     assert weigh(numbers) >= NUMBER_BYTES * 10_000
     text = "x" * 50_000
     assert 50_000 <= weigh({"a": text, "b": (text, 3)}) < 51_000
+    frames = [{"name": str(i), "source": f"{i:04d}" + "y" * 996} for i in range(120)]  # sampled
+    assert 120 * 1000 <= weigh(frames) < 120 * 1500  # ~1.4 KB a dict with its texts
     figure = go.Figure({"data": [{"type": "scatter", "y": numbers}]})
     assert weigh(figure) >= NUMBER_BYTES * 10_000
 
