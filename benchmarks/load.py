@@ -116,6 +116,7 @@ MAX_STUDENTS = 200
 MAX_DURATION = 1800.0  # seconds per phase
 MAX_PHASES = 12
 NUDGED_IN_LINK = 3  # controls an independent student's link moves away from its preset
+GROWTH_RERUNS = 500  # the server's memory growth is measured over a phase's last 500 reruns
 
 
 # ---------------------------------------------------------------------------------- links
@@ -639,6 +640,21 @@ class Monitor:
                 break
         return time.perf_counter() - t0
 
+    def growth(self, finished: list[float], last: int) -> dict[str, Any]:
+        """How much the server's memory grew over the phase's ``last`` reruns: its peak RSS
+        after the rerun that began them finished, less its peak RSS until then (the caches'
+        fill before is not counted; a leak or an unbounded cache shows here). Empty with
+        fewer than 2 · ``last`` reruns (no steady state to measure from)."""
+        if len(finished) < 2 * last or not self.root or not self.samples:
+            return {}
+        split = sorted(finished)[-last - 1]
+        before = [s.rss for s in self.samples if s.t <= split]
+        after = [s.rss for s in self.samples if s.t > split]
+        if not before or not after:
+            return {}
+        mb = 1024 * 1024
+        return {f"rss_mb_growth_last_{last}": round((max(after) - max(before)) / mb, 1)}
+
     def between(self, t0: float, t1: float) -> dict[str, Any]:
         window = [s for s in self.samples if t0 <= s.t <= t1]
         if len(window) < 2 or not self.root:
@@ -769,6 +785,7 @@ async def run_phase(cfg: Config, monitor: Monitor) -> dict[str, Any]:
     monitor.sample()
     usage1, wall1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     client_cpu = usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime
+    finished = [c.finished_at for r in records for c in r.changes if c.seconds is not None]
     lessons = {
         ref.path: summarize([r for r in records if r.lesson == ref.path], t0, t1)
         for ref in cfg.lessons
@@ -783,7 +800,8 @@ async def run_phase(cfg: Config, monitor: Monitor) -> dict[str, Any]:
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "overall": summarize(records, t0, t1),
         "lessons": lessons,
-        "server": monitor.between(t0 - 0.5, time.perf_counter()),
+        "server": monitor.between(t0 - 0.5, time.perf_counter())
+        | monitor.growth(finished, GROWTH_RERUNS),
         "client_cpu_cores": round(client_cpu / max(wall1 - wall0, 1e-9), 3),
         "links": {
             ref.path: next((r.query for r in records if r.lesson == ref.path), "")
@@ -832,6 +850,7 @@ def table_row(phase: dict[str, Any]) -> dict[str, Any]:
         "errors": o["errors"],
         "cpu_cores": s.get("cpu_cores_mean"),
         "rss_mb_peak": s.get("rss_mb_peak"),
+        "rss_mb_growth": s.get(f"rss_mb_growth_last_{GROWTH_RERUNS}"),
         "kb_per_rerun": round(o["bytes_per_rerun"] / 1024, 1),
         "loadavg1_max": s.get("loadavg1_max"),
     }

@@ -147,3 +147,14 @@ def test_only_loopback_targets_and_bounded_runs() -> None:
     with pytest.raises(SystemExit, match="duration"):
         load.main(["--duration", str(load.MAX_DURATION + 1), "--url", "http://127.0.0.1:9"])
     assert load.is_loopback("127.0.0.1") and load.is_loopback("localhost")
+
+
+def test_memory_growth_is_the_peak_after_the_last_reruns_began_less_the_peak_before() -> None:
+    monitor = load.Monitor(root=1)
+    mb = 1024 * 1024
+    rss = [100, 300, 280, 290, 310, 305, 340]  # MB at t = 0 … 6 s: filled by t = 1, then +40
+    monitor.samples = [load.Sample(float(t), r * mb, 0.0, 1, 0.0) for t, r in enumerate(rss)]
+    finished = [0.5 + 0.01 * i for i in range(300)] + [3.5 + 0.01 * i for i in range(4)]
+    # the last 4 reruns began after the one that finished at t = 3.49: peak 340 vs 300 before
+    assert monitor.growth(finished, last=4) == {"rss_mb_growth_last_4": 40.0}
+    assert monitor.growth(finished[:6], last=4) == {}  # too few reruns for a steady state
