@@ -8,14 +8,17 @@ FROM python:3.11.14-slim-bookworm
 # NumPy's large temporaries (a rerun makes hundreds of 1–30 MB arrays) instead of returning it
 # and faulting it in again at the next rerun: allocations below 64 MB come from the heap, up
 # to 128 MB of free heap is kept, in at most two arenas (the interpreter lock lets one thread
-# allocate at a time anyway; an arena per session thread kept gigabytes).
+# allocate at a time anyway; an arena per session thread kept gigabytes). Every cached result
+# of a process together is kept within DESCENT_LAB_CACHE_MB megabytes (ui/kept.py): a worker
+# stays under ~0.5 GB however many students it serves.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     OPENBLAS_NUM_THREADS=1 \
     OMP_NUM_THREADS=1 \
     MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=67108864 \
-    MALLOC_TRIM_THRESHOLD_=134217728
+    MALLOC_TRIM_THRESHOLD_=134217728 \
+    DESCENT_LAB_CACHE_MB=120
 
 WORKDIR /app
 COPY requirements.txt ./

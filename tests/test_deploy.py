@@ -264,6 +264,7 @@ def test_kubernetes_manifests_probe_health_bound_resources_and_keep_sessions_sti
     assert container["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["OPENBLAS_NUM_THREADS"] == "1" == parse_dockerfile().env["OPENBLAS_NUM_THREADS"]
+    assert env["DESCENT_LAB_CACHE_MB"] == parse_dockerfile().env["DESCENT_LAB_CACHE_MB"]
     assert deployment["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
     assert [i["name"] for i in docs["Kustomization"]["images"]] == [container["image"]]
 

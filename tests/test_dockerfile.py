@@ -3,6 +3,7 @@
 import re
 
 from tests.dockerfile import ROOT, parse, stage
+from ui import kept
 
 IMAGE = parse()
 APP_FOLDERS = {"i18n/", "engine/", "figures/", "ui/", "pages/", ".streamlit/"}
@@ -38,6 +39,7 @@ def test_the_image_holds_the_app_and_nothing_it_does_not_run(tmp_path):
 def test_a_shared_server_runs_unprivileged_with_one_blas_thread_and_a_healthcheck():
     assert IMAGE.user not in ("root", "0", "")
     assert IMAGE.env["OPENBLAS_NUM_THREADS"] == "1"
+    assert int(IMAGE.env["DESCENT_LAB_CACHE_MB"]) == kept.DEFAULT_MB  # the image says the default
     assert IMAGE.cmd[:3] == ["streamlit", "run", "app.py"]
     port = int(next(a for a in IMAGE.cmd if a.startswith("--server.port=")).split("=")[1])
     assert IMAGE.expose == [port]
