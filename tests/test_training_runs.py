@@ -13,6 +13,7 @@ import pytest
 
 from engine.training import TrainResult, train
 from figures.store import Store, weigh
+from i18n import language
 from ui.training import compute
 from ui.training.params import LESSON, P
 from ui.training.points import Point, encode_points
@@ -105,6 +106,10 @@ def test_the_setup_key_ignores_values_that_change_nothing_and_keeps_the_rest():
                  {"layers": 3}, {"compare": "none"}, {"data_seed": 2}, {"init_seed": 1},
                  {"pts": encode_points([Point(0.1, 0.2, 1)])}, {"f_x1sq": True}):  # fmt: skip
         assert compute.setup_key(_setup(**({"compare": "optimizer"} | used))) != key, used
+    with language("pl"):  # the labels are in Polish: the same runs, trained once
+        polish = _setup(compare="optimizer")
+    assert polish.labels != _setup(compare="optimizer").labels
+    assert compute.setup_key(polish) == key
     assert compute.setup_key(compute.setup_from(LESSON.defaults() | {f"{P}epochs": 4}, 1)) != (
         compute.setup_key(compute.setup_from(LESSON.defaults() | {f"{P}epochs": 4}, 0))
     )  # seed

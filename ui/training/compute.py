@@ -93,10 +93,11 @@ def setup_key(setup: Setup) -> str:
     optimizer's key and effective hyper-parameters (``optimizer_key``). Values that change
     nothing — run B's settings while nothing is compared, the width of a layer the network
     does not have, Nesterov for Adam — leave the key as it is, so every cache hits and the
-    charts stay byte-identical (the browser keeps them; the animation does not restart).
+    charts stay byte-identical (the browser keeps them; the animation does not restart). The
+    runs' labels are left out: they follow from the rest in the page's language, which every
+    chart's key has already (``Style.lang``), so a setup trains once for every language.
     """
-    runs = tuple((optimizer_key(r), r.batch_size, r.reduction, r.l2, r.l1, r.label)
-                 for r in setup.runs)  # fmt: skip
+    runs = tuple((optimizer_key(r), r.batch_size, r.reduction, r.l2, r.l1) for r in setup.runs)
     return repr((setup.data, setup.features, setup.spec, runs, setup.spec_b, setup.epochs,
                  setup.stop, setup.init_seed, setup.batch_seed, setup.compare))  # fmt: skip
 
