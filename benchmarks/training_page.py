@@ -11,6 +11,12 @@
   of 16, batch 1 / 32 / all, every comparison. Per case the estimate and the measured CPU and
   wall seconds of a first load (runs + stage figure + JSON). Target ≤ 2 s. And one case
   beyond the budget, to show it is refused with a message instead of run.
+* ``retrain_ms``: per preset, where a retrain of both runs goes (what most of the page's controls
+  cost; issue 10's "median rerun ≤ 80 ms" is measured on them): the training steps, the frame
+  evaluation (``engine.training._evaluate``, timed by wrapping it), the stage figure with its
+  plane images, the same figure again with its images kept (what the figure costs without
+  encoding), and the JSON Streamlit sends. Fastest of 3, in-process (a real server adds its
+  protocol work, ~40–90 ms on this page: ``benchmarks/load.py --lessons training``).
 * ``apptest_rerun_ms``: median AppTest rerun after each control that does not retrain (the
   x-axis, discretize, the thumbnails' moment, the inspected step). AppTest skips Streamlit's
   serialisation and network work; ``benchmarks/load.py --lessons training --controls
@@ -136,6 +142,64 @@ def worst() -> dict[str, Any]:
     return out
 
 
+def retrain() -> dict[str, Any]:
+    """Per preset, milliseconds of a retrain of both runs, split as the module docstring says."""
+    import engine.training as engine_training
+    from ui.training.params import PRESETS
+
+    evaluate = engine_training._evaluate
+    spent = [0.0]
+
+    def timed_evaluate(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return evaluate(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    style = Style().with_height(470)
+    out: dict[str, Any] = {}
+    engine_training._evaluate = timed_evaluate  # type: ignore[assignment]
+    try:
+        for name in PRESETS:
+            values = LESSON.preset_values(name)
+            LESSON.constrain(values)
+            setup = compute.setup_from(values, seed=0)
+            x_axis = values[f"{P}x"]
+            best: dict[str, float] | None = None
+            for _ in range(3):
+                st.cache_resource.clear()
+                for store in (STORE, RUNS, SOURCES):
+                    store.clear()
+                spent[0] = 0.0
+                _, _, train_s = _clock(lambda: compute.training(setup))  # noqa: B023
+                evaluation_s = spent[0]
+                figure, _, stage_s = _clock(
+                    lambda: charts.stage_chart(setup, x_axis, False, style)  # noqa: B023
+                )
+                STORE.clear()  # the figure again, its plane images kept (SOURCES)
+                _, _, figure_s = _clock(
+                    lambda: charts.stage_chart(setup, x_axis, False, style)  # noqa: B023
+                )
+                _, _, json_s = _clock(lambda: pio.to_json(figure, validate=False))  # noqa: B023
+                parts = {
+                    "steps": train_s - evaluation_s,
+                    "evaluation": evaluation_s,
+                    "stage_images": stage_s - figure_s,
+                    "stage_figure": figure_s,
+                    "json": json_s,
+                }
+                parts["total"] = sum(parts.values())
+                if best is None or parts["total"] < best["total"]:
+                    best = parts
+            assert best is not None
+            out[name] = {k: round(v * 1000, 1) for k, v in best.items()}
+    finally:
+        engine_training._evaluate = evaluate  # type: ignore[assignment]
+    out["load_average"] = round(os.getloadavg()[0], 2)
+    return out
+
+
 def apptest_reruns() -> dict[str, float]:
     from tests.apptest import open_link
 
@@ -163,7 +227,12 @@ def apptest_reruns() -> dict[str, float]:
 
 
 def report() -> dict[str, Any]:
-    return {"cold": cold(), "worst": worst(), "apptest_rerun_ms": apptest_reruns()}
+    return {
+        "cold": cold(),
+        "worst": worst(),
+        "retrain_ms": retrain(),
+        "apptest_rerun_ms": apptest_reruns(),
+    }
 
 
 if __name__ == "__main__":
