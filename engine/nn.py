@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -357,9 +358,9 @@ def loss_and_grad(
     params: Array,
     X: ArrayLike,
     y: ArrayLike,
-    reduction: str = "mean",
-    l2: float = 0.0,
-    l1: float = 0.0,
+    reduction: str | Sequence[str] = "mean",
+    l2: float | Sequence[float] = 0.0,
+    l1: float | Sequence[float] = 0.0,
 ) -> tuple[Array, Array]:
     """Batch loss ``(K,)`` and its gradient ``(K, P)`` for K networks, by the chain rule.
 
@@ -374,24 +375,30 @@ def loss_and_grad(
         params: ``(K, P)`` K networks.
         X: inputs ``(B, n_inputs)``, shared by the K networks.
         y: labels (class indices as floats) or targets ``(B,)``.
-        reduction: "mean" or "sum" over the batch.
-        l2: λ₂ ≥ 0.
-        l1: λ₁ ≥ 0.
+        reduction: "mean" or "sum" over the batch, or one of them per network.
+        l2: λ₂ ≥ 0, or one per network.
+        l1: λ₁ ≥ 0, or one per network.
+
+    Per-network settings let networks that see the same batch but differ in what they compare
+    (sum vs mean, L2, L1) share one forward and backward pass; each network's loss and
+    gradient are, number for number, what a call with its own settings returns (the same
+    operations on its rows: c = 1 leaves δ as it is, a zero λ adds an exact 0).
 
     Returns:
         (loss ``(K,)``, gradient ``(K, P)``).
     """
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    K = params.shape[0]
     targets = np.asarray(y, dtype=np.float64)
+    scale = _batch_scale(reduction, targets.shape[-1], K)
+    lam2, lam1 = _coefficient(l2, K, "l2"), _coefficient(l1, K, "l1")
     layers = unflatten(spec, params)
     fwd = _forward(spec, layers, np.asarray(X, dtype=params.dtype), keep_pre=True)
     losses, delta = example_losses(spec, fwd.logits, targets)  # (K, B), (K, B, out)
-    scale = 1.0 / targets.shape[-1] if reduction == "mean" else 1.0
     loss = scale * np.add.reduce(losses, axis=-1)
-    if scale != 1.0:
+    if isinstance(scale, np.ndarray):
+        delta = scale[:, None, None] * delta
+    elif scale != 1.0:
         delta = scale * delta
-    K = params.shape[0]
     grad = np.empty((K, spec.n_params))
     # A step of a small network is a few dozen NumPy calls on tiny arrays, so their overhead
     # is the cost: products are written straight into the gradient's slices (views), and
@@ -402,29 +409,84 @@ def loss_and_grad(
         a_prev = fwd.inputs if layer == 0 else fwd.post[layer - 1]  # (K|·, B, fan_in)
         dW = grad[:, w_slice].reshape(K, fan_in, fan_out)  # a view: the product lands in grad
         np.matmul(a_prev.swapaxes(-1, -2), delta, out=dW)  # (K, fan_in, B) @ (K, B, fan_out)
-        if l2:
-            dW += l2 * W
-        if l1:
-            dW += l1 * np.sign(W)
+        _add_penalty_gradient(dW, W, lam2, lam1)
         np.add.reduce(delta, axis=-2, out=grad[:, b_slice])  # (K, fan_out)
         if layer > 0:
             upstream = delta @ W.swapaxes(-1, -2)  # (K, B, fan_in)
             upstream *= activation_slope(spec.activation, fwd.pre[layer - 1], fwd.post[layer - 1])
             delta = upstream
-    if l2:
-        weights = params * spec.weight_mask
-        loss = loss + 0.5 * l2 * np.sum(weights * weights, axis=-1)
-    if l1:
-        loss = loss + l1 * np.sum(np.abs(params) * spec.weight_mask, axis=-1)
-    return np.asarray(loss, dtype=np.float64), grad
+    return _with_penalties(spec, params, np.asarray(loss, dtype=np.float64), lam2, lam1), grad
+
+
+Coefficient = float | Array  # one λ for every network, or one per network (K,)
+
+
+def _batch_scale(reduction: str | Sequence[str], B: int, K: int) -> float | Array:
+    """c = 1/B for "mean", 1 for "sum": one float, or ``(K,)`` when the networks differ."""
+    names = [reduction] if isinstance(reduction, str) else list(reduction)
+    if any(name not in ("mean", "sum") for name in names):
+        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    if isinstance(reduction, str) or len(set(names)) == 1:
+        return 1.0 / B if names[0] == "mean" else 1.0
+    if len(names) != K:
+        raise ValueError(f"{len(names)} reductions for {K} networks")
+    return np.array([1.0 / B if name == "mean" else 1.0 for name in names])
+
+
+def _coefficient(value: float | Sequence[float], K: int, name: str) -> Coefficient:
+    """A penalty's λ: one float, or ``(K,)`` when the networks differ."""
+    if np.ndim(value) == 0:
+        return float(value)  # type: ignore[arg-type]
+    values = np.asarray(value, dtype=np.float64)
+    if values.shape != (K,):
+        raise ValueError(f"{name} must be one number or one per network ({K}), got {values.shape}")
+    return float(values[0]) if np.all(values == values[0]) else values
+
+
+def _add_penalty_gradient(dW: Array, W: Array, l2: Coefficient, l1: Coefficient) -> None:
+    """dW += λ₂W + λ₁·sign(W), in place; with one λ per network, a network whose λ is zero
+    gets no term at all (not 0·W, which is NaN where W is infinite)."""
+    for lam, sign in ((l2, False), (l1, True)):
+        if isinstance(lam, np.ndarray):
+            term = lam[:, None, None] * (np.sign(W) if sign else W)
+            term[lam == 0] = 0.0
+            dW += term
+        elif lam:
+            dW += lam * (np.sign(W) if sign else W)
+
+
+def _with_penalties(spec: MLPSpec, params: Array, loss: Array, l2: Coefficient,
+                    l1: Coefficient) -> Array:  # fmt: skip
+    """The data loss plus (λ₂/2)·Σ‖W‖² and λ₁·Σ|W| (weights only), where λ is not zero."""
+    for lam, penalty in ((l2, _l2_penalty), (l1, _l1_penalty)):
+        if isinstance(lam, np.ndarray):
+            term = penalty(spec, params, lam)
+            term[lam == 0] = 0.0
+            loss = loss + term
+        elif lam:
+            loss = loss + penalty(spec, params, lam)
+    return loss
+
+
+def _l2_penalty(spec: MLPSpec, params: Array, l2: Coefficient) -> Array:
+    weights = params * spec.weight_mask
+    return np.asarray(0.5 * l2 * np.sum(weights * weights, axis=-1))
+
+
+def _l1_penalty(spec: MLPSpec, params: Array, l1: Coefficient) -> Array:
+    return np.asarray(l1 * np.sum(np.abs(params) * spec.weight_mask, axis=-1))
 
 
 class NetworkObjective:
     """K networks on a training set, in the runner's ``DataObjective`` protocol.
 
     ``batch_loss_and_grad`` is the batch loss above (with its L2 and L1 terms); ``value`` is
-    the mean loss over every training example, without either.
+    the mean loss over every training example, without either. It takes the reduction, L2 and
+    L1 per network (``per_run_settings``), so the runner computes every run that sees the same
+    batch in one call, whatever else a comparison changes.
     """
+
+    per_run_settings = True
 
     def __init__(self, spec: MLPSpec, X: ArrayLike, y: ArrayLike) -> None:
         self.spec = spec
@@ -447,9 +509,9 @@ class NetworkObjective:
         self,
         params: ArrayLike,
         idx: ArrayLike,
-        reduction: str = "mean",
-        l2: float = 0.0,
-        l1: float = 0.0,
+        reduction: str | Sequence[str] = "mean",
+        l2: float | Sequence[float] = 0.0,
+        l1: float | Sequence[float] = 0.0,
     ) -> tuple[Array, Array]:
         """``loss_and_grad`` on the training examples ``idx``: ``(K,)`` and ``(K, P)``."""
         index = np.asarray(idx, dtype=np.intp)

@@ -55,7 +55,12 @@ class SurfaceObjective(Protocol):
 
 @runtime_checkable
 class DataObjective(Protocol):
-    """A loss defined by N examples, whose mini-batch loss and gradient the runner asks for."""
+    """A loss defined by N examples, whose mini-batch loss and gradient the runner asks for.
+
+    One that also takes ``reduction``, ``l2`` and ``l1`` as one value per run (a sequence)
+    says so with ``per_run_settings = True``; the runner then computes every run of a batch
+    stream in one call (``engine.nn.NetworkObjective``).
+    """
 
     dim: int
     n_examples: int
@@ -203,18 +208,21 @@ class _Plan:
         ]
         self._check_budget()
         # Batch streams: one per distinct schedule; T + 1 batches so row T also has a gradient.
-        # Runs that share (batch stream, reduction, L2, L1) get their gradient from one call.
+        # Runs that share (batch stream, reduction, L2, L1) get their gradient from one call;
+        # runs that share only the batch stream do too, when the objective takes those settings
+        # per run (``per_run_settings``: engine.nn's networks).
         self.batches: dict[BatchSchedule, Batches] = {}
-        self.gradient_keys: dict[tuple[BatchSchedule, str, float, float], NDArray[np.intp]] = {}
+        self.gradient_calls: dict[tuple[Any, ...], _GradientCall] = {}
         if data:
+            per_run = bool(getattr(objective, "per_run_settings", False))
             for g, sl in zip(groups, self.slices, strict=True):
                 schedule = g.schedule or _full_batch(objective.n_examples)
                 if schedule not in self.batches:
                     self.batches[schedule] = make_batches(schedule, n_steps + 1)
-                key = (schedule, g.reduction, float(g.l2), float(g.l1))
-                runs = np.arange(sl.start, sl.stop, dtype=np.intp)
-                previous = self.gradient_keys.get(key, np.empty(0, dtype=np.intp))
-                self.gradient_keys[key] = np.concatenate([previous, runs])
+                settings = (g.reduction, float(g.l2), float(g.l1))
+                key = (schedule,) if per_run else (schedule, *settings)
+                call = self.gradient_calls.setdefault(key, _GradientCall(schedule))
+                call.add(range(sl.start, sl.stop), settings)
 
     def _check_budget(self) -> None:
         run_steps = self.n_runs * self.n_steps
@@ -347,15 +355,14 @@ class _Plan:
             return losses, grads
         losses = np.empty(self.n_runs)
         grads = np.empty((self.n_runs, self.dim))
-        # One objective call per distinct (batch stream, reduction, L2, L1) for all runs that
-        # share it; l1 is passed only when set (the objectives of engine.problems have none).
-        for (schedule, reduction, l2, l1), run_idx in self.gradient_keys.items():
-            idx = self.batches[schedule].batch(t)
-            extra = {"l1": l1} if l1 else {}
+        # One objective call per batch stream (and, for objectives without per-run settings,
+        # per reduction, L2 and L1) for all runs that share it.
+        for call in self.gradient_calls.values():
+            idx = self.batches[call.schedule].batch(t)
             loss, grad = self.objective.batch_loss_and_grad(
-                params[run_idx], idx, reduction=reduction, l2=l2, **extra
+                params[call.runs], idx, **call.settings()
             )
-            losses[run_idx], grads[run_idx] = loss, grad
+            losses[call.runs], grads[call.runs] = loss, grad
         return losses, grads
 
     def _examples_seen(self) -> Array:
@@ -369,6 +376,38 @@ class _Plan:
             else:
                 seen[:, sl] = (steps * g.noise_batch_size)[:, None]
         return seen
+
+
+class _GradientCall:
+    """Runs whose loss and gradient come from one ``batch_loss_and_grad`` call: they share a
+    batch stream, and their reductions, L2 and L1 are passed as one value each when the runs
+    agree on it, else as one per run."""
+
+    def __init__(self, schedule: BatchSchedule) -> None:
+        self.schedule = schedule
+        self.runs = np.empty(0, dtype=np.intp)
+        self.per_run: list[tuple[str, float, float]] = []
+        self._kwargs: dict[str, Any] | None = None
+
+    def add(self, runs: range, settings: tuple[str, float, float]) -> None:
+        self.runs = np.concatenate([self.runs, np.asarray(runs, dtype=np.intp)])
+        self.per_run += [settings] * len(runs)
+        self._kwargs = None
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments of the call; l1 only when set (the objectives of
+        engine.problems take none)."""
+        if self._kwargs is None:
+            columns = zip(*self.per_run, strict=True)
+            reduction, l2, l1 = (_one_or_each(list(values)) for values in columns)
+            self._kwargs = {"reduction": reduction, "l2": l2}
+            if np.any(l1):
+                self._kwargs["l1"] = l1
+        return self._kwargs
+
+
+def _one_or_each(values: list[Any]) -> Any:
+    return values[0] if all(v == values[0] for v in values) else values
 
 
 def _value_and_grad(surface: Any, params: Array) -> tuple[Array, Array]:

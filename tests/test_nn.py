@@ -388,7 +388,8 @@ def test_runner_l1_trains_differently_and_l1_zero_is_bit_identical_to_before():
     for traj in (zero, old):
         np.testing.assert_array_equal(traj.params, plain.params)
         np.testing.assert_array_equal(traj.batch_loss, plain.batch_loss)
-    # With L1 in the same call (its own gradient key) the paths part; each equals its run alone.
+    # With L1 beside a run without it (one call, λ₁ per run) the paths part; each equals its run
+    # alone, number for number.
     both = run(now, [RunGroup(sgd, start, schedule, "mean", 0.01),
                      RunGroup(sgd, start, schedule, "mean", 0.01, l1=0.01)], 60)  # fmt: skip
     alone = run(now, [RunGroup(sgd, start, schedule, "mean", 0.01, l1=0.01)], 60)
@@ -420,3 +421,108 @@ def test_runner_refuses_l1_where_it_cannot_apply():
         run(problem, [RunGroup(sgd, problem.default_start[None], l1=0.1)], 5)
     with pytest.raises(ValueError, match="L1 needs a data objective"):
         run(SURFACES["booth"], [RunGroup(sgd, [[1.0, 1.0]], l1=0.1)], 5)
+
+
+@pytest.mark.parametrize("output,n_out", OUTPUTS)
+def test_per_network_reduction_l2_and_l1_equal_each_setting_number_for_number(output, n_out):
+    """Networks that share a batch but differ in reduction, L2 or L1 share one pass: network
+    k's loss and gradient are exactly those of the same call with k's settings for every
+    network (the same products; only the scale and the penalties differ per row) — and equal
+    to a call on k alone."""
+    spec = MLPSpec(2, (5, 4), n_out, "tanh", output)
+    rng = np.random.default_rng(11)
+    params = rng.normal(size=(4, spec.n_params))
+    params[2, :3] = 0.0  # weights at zero: sign(0) = 0 for L1
+    X, y = _batch(spec, B=9)
+    settings = [("mean", 0.0, 0.0), ("sum", 0.0, 0.0), ("mean", 0.03, 0.0), ("sum", 0.01, 0.02)]
+    reductions, l2s, l1s = (list(column) for column in zip(*settings, strict=True))
+    loss, grad = loss_and_grad(spec, params, X, y, reductions, l2s, l1s)
+    for k, (reduction, l2, l1) in enumerate(settings):
+        each_loss, each_grad = loss_and_grad(spec, params, X, y, reduction, l2, l1)
+        assert loss[k] == each_loss[k]
+        assert np.array_equal(grad[k], each_grad[k])
+        alone_loss, alone_grad = loss_and_grad(spec, params[k : k + 1], X, y, reduction, l2, l1)
+        np.testing.assert_allclose(loss[k], alone_loss[0], rtol=1e-13)
+        np.testing.assert_allclose(grad[k], alone_grad[0], rtol=1e-12, atol=1e-15)
+    # the settings matter: sum is B × mean for the same network, L2 and L1 add their terms
+    same = np.repeat(params[:1], 2, axis=0)
+    both_loss, both_grad = loss_and_grad(spec, same, X, y, ["mean", "sum"])
+    np.testing.assert_allclose(both_loss[1], 9 * both_loss[0], rtol=1e-13)
+    np.testing.assert_allclose(both_grad[1], 9 * both_grad[0], rtol=1e-12, atol=1e-15)
+    # a diverged (NaN) network leaves the others as they are
+    broken = params.copy()
+    broken[1] = np.nan
+    nan_loss, nan_grad = loss_and_grad(spec, broken, X, y, reductions, l2s, l1s)
+    assert np.isnan(nan_loss[1]) and np.isnan(nan_grad[1]).any()  # hinge: 0 past the margin
+    assert np.array_equal(np.delete(nan_loss, 1), np.delete(loss, 1))
+    assert np.array_equal(np.delete(nan_grad, 1, axis=0), np.delete(grad, 1, axis=0))
+
+
+def test_per_network_settings_are_checked():
+    spec = MLPSpec(2, (3,), 1, "relu", "sigmoid_bce")
+    params = np.zeros((2, spec.n_params))
+    X, y = _batch(spec)
+    with pytest.raises(ValueError, match="reduction must be 'mean' or 'sum'"):
+        loss_and_grad(spec, params, X, y, ["mean", "median"])
+    with pytest.raises(ValueError, match="3 reductions for 2 networks"):
+        loss_and_grad(spec, params, X, y, ["mean", "sum", "sum"])
+    with pytest.raises(ValueError, match=r"l2 must be one number or one per network \(2\)"):
+        loss_and_grad(spec, params, X, y, "mean", [0.1, 0.2, 0.3])
+    # one value repeated is the scalar call
+    a = loss_and_grad(spec, params + 0.3, X, y, ["sum", "sum"], [0.1, 0.1], [0.2, 0.2])
+    b = loss_and_grad(spec, params + 0.3, X, y, "sum", 0.1, 0.2)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+class _Counting(NetworkObjective):
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.calls = 0
+
+    def batch_loss_and_grad(self, *args, **kwargs):
+        self.calls += 1
+        return super().batch_loss_and_grad(*args, **kwargs)
+
+
+def test_runner_trains_sum_mean_l2_and_l1_runs_of_one_batch_stream_in_one_call_each_step():
+    """A comparison of reductions or penalties costs one forward and backward pass a step,
+    and every run is still, number for number, the run trained alone."""
+    spec, data, start, schedule = _runner_setup()
+    sgd = OPTIMIZERS["sgd"](lr=0.05, momentum=0.9)
+    objective = _Counting(spec, data.X_train, data.y_train)
+    adam = OPTIMIZERS["adam"](lr=0.01)
+    groups = [RunGroup(sgd, start, schedule, "mean"), RunGroup(sgd, start, schedule, "sum"),
+              RunGroup(sgd, start, schedule, "mean", 0.05),
+              RunGroup(adam, start, schedule, "sum", 0.0, l1=0.01)]  # fmt: skip
+    T = 50
+    together = run(objective, groups, T)
+    assert objective.calls == T + 1  # one call a step for the four runs (and row T)
+    for k, group in enumerate(groups):
+        alone = run(NetworkObjective(spec, data.X_train, data.y_train), [group], T)
+        for field in ("params", "grads", "batch_loss", "loss", "velocity"):
+            np.testing.assert_array_equal(
+                getattr(together, field)[:, k], getattr(alone, field)[:, 0]
+            )
+    assert len({round(float(together.loss[-1, k]), 9) for k in range(4)}) == 4  # all differ
+    # another batch stream is another call
+    other = BatchSchedule(len(data.X_train), 32, seed=2)
+    objective.calls = 0
+    run(objective, [*groups[:2], RunGroup(sgd, start, other, "sum")], T)
+    assert objective.calls == 2 * (T + 1)
+
+
+def test_a_network_without_a_penalty_gets_none_even_at_huge_weights():
+    """0·∞ is NaN: a network whose λ is zero must not get a 0·W term beside one whose λ is
+    not (its weights squared overflow here)."""
+    spec = MLPSpec(2, (3,), 1, "relu", "mse")
+    params = np.full((2, spec.n_params), 0.5)
+    params[0, 0] = 1e200
+    X, y = _batch(spec)
+    with np.errstate(over="ignore", invalid="ignore"):  # as inside the runner
+        loss, grad = loss_and_grad(spec, params, X, y, "mean", [0.0, 0.1], [0.0, 0.1])
+        own_loss, own_grad = loss_and_grad(spec, params, X, y, "mean", 0.0, 0.0)
+        with_loss, with_grad = loss_and_grad(spec, params, X, y, "mean", 0.1, 0.1)
+    assert np.array_equal(loss[:1], own_loss[:1], equal_nan=True)
+    assert np.array_equal(grad[0], own_grad[0], equal_nan=True)
+    assert np.isfinite(grad[1]).all() and loss[1] == with_loss[1]
+    assert np.array_equal(grad[1], with_grad[1])
