@@ -70,12 +70,38 @@ def _cases() -> list[tuple[str, str, dict[str, str]]]:
     return cases
 
 
+@pytest.fixture
+def to_dict_checks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Every chart's dict as ``FinishedFigure.to_dict`` hands it out (no deep copy, its own
+    typed-array encoding) checked against plotly's own ``go.Figure.to_dict``: (the chart,
+    whether both give the same JSON), one per call (Streamlit calls it for every chart)."""
+    from figures.common import FinishedFigure
+
+    shared = FinishedFigure.to_dict
+    checks: list[tuple[str, bool]] = []
+
+    def checked(figure: FinishedFigure) -> dict[str, Any]:
+        ours = shared(figure)
+        theirs = go.Figure.to_dict(figure)
+        same = pio.to_json(ours, validate=False) == pio.to_json(theirs, validate=False)
+        checks.append((str(figure.layout.title.text or figure.data[:1])[:80], same))
+        return ours
+
+    monkeypatch.setattr(FinishedFigure, "to_dict", checked)
+    return checks
+
+
 @pytest.mark.parametrize(("page", "case", "query"), _cases(), ids=lambda v: str(v)[:40])
-def test_every_chart_validates(page: str, case: str, query: dict[str, str]) -> None:
+def test_every_chart_validates(
+    page: str, case: str, query: dict[str, str], to_dict_checks: list[tuple[str, bool]]
+) -> None:
     at = open_link(page, query)
     ok(at)
     charts = specs(at)
     assert charts, f"{page} ({case}) drew no chart"
+    assert len(to_dict_checks) >= len(charts)
+    differ = [name for name, same in to_dict_checks if not same]
+    assert not differ, f"{page} ({case}): to_dict differs from plotly's for {differ}"
     for spec in charts:
         sent = json.loads(spec)
         validated = go.Figure(sent)  # raises ValueError on any invalid property, in frames too

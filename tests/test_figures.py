@@ -383,3 +383,29 @@ def test_a_log_axis_over_more_decades_than_a_float_can_divide_still_has_ticks():
     axis = log_axis([1e-30, 1.0, 1e300])
     assert axis["type"] == "log" and axis["dtick"] == math.ceil(330 / 7)
     assert log_axis([1e-300, 1e300])["dtick"] == math.ceil(600 / 7)
+
+
+def test_a_finished_figures_dict_encodes_numpy_arrays_as_plotly_does_without_touching_it():
+    """``FinishedFigure.to_dict`` shares the figure's containers; the NumPy arrays plotly's
+    ``to_dict`` turns into typed arrays are turned into them in copies, the figure keeps its
+    arrays, and the JSON is plotly's to the byte."""
+    import numpy as np
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from figures.common import finish
+
+    x = np.arange(5.0)
+    fig = finish({"data": [{"type": "scatter", "x": x, "y": [1, 2, 3, 4, 5],
+                            "marker": {"color": np.array([0, 1, 0, 1, 0])},
+                            "customdata": [[1, "a"], [2, "b"]]},
+                           {"type": "scatter", "x": [0, 1], "y": (2.5, None)}],
+                  "layout": {"xaxis": {"range": np.array([0.0, 4.0])}}}, Style())  # fmt: skip
+    ours = fig.to_dict()
+    assert pio.to_json(ours, validate=False) == pio.to_json(go.Figure.to_dict(fig), validate=False)
+    assert ours["data"][0]["x"]["dtype"] == "f8"  # a typed array, as plotly writes it
+    assert ours["data"][0]["marker"]["color"]["bdata"]
+    assert isinstance(fig.data[0].x, np.ndarray)  # the figure itself still holds its arrays
+    assert isinstance(fig.data[0].marker.color, np.ndarray)
+    assert ours["data"][1] is fig._data[1]  # what holds no array is shared, not copied
+    assert ours["layout"]["xaxis"]["range"] is fig._layout["xaxis"]["range"]  # "range": skipped
