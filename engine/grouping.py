@@ -1,4 +1,8 @@
-"""Stepping several groups of runs with one optimizer call, when that changes nothing.
+"""Several groups of runs in one call, when that changes nothing.
+
+* One optimizer step (``merge_optimizers``).
+* One loss and gradient (``GradientCall``): the runs that share a batch stream, and — for an
+  objective that takes them per run — whatever reductions, L2 and L1 they have.
 
 Consecutive run groups whose optimizers have the same kind, the same flags and the same pattern
 of zero/non-zero hyper-parameters execute the same blocks; ``merge_optimizers`` rebuilds them as
@@ -13,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.batching import BatchSchedule
 from engine.optimizers import OPTIMIZERS, Optimizer
 
 
@@ -85,3 +90,35 @@ def _concat_hparam(values: list[Any], sizes: list[int]) -> Any:
             for v, n in zip(values, sizes, strict=True)
         ]
     )
+
+
+class GradientCall:
+    """Runs whose loss and gradient come from one ``batch_loss_and_grad`` call: they share a
+    batch stream, and their reductions, L2 and L1 are passed as one value each when the runs
+    agree on it, else as one per run."""
+
+    def __init__(self, schedule: BatchSchedule) -> None:
+        self.schedule = schedule
+        self.runs = np.empty(0, dtype=np.intp)
+        self.per_run: list[tuple[str, float, float]] = []
+        self._kwargs: dict[str, Any] | None = None
+
+    def add(self, runs: range, settings: tuple[str, float, float]) -> None:
+        self.runs = np.concatenate([self.runs, np.asarray(runs, dtype=np.intp)])
+        self.per_run += [settings] * len(runs)
+        self._kwargs = None
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments of the call; l1 only when set (the objectives of
+        engine.problems take none)."""
+        if self._kwargs is None:
+            columns = zip(*self.per_run, strict=True)
+            reduction, l2, l1 = (_one_or_each(list(values)) for values in columns)
+            self._kwargs = {"reduction": reduction, "l2": l2}
+            if np.any(l1):
+                self._kwargs["l1"] = l1
+        return self._kwargs
+
+
+def _one_or_each(values: list[Any]) -> Any:
+    return values[0] if all(v == values[0] for v in values) else values

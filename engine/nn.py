@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from engine.penalties import add_penalty_gradient, batch_scale, coefficient, with_penalties
 from i18n import N_, Problem
 
 Array = NDArray[np.float64]
@@ -389,8 +390,8 @@ def loss_and_grad(
     """
     K = params.shape[0]
     targets = np.asarray(y, dtype=np.float64)
-    scale = _batch_scale(reduction, targets.shape[-1], K)
-    lam2, lam1 = _coefficient(l2, K, "l2"), _coefficient(l1, K, "l1")
+    scale = batch_scale(reduction, targets.shape[-1], K)
+    lam2, lam1 = coefficient(l2, K, "l2"), coefficient(l1, K, "l1")
     layers = unflatten(spec, params)
     fwd = _forward(spec, layers, np.asarray(X, dtype=params.dtype), keep_pre=True)
     losses, delta = example_losses(spec, fwd.logits, targets)  # (K, B), (K, B, out)
@@ -409,72 +410,14 @@ def loss_and_grad(
         a_prev = fwd.inputs if layer == 0 else fwd.post[layer - 1]  # (K|·, B, fan_in)
         dW = grad[:, w_slice].reshape(K, fan_in, fan_out)  # a view: the product lands in grad
         np.matmul(a_prev.swapaxes(-1, -2), delta, out=dW)  # (K, fan_in, B) @ (K, B, fan_out)
-        _add_penalty_gradient(dW, W, lam2, lam1)
+        add_penalty_gradient(dW, W, lam2, lam1)
         np.add.reduce(delta, axis=-2, out=grad[:, b_slice])  # (K, fan_out)
         if layer > 0:
             upstream = delta @ W.swapaxes(-1, -2)  # (K, B, fan_in)
             upstream *= activation_slope(spec.activation, fwd.pre[layer - 1], fwd.post[layer - 1])
             delta = upstream
-    return _with_penalties(spec, params, np.asarray(loss, dtype=np.float64), lam2, lam1), grad
-
-
-Coefficient = float | Array  # one λ for every network, or one per network (K,)
-
-
-def _batch_scale(reduction: str | Sequence[str], B: int, K: int) -> float | Array:
-    """c = 1/B for "mean", 1 for "sum": one float, or ``(K,)`` when the networks differ."""
-    names = [reduction] if isinstance(reduction, str) else list(reduction)
-    if any(name not in ("mean", "sum") for name in names):
-        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    if isinstance(reduction, str) or len(set(names)) == 1:
-        return 1.0 / B if names[0] == "mean" else 1.0
-    if len(names) != K:
-        raise ValueError(f"{len(names)} reductions for {K} networks")
-    return np.array([1.0 / B if name == "mean" else 1.0 for name in names])
-
-
-def _coefficient(value: float | Sequence[float], K: int, name: str) -> Coefficient:
-    """A penalty's λ: one float, or ``(K,)`` when the networks differ."""
-    if np.ndim(value) == 0:
-        return float(value)  # type: ignore[arg-type]
-    values = np.asarray(value, dtype=np.float64)
-    if values.shape != (K,):
-        raise ValueError(f"{name} must be one number or one per network ({K}), got {values.shape}")
-    return float(values[0]) if np.all(values == values[0]) else values
-
-
-def _add_penalty_gradient(dW: Array, W: Array, l2: Coefficient, l1: Coefficient) -> None:
-    """dW += λ₂W + λ₁·sign(W), in place; with one λ per network, a network whose λ is zero
-    gets no term at all (not 0·W, which is NaN where W is infinite)."""
-    for lam, sign in ((l2, False), (l1, True)):
-        if isinstance(lam, np.ndarray):
-            term = lam[:, None, None] * (np.sign(W) if sign else W)
-            term[lam == 0] = 0.0
-            dW += term
-        elif lam:
-            dW += lam * (np.sign(W) if sign else W)
-
-
-def _with_penalties(spec: MLPSpec, params: Array, loss: Array, l2: Coefficient,
-                    l1: Coefficient) -> Array:  # fmt: skip
-    """The data loss plus (λ₂/2)·Σ‖W‖² and λ₁·Σ|W| (weights only), where λ is not zero."""
-    for lam, penalty in ((l2, _l2_penalty), (l1, _l1_penalty)):
-        if isinstance(lam, np.ndarray):
-            term = penalty(spec, params, lam)
-            term[lam == 0] = 0.0
-            loss = loss + term
-        elif lam:
-            loss = loss + penalty(spec, params, lam)
-    return loss
-
-
-def _l2_penalty(spec: MLPSpec, params: Array, l2: Coefficient) -> Array:
-    weights = params * spec.weight_mask
-    return np.asarray(0.5 * l2 * np.sum(weights * weights, axis=-1))
-
-
-def _l1_penalty(spec: MLPSpec, params: Array, l1: Coefficient) -> Array:
-    return np.asarray(l1 * np.sum(np.abs(params) * spec.weight_mask, axis=-1))
+    loss = np.asarray(loss, dtype=np.float64)
+    return with_penalties(spec.weight_mask, params, loss, lam2, lam1), grad
 
 
 class NetworkObjective:

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from engine.batching import Batches, BatchSchedule, make_batches
-from engine.grouping import merge_optimizers
+from engine.grouping import GradientCall, merge_optimizers
 from engine.optimizers import Optimizer
 from i18n import N_, Problem
 
@@ -212,7 +212,7 @@ class _Plan:
         # runs that share only the batch stream do too, when the objective takes those settings
         # per run (``per_run_settings``: engine.nn's networks).
         self.batches: dict[BatchSchedule, Batches] = {}
-        self.gradient_calls: dict[tuple[Any, ...], _GradientCall] = {}
+        self.gradient_calls: dict[tuple[Any, ...], GradientCall] = {}
         if data:
             per_run = bool(getattr(objective, "per_run_settings", False))
             for g, sl in zip(groups, self.slices, strict=True):
@@ -221,7 +221,7 @@ class _Plan:
                     self.batches[schedule] = make_batches(schedule, n_steps + 1)
                 settings = (g.reduction, float(g.l2), float(g.l1))
                 key = (schedule,) if per_run else (schedule, *settings)
-                call = self.gradient_calls.setdefault(key, _GradientCall(schedule))
+                call = self.gradient_calls.setdefault(key, GradientCall(schedule))
                 call.add(range(sl.start, sl.stop), settings)
 
     def _check_budget(self) -> None:
@@ -376,38 +376,6 @@ class _Plan:
             else:
                 seen[:, sl] = (steps * g.noise_batch_size)[:, None]
         return seen
-
-
-class _GradientCall:
-    """Runs whose loss and gradient come from one ``batch_loss_and_grad`` call: they share a
-    batch stream, and their reductions, L2 and L1 are passed as one value each when the runs
-    agree on it, else as one per run."""
-
-    def __init__(self, schedule: BatchSchedule) -> None:
-        self.schedule = schedule
-        self.runs = np.empty(0, dtype=np.intp)
-        self.per_run: list[tuple[str, float, float]] = []
-        self._kwargs: dict[str, Any] | None = None
-
-    def add(self, runs: range, settings: tuple[str, float, float]) -> None:
-        self.runs = np.concatenate([self.runs, np.asarray(runs, dtype=np.intp)])
-        self.per_run += [settings] * len(runs)
-        self._kwargs = None
-
-    def settings(self) -> dict[str, Any]:
-        """The keyword arguments of the call; l1 only when set (the objectives of
-        engine.problems take none)."""
-        if self._kwargs is None:
-            columns = zip(*self.per_run, strict=True)
-            reduction, l2, l1 = (_one_or_each(list(values)) for values in columns)
-            self._kwargs = {"reduction": reduction, "l2": l2}
-            if np.any(l1):
-                self._kwargs["l1"] = l1
-        return self._kwargs
-
-
-def _one_or_each(values: list[Any]) -> Any:
-    return values[0] if all(v == values[0] for v in values) else values
 
 
 def _value_and_grad(surface: Any, params: Array) -> tuple[Array, Array]:
